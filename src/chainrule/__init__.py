@@ -1,0 +1,30 @@
+"""chainrule: backpropagation you can read.
+
+Two autograd engines for the "MLPs & backpropagation" week of a deep-learning course:
+
+- ``chainrule.scalar.Value``: a scalar engine in the style of micrograd, with graph
+  drawing and a step-by-step backprop trace;
+- ``chainrule.Tensor``: a NumPy tensor engine with PyTorch's names and semantics.
+
+>>> from chainrule import Value
+>>> x = Value(2.0, label="x")
+>>> y = x * x + 3 * x
+>>> y.backward()
+>>> x.grad
+7.0
+"""
+
+from chainrule.scalar import Value
+from chainrule.viz.graph import draw_graph
+from chainrule.viz.trace import explain
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # scalar engine
+    "Value",
+    # seeing the graph
+    "draw_graph",
+    "explain",
+    # tensor engine (added by the tensor-engine modules below)
+]

@@ -1,0 +1,327 @@
+"""The scalar autograd engine: one ``Value`` per number, one node per operation.
+
+Every operation below does two things side by side, exactly as in the course notes:
+
+1. **forward**: compute the output number;
+2. **local derivative**: record d(output)/d(input) for each input, right now, while
+   the numbers are at hand.
+
+The backward pass then needs no per-node code at all. Walking the graph from the
+root back to the leaves, each node hands each input
+
+    downstream gradient = upstream gradient x local derivative
+
+and inputs reached by several paths add up what they receive (the multivariate
+chain rule). That single loop is ``Value.backward``.
+
+Differences from micrograd, all deliberate:
+
+- local derivatives are stored as numbers (``_local``) instead of a closure per node,
+  which is faster and is what the backprop trace prints;
+- the topological order is found without recursion, so million-node chains work;
+- gradients accumulate on leaves across calls, as in micrograd and PyTorch, but each
+  ``backward()`` first resets the *intermediate* nodes, so a second call adds exactly
+  the same amount again (micrograd 0.1.0 re-adds stale intermediate gradients and can
+  give 3x instead of 2x; see ``docs/scalar.md``);
+- bad input raises an error that names the offending value.
+
+>>> x = Value(2.0, label="x")
+>>> y = x * x + 3 * x          # dy/dx = 2x + 3
+>>> y.backward()
+>>> x.grad
+7.0
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import count
+from numbers import Real
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:  # imported lazily by backward(trace=True) to keep this module standalone
+    from chainrule.viz.trace import Trace
+
+Number = Union[int, float]
+Operand = Union["Value", int, float]
+
+# Every node gets a serial number when it is created. A node's inputs always exist
+# before the node itself, so creation order is already a topological order: backward
+# only has to find which nodes the root depends on and sort them by this number.
+_serial = count()
+
+
+def _as_float(data: object, what: str) -> float:
+    """Convert a user-supplied number to float, or raise an error naming it."""
+    # bool is an int subclass, but Value(True) is almost always a mistake.
+    if isinstance(data, Real) and not isinstance(data, bool):
+        return float(data)
+    raise TypeError(
+        f"{what} needs a real number (int or float), got {type(data).__name__} {data!r}"
+    )
+
+
+def _lift(x: Operand, op: str) -> Value:
+    """Wrap a plain number operand of ``op`` in a leaf Value (as micrograd does)."""
+    if isinstance(x, Value):
+        return x
+    return Value(x if type(x) is float else _as_float(x, f"the operand of {op}"))
+
+
+class Value:
+    """A scalar that remembers how it was computed, so gradients can flow back to it.
+
+    ``data`` is the number, ``grad`` is dL/d(this value), filled in by ``backward()``.
+
+    >>> a = Value(3.0, label="a")
+    >>> b = a * 2 + 1
+    >>> b.data
+    7.0
+    >>> b.backward()
+    >>> a.grad
+    2.0
+    """
+
+    # __slots__ removes the per-instance __dict__: smaller nodes, faster attribute access.
+    __slots__ = ("data", "grad", "label", "_prev", "_local", "_op", "_id")
+
+    # NumPy scalars (np.float64, np.int64) meet Values in user code such as
+    # ``np_y * value``. Declaring no ufunc support makes NumPy hand the operation to
+    # Value's reflected method instead of building an object array.
+    __array_ufunc__ = None
+
+    def __init__(
+        self,
+        data: Number,
+        label: str = "",
+        _prev: tuple[Value, ...] = (),
+        _local: tuple[float, ...] = (),
+        _op: str = "",
+    ) -> None:
+        # Fast path: every internal result is already a float.
+        self.data = data if type(data) is float else _as_float(data, "Value")
+        self.grad = 0.0
+        self.label = label
+        self._prev = _prev  # the inputs this node was computed from
+        self._local = _local  # d(self)/d(input), one per input, same order
+        self._op = _op  # the operation's symbol, for the trace and the drawing
+        self._id = next(_serial)
+
+    # ------------------------------------------------------------------ basics
+    def __repr__(self) -> str:
+        name = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{name})"
+
+    @property
+    def op(self) -> str:
+        """The operation that produced this value ('' for a leaf)."""
+        return self._op
+
+    @property
+    def inputs(self) -> tuple[Value, ...]:
+        """The values this one was computed from (empty for a leaf)."""
+        return self._prev
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """d(self)/d(input) for each input, recorded during the forward pass."""
+        return self._local
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for values made by the user rather than by an operation."""
+        return not self._prev
+
+    # ------------------------------------------------------------------ binary ops
+    # Each op: forward on the first line, local derivatives on the second.
+    # A plain number operand is wrapped in a leaf Value, as in micrograd, so it shows
+    # up in drawings and traces.
+
+    def __add__(self, other: Operand) -> Value:
+        other = _lift(other, "+")
+        return Value(self.data + other.data, "", (self, other),
+                     (1.0, 1.0), "+")  # d(a+b)/da = 1, d(a+b)/db = 1
+
+    def __sub__(self, other: Operand) -> Value:
+        other = _lift(other, "-")
+        return Value(self.data - other.data, "", (self, other),
+                     (1.0, -1.0), "-")  # d(a-b)/da = 1, d(a-b)/db = -1
+
+    def __mul__(self, other: Operand) -> Value:
+        other = _lift(other, "*")
+        return Value(self.data * other.data, "", (self, other),
+                     (other.data, self.data), "*")  # d(ab)/da = b, d(ab)/db = a
+
+    def __truediv__(self, other: Operand) -> Value:
+        other = _lift(other, "/")
+        if other.data == 0.0:
+            raise ZeroDivisionError(f"division by zero: {self!r} / {other!r}")
+        inv = 1.0 / other.data
+        out = self.data * inv
+        return Value(out, "", (self, other),
+                     (inv, -out * inv), "/")  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
+
+    def __pow__(self, other: Operand) -> Value:
+        if isinstance(other, Value):
+            return self._pow_value(other)
+        n = _as_float(other, "** exponent")
+        x = self.data
+        if x == 0.0 and n < 0:
+            raise ZeroDivisionError(f"0 raised to the negative power {n:g}: {self!r} ** {n:g}")
+        if x < 0 and not n.is_integer():
+            raise ValueError(
+                f"a negative number to a fractional power is not real: {self!r} ** {n:g}"
+            )
+        # d(x^n)/dx = n x^(n-1); x**(n-1) is skipped at n == 0 to avoid 0**-1.
+        local = n * x ** (n - 1) if n != 0.0 else 0.0
+        return Value(x**n, "", (self,), (local,), f"**{n:g}")
+
+    def _pow_value(self, other: Value) -> Value:
+        """x ** y with both a Value: d/dx = y x^(y-1), d/dy = x^y ln x (needs x > 0)."""
+        x, y = self.data, other.data
+        if x <= 0.0:
+            raise ValueError(
+                f"x ** y with a Value exponent needs x > 0 (d/dy = x^y ln x), got x = {x:g}"
+            )
+        out = x**y
+        return Value(out, "", (self, other), (y * x ** (y - 1.0), out * math.log(x)), "**")
+
+    def __neg__(self) -> Value:
+        return Value(-self.data, "", (self,), (-1.0,), "neg")  # d(-a)/da = -1
+
+    def __pos__(self) -> Value:
+        return self
+
+    # Reflected forms: ``2 + v``, ``1 - v``, ``2 / v``, ``2 ** v``.
+    def __radd__(self, other: Number) -> Value:
+        return _lift(other, "+") + self
+
+    def __rsub__(self, other: Number) -> Value:
+        return _lift(other, "-") - self
+
+    def __rmul__(self, other: Number) -> Value:
+        return _lift(other, "*") * self
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _lift(other, "/") / self
+
+    def __rpow__(self, other: Number) -> Value:
+        return _lift(other, "**") ** self
+
+    # ------------------------------------------------------------------ unary ops
+    def relu(self) -> Value:
+        """max(0, x); local derivative 1 where x > 0, else 0."""
+        x = self.data
+        return Value(x if x > 0.0 else 0.0, "", (self,), (1.0 if x > 0.0 else 0.0,), "relu")
+
+    def sigmoid(self) -> Value:
+        """σ(x) = 1 / (1 + e^-x); local derivative σ(x)(1 - σ(x))."""
+        s = _sigmoid(self.data)
+        return Value(s, "", (self,), (s * (1.0 - s),), "sigmoid")
+
+    def tanh(self) -> Value:
+        """tanh(x); local derivative 1 - tanh²(x)."""
+        t = math.tanh(self.data)
+        return Value(t, "", (self,), (1.0 - t * t,), "tanh")
+
+    def exp(self) -> Value:
+        """e^x; local derivative e^x (the output itself)."""
+        try:
+            e = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(f"exp overflows a float for {self!r} (max about 709.78)") from None
+        return Value(e, "", (self,), (e,), "exp")
+
+    def log(self) -> Value:
+        """Natural log; local derivative 1/x. Needs x > 0."""
+        x = self.data
+        if x <= 0.0:
+            raise ValueError(f"log needs a positive number, got {self!r}")
+        return Value(math.log(x), "", (self,), (1.0 / x,), "log")
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, trace: bool = False) -> Trace | None:
+        """Backpropagate from this value: fill ``.grad`` of everything it depends on.
+
+        Seeds dL/dL = 1, then visits nodes from the root back to the leaves, sending
+        ``upstream x local`` to each input. Leaf gradients accumulate across calls
+        (call ``zero_grad`` between steps); intermediate gradients are recomputed.
+        With ``trace=True`` it also returns the step-by-step ``Trace``.
+        """
+        order = topological_order(self)
+        # Intermediate nodes hold gradients of *this* pass only; leaves keep theirs.
+        for node in order:
+            if node._prev:
+                node.grad = 0.0
+        self.grad = 1.0 if self._prev else self.grad + 1.0
+
+        steps = [] if trace else None
+        for node in reversed(order):  # root first: every node's grad is final here
+            upstream = node.grad
+            if steps is not None and node._prev:
+                steps.append((node, upstream))
+            for child, local in zip(node._prev, node._local):
+                child.grad += local * upstream  # downstream = upstream x local
+
+        if steps is None:
+            return None
+        from chainrule.viz.trace import Trace  # noqa: PLC0415 (viz imports this module)
+
+        return Trace.from_scalar_steps(self, steps)
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every value ``root`` depends on, inputs before outputs (root last).
+
+    No recursion: a stack finds the reachable nodes, and because a node is always
+    created after its inputs, sorting by creation serial gives a valid order.
+    """
+    seen = {root}
+    stack = [root]
+    nodes = []
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        for child in node._prev:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    nodes.sort(key=_serial_of)
+    return nodes
+
+
+def _serial_of(v: Value) -> int:
+    return v._id
+
+
+def _sigmoid(x: float) -> float:
+    """σ(x), in two branches so that exp never overflows."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)  # x < 0: e^x / (1 + e^x) is the same number, computed safely
+    return e / (1.0 + e)
+
+
+def bce_with_logits(z: Value, y: Operand) -> Value:
+    """Binary cross-entropy of the logit ``z`` against the label ``y`` in [0, 1].
+
+    L = -[y log σ(z) + (1 - y) log(1 - σ(z))] = max(z, 0) - z y + log(1 + e^-|z|)
+
+    The right-hand form never takes the log of 0 or exponentiates a large number, so
+    it is exact for |z| = 1000 where the textbook form gives inf or nan. It is one
+    node with local derivatives dL/dz = σ(z) - y and dL/dy = -z.
+
+    >>> z = Value(1000.0)
+    >>> loss = bce_with_logits(z, 0)
+    >>> loss.data, (loss.backward(), z.grad)[1]
+    (1000.0, 1.0)
+    """
+    if not isinstance(z, Value):
+        z = Value(_as_float(z, "bce_with_logits logit"))
+    target = y if isinstance(y, Value) else Value(_as_float(y, "bce_with_logits target"))
+    t = target.data
+    if not 0.0 <= t <= 1.0:
+        raise ValueError(f"bce_with_logits needs a target in [0, 1], got {t:g}")
+    x = z.data
+    loss = max(x, 0.0) - x * t + math.log1p(math.exp(-abs(x)))
+    return Value(loss, "", (z, target), (_sigmoid(x) - t, -x), "bce")

@@ -1,0 +1,1 @@
+"""Seeing the graph: drawings and backprop traces."""

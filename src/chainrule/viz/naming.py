@@ -1,0 +1,32 @@
+"""How nodes are named and numbers printed, shared by the trace and the drawing.
+
+A node is called by its ``label`` when it has one. An unlabelled leaf is a constant
+the expression used, so it is called by its value (``5``). An unlabelled result is
+``n<k>``, k being its position in the topological order, so names are stable for a
+given expression and the trace and the drawing agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+def fmt(x: Any) -> str:
+    """Format a number for people: up to 6 significant digits, no trailing zeros."""
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    return str(x)
+
+
+def node_names(order: Iterable[Any]) -> dict[int, str]:
+    """Map ``id(node)`` to a display name for every node of a topological order."""
+    names = {}
+    for k, node in enumerate(order):
+        if node.label:
+            names[id(node)] = node.label
+        elif node.is_leaf:
+            names[id(node)] = fmt(node.data)
+        else:
+            names[id(node)] = f"n{k}"
+    return names
