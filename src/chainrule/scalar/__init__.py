@@ -1,6 +1,6 @@
 """The scalar engine: ``Value`` and a micrograd-compatible ``Neuron``/``Layer``/``MLP``."""
 
 from chainrule.scalar.nn import MLP, Layer, Module, Neuron
-from chainrule.scalar.value import Value, bce_with_logits, topological_order
+from chainrule.scalar.value import Value, bce_with_logits, linear, topological_order
 
-__all__ = ["Value", "bce_with_logits", "topological_order", "Module", "Neuron", "Layer", "MLP"]
+__all__ = ["Value", "bce_with_logits", "linear", "topological_order", "Module", "Neuron", "Layer", "MLP"]

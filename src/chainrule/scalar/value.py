@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from itertools import count
 from numbers import Real
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:  # imported lazily by backward(trace=True) to keep this module standalone
@@ -138,22 +139,26 @@ class Value:
     # up in drawings and traces.
 
     def __add__(self, other: Operand) -> Value:
-        other = _lift(other, "+")
+        if not isinstance(other, Value):
+            other = _lift(other, "+")
         return Value(self.data + other.data, "", (self, other),
                      (1.0, 1.0), "+")  # d(a+b)/da = 1, d(a+b)/db = 1
 
     def __sub__(self, other: Operand) -> Value:
-        other = _lift(other, "-")
+        if not isinstance(other, Value):
+            other = _lift(other, "-")
         return Value(self.data - other.data, "", (self, other),
                      (1.0, -1.0), "-")  # d(a-b)/da = 1, d(a-b)/db = -1
 
     def __mul__(self, other: Operand) -> Value:
-        other = _lift(other, "*")
+        if not isinstance(other, Value):
+            other = _lift(other, "*")
         return Value(self.data * other.data, "", (self, other),
                      (other.data, self.data), "*")  # d(ab)/da = b, d(ab)/db = a
 
     def __truediv__(self, other: Operand) -> Value:
-        other = _lift(other, "/")
+        if not isinstance(other, Value):
+            other = _lift(other, "/")
         if other.data == 0.0:
             raise ZeroDivisionError(f"division by zero: {self!r} / {other!r}")
         inv = 1.0 / other.data
@@ -300,6 +305,30 @@ def _sigmoid(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)  # x < 0: e^x / (1 + e^x) is the same number, computed safely
     return e / (1.0 + e)
+
+
+def linear(w: Sequence[Value], x: Sequence[Operand], b: Value) -> Value:
+    """A neuron's weighted sum Σᵢ wᵢ xᵢ + b, as one node instead of 2n.
+
+    Local derivatives: d/dwᵢ = xᵢ, d/dxᵢ = wᵢ, d/db = 1 (the scalar form of the
+    matmul rule dL/dW = δ xᵀ, dL/dx = Wᵀ δ). The sum runs in the same order as
+    ``sum((wi * xi for ...), b)``, so the result is bit-for-bit the same; a graph of
+    one node per neuron is simply ~2n times smaller to build and to walk back.
+
+    >>> w = [Value(2.0), Value(-1.0)]
+    >>> out = linear(w, [3.0, 4.0], Value(0.5))
+    >>> out.data, out.local_grads
+    (2.5, (3.0, 4.0, 2.0, -1.0, 1.0))
+    """
+    if len(w) != len(x):
+        raise ValueError(f"linear: {len(w)} weights but {len(x)} inputs")
+    xs = [xi if isinstance(xi, Value) else _lift(xi, "linear") for xi in x]
+    w_data = [wi.data for wi in w]
+    x_data = [xi.data for xi in xs]
+    acc = b.data
+    for wi, xi in zip(w_data, x_data):
+        acc += wi * xi
+    return Value(acc, "", (*w, *xs, b), (*x_data, *w_data, 1.0), "Σw·x+b")
 
 
 def bce_with_logits(z: Value, y: Operand) -> Value:
