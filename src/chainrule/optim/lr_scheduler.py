@@ -1,0 +1,136 @@
+"""Learning-rate schedules that rewrite ``group["lr"]`` once per epoch, as torch's do.
+
+A scheduler is stepped *after* ``optimizer.step()``. Like torch, the schedules here are
+recursive (each lr is computed from the previous one), so they compose with other code that
+changes ``group["lr"]`` and produce bit-identical sequences to PyTorch's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chainrule.optim.optimizer import Optimizer
+
+
+class LRScheduler:
+    """Base class: keeps ``base_lrs``, ``last_epoch``, and writes ``get_lr()`` into the groups.
+
+    Construction performs the initial step (``last_epoch`` -1 → 0), which leaves the lrs as
+    they are and records each group's ``initial_lr``.
+    """
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] when resuming "
+                        "a scheduler with last_epoch >= 0"
+                    )
+        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self._is_initial = True
+        self.step()
+        self._is_initial = False
+
+    def get_lr(self) -> list[float]:
+        """Return the lr of every group for the current ``last_epoch``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement get_lr")
+
+    def step(self) -> None:
+        """Advance one epoch and write the new lrs into the optimizer's groups."""
+        self._step_count += 1
+        self.last_epoch += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """Return the lrs this scheduler set most recently, one per group."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return every attribute except the optimizer (save that with its own state_dict)."""
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore attributes saved by ``state_dict``."""
+        self.__dict__.update(state_dict)
+
+
+class StepLR(LRScheduler):
+    """Multiply the lr by ``gamma`` every ``step_size`` epochs.
+
+        lrₑ = base_lr · γ^⌊e / step_size⌋
+
+    >>> from chainrule.nn import Parameter
+    >>> from chainrule.optim import SGD
+    >>> opt = SGD([Parameter([0.0])], lr=1.0)
+    >>> sched = StepLR(opt, step_size=2, gamma=0.5)
+    >>> lrs = []
+    >>> for _ in range(5):
+    ...     lrs.append(sched.get_last_lr()[0]); opt.step(); sched.step()
+    >>> lrs
+    [1.0, 1.0, 0.5, 0.5, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        # Recursive, like torch: only multiply on an epoch that starts a new block.
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Anneal the lr from its base value to ``eta_min`` along half a cosine over ``T_max`` epochs.
+
+        lrₑ = η_min + ½ (base_lr − η_min)(1 + cos(π e / T_max))
+
+    computed recursively from the previous lr, as torch does, so past ``T_max`` it rises
+    again (a period of ``2·T_max``) rather than staying at ``eta_min``.
+
+    >>> from chainrule.nn import Parameter
+    >>> from chainrule.optim import SGD
+    >>> opt = SGD([Parameter([0.0])], lr=1.0)
+    >>> sched = CosineAnnealingLR(opt, T_max=4)
+    >>> lrs = []
+    >>> for _ in range(5):
+    ...     lrs.append(round(sched.get_last_lr()[0], 4)); opt.step(); sched.step()
+    >>> lrs
+    [1.0, 0.8536, 0.5, 0.1464, 0.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        e, T, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return [group["lr"] for group in groups]
+        if (e - 1 - T) % (2 * T) == 0:
+            # Leaving the minimum: the ratio below would divide by 1 + cos(π) = 0.
+            return [
+                group["lr"] + (base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                for base_lr, group in zip(self.base_lrs, groups)
+            ]
+        # lrₑ − η_min = (lrₑ₋₁ − η_min) · (1 + cos(πe/T)) / (1 + cos(π(e−1)/T))
+        return [
+            (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T)) * (group["lr"] - eta_min) + eta_min
+            for group in groups
+        ]
