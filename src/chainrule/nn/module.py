@@ -1,0 +1,396 @@
+"""Module: the base class of every layer, holding Parameters, buffers and submodules by name.
+
+A Module is a tree. Assigning a ``Parameter`` or a ``Module`` to an attribute registers it
+(``__setattr__``), which is all that ``parameters()``, ``state_dict()``, ``train()`` and the
+repr need: they walk the tree in registration order and build torch's dotted names
+(``layers.1.bias``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from itertools import chain
+from typing import Any, NamedTuple, TypeVar
+
+import numpy as np
+
+from chainrule.nn.parameter import Parameter
+from chainrule.tensor import Tensor
+
+M = TypeVar("M", bound="Module")
+
+
+class _IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` could not match: ``(missing_keys, unexpected_keys)``."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
+
+def _quoted(keys: list[str]) -> str:
+    return ", ".join(f'"{k}"' for k in keys)
+
+
+def _addindent(text: str, spaces: int) -> str:
+    """Indent every line but the first, so a child's multi-line repr nests under its ``(name):``."""
+    first, *rest = text.split("\n")
+    return "\n".join([first] + [" " * spaces + line if line.strip() else "" for line in rest])
+
+
+class Module:
+    """Base class for layers and models: subclass it, assign layers in ``__init__``, write ``forward``.
+
+    >>> from chainrule import nn
+    >>> class MLP(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = nn.Linear(4, 8)
+    ...         self.out = nn.Linear(8, 2)
+    ...     def forward(self, x):
+    ...         return self.out(self.hidden(x).relu())
+    >>> [name for name, _ in MLP().named_parameters()]
+    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        # object.__setattr__ because our own __setattr__ expects these dicts to exist.
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Compute the output; every subclass defines this, and calls go through ``module(x)``."""
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ---- registration ------------------------------------------------------------------------
+
+    def _check_new_name(self, name: str, kind: str, store: dict) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, but got {type(name).__name__}")
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if name == "" or "." in name:
+            raise KeyError(f'{kind} name can\'t be empty or contain ".", got: {name!r}')
+        if hasattr(self, name) and name not in store:
+            raise KeyError(f"attribute '{name}' already exists")
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` under ``name`` (what ``self.name = Parameter(...)`` does)."""
+        self._check_new_name(name, "parameter", self.__dict__.get("_parameters", {}))
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' (Parameter or None required)")
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register a non-learnable Tensor (e.g. running statistics) saved in ``state_dict``."""
+        self._check_new_name(name, "buffer", self.__dict__.get("_buffers", {}))
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register a child module under ``name`` (what ``self.name = SomeModule()`` does)."""
+        self._check_new_name(name, "module", self.__dict__.get("_modules", {}))
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def _forget(self, name: str) -> None:
+        # A name lives in exactly one place; reassigning it (say, a Tensor then a Parameter)
+        # must drop the old registration.
+        self.__dict__.pop(name, None)
+        for store in ("_parameters", "_buffers", "_modules"):
+            self.__dict__[store].pop(name, None)
+        self._non_persistent_buffers.discard(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        if isinstance(value, Parameter):
+            if "_parameters" not in d:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name)
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            if "_modules" not in d:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name)
+            self.add_module(name, value)
+        elif "_parameters" in d and name in d["_parameters"]:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' (Parameter or None expected)")
+            d["_parameters"][name] = None
+        elif "_modules" in d and name in d["_modules"]:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)")
+            d["_modules"][name] = None
+        elif "_buffers" in d and name in d["_buffers"]:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
+            d["_buffers"][name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails, i.e. for registered names.
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for store in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(store, {}):
+                del self.__dict__[store][name]
+                self._non_persistent_buffers.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+    # ---- walking the tree --------------------------------------------------------------------
+
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """Yield ``(dotted_name, module)`` for this module (name ``''``) and all descendants, pre-order."""
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        if remove_duplicate:
+            memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        """Yield this module and every descendant once, pre-order."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Yield ``(name, module)`` for each direct child, once each."""
+        seen: set[int] = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        """Yield each direct child module once."""
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        owners = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for owner_prefix, owner in owners:
+            for name, value in getattr(owner, store).items():
+                if value is None or id(value) in seen:
+                    continue
+                if remove_duplicate:
+                    seen.add(id(value))
+                yield (f"{owner_prefix}.{name}" if owner_prefix else name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Yield ``(dotted_name, parameter)`` in registration order, each shared parameter once.
+
+        >>> from chainrule import nn
+        >>> [n for n, _ in nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)).named_parameters()]
+        ['0.weight', '0.bias', '2.weight', '2.bias']
+        """
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Yield every learnable Parameter once, in registration order (what an optimizer takes)."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """Yield ``(dotted_name, buffer)`` in registration order."""
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Yield every buffer once."""
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    def apply(self: M, fn: Callable[[Module], None]) -> M:
+        """Call ``fn`` on every child (recursively) and then on this module; return self.
+
+        The usual use is custom initialisation: ``model.apply(init_weights)``.
+        """
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ---- modes, gradients, dtype -------------------------------------------------------------
+
+    def train(self: M, mode: bool = True) -> M:
+        """Set training mode (``True``) or evaluation mode here and in every descendant.
+
+        Only layers that behave differently care (Dropout masks only in training). It does not
+        turn off gradient tracking: use ``chainrule.no_grad()`` for that.
+        """
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self: M) -> M:
+        """Set evaluation mode everywhere: ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self: M, requires_grad: bool = True) -> M:
+        """Turn gradient tracking on or off for every parameter (``False`` freezes the module)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient to None (default) or fill it with zeros."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad.data.fill(0)
+
+    def to(self: M, dtype: Any) -> M:
+        """Cast floating-point parameters, their gradients and buffers to ``dtype``, in place; return self.
+
+        The Parameter objects stay the same (only their arrays change), so an optimizer made
+        earlier still updates them. Integer buffers are left alone, as in torch.
+        """
+        dtype = np.dtype(dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+        for t in chain(self.parameters(), self.buffers()):
+            if np.issubdtype(t.data.dtype, np.floating):
+                t.data = t.data.astype(dtype, copy=False)
+                if t.grad is not None:
+                    t.grad.data = t.grad.data.astype(dtype, copy=False)
+        return self
+
+    def double(self: M) -> M:
+        """Cast floating-point parameters and buffers to float64 (e.g. for gradient checks)."""
+        return self.to(np.float64)
+
+    def float(self: M) -> M:
+        """Cast floating-point parameters and buffers to float32."""
+        return self.to(np.float32)
+
+    # ---- checkpoints -------------------------------------------------------------------------
+
+    def _state_items(self, prefix: str) -> Iterator[tuple[str, Tensor]]:
+        # torch's order: own parameters, own persistent buffers, then each child, recursively.
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield prefix + name, p
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers:
+                yield prefix + name, b
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module._state_items(f"{prefix}{name}.")
+
+    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Tensor]:
+        """Return an OrderedDict ``dotted_name → Tensor`` of parameters and persistent buffers.
+
+        Values are detached but share their arrays with the model (as in torch): copy them
+        (``{k: v.data.copy() ...}``) to keep a snapshot that later training will not change.
+
+        >>> from chainrule import nn
+        >>> list(nn.Linear(2, 3).state_dict())
+        ['weight', 'bias']
+        """
+        return OrderedDict(
+            (name, t if keep_vars else t.detach()) for name, t in self._state_items(prefix)
+        )
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> _IncompatibleKeys:
+        """Copy values from ``state_dict`` (Tensors or NumPy arrays) into this module, in place.
+
+        Values are cast to each parameter's dtype. With ``strict`` (default) the keys must match
+        exactly; all problems (missing keys, unexpected keys, shape mismatches) are reported
+        together in one RuntimeError and nothing is copied. Returns ``(missing_keys,
+        unexpected_keys)``. Unlike torch, a failed load leaves the model untouched.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+        own = OrderedDict(self._state_items(""))
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+
+        errors: list[str] = []
+        if strict and missing:
+            errors.append(f"Missing key(s) in state_dict: {_quoted(missing)}. ")
+        if strict and unexpected:
+            errors.append(f"Unexpected key(s) in state_dict: {_quoted(unexpected)}. ")
+        copies: list[tuple[np.ndarray, np.ndarray]] = []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            source = value.data if isinstance(value, Tensor) else value
+            if not isinstance(source, np.ndarray):
+                errors.append(
+                    f'While copying the parameter named "{key}", expected a Tensor or numpy.ndarray '
+                    f"from checkpoint but received {type(value).__name__}"
+                )
+            elif source.shape != target.data.shape:
+                errors.append(
+                    f"size mismatch for {key}: copying a param with shape {source.shape} from checkpoint, "
+                    f"the shape in current model is {target.data.shape}."
+                )
+            else:
+                copies.append((target.data, source))
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
+        for dst, src in copies:
+            # In place, so optimizers and views holding these arrays see the loaded values.
+            np.copyto(dst, src, casting="unsafe")
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ---- printing ---------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """Return this module's settings for its repr, e.g. ``in_features=2, out_features=3, bias=True``."""
+        return ""
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): {_addindent(repr(module), 2)}" for name, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        if not lines:
+            return f"{self._get_name()}()"
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{self._get_name()}({extra_lines[0]})"
+        return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
