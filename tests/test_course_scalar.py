@@ -54,6 +54,13 @@ def test_micrograd_vs_pytorch_comparison():
     assert w_pt.grad.tolist() == [w0.grad, w1.grad]
 
 
+def test_micrograd_vs_pytorch_comparison_with_the_relu_on():
+    # The errata's suggested fix: b = 2.1 gives z = 0.1 and non-zero gradients.
+    x0, x1, w0, w1, b = Value(2.0), Value(3.0), Value(0.5), Value(-1.0), Value(2.1)
+    (((x0 * w0 + x1 * w1 + b).relu() - 1.0) ** 2).backward()
+    assert (w0.grad, w1.grad) == (pytest.approx(-3.6), pytest.approx(-5.4))
+
+
 def test_three_layer_mlp_exercise_has_20_parameters():
     # 2 -> 3 -> 2 -> 1 with biases: 6 + 3 + 6 + 2 + 2 + 1 = 20.
     random.seed(0)

@@ -24,11 +24,11 @@ shapes and dtypes to the node text without touching the layout or the renderers.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chainrule._io import atomic_path, write_text_atomically
 from chainrule.viz.naming import fmt, node_names
 
 #: Drawing more nodes than this gives an unreadable picture; DOT text still works.
@@ -214,21 +214,12 @@ def render(spec: GraphSpec, path: str | os.PathLike[str]) -> Path:
 
 
 def _save_atomically(fig: Any, path: Path) -> None:
-    """Write to a temporary file beside ``path`` and rename, so no half-written file is left."""
+    """Save a figure so that no half-written file is ever left at ``path``."""
     import matplotlib  # noqa: PLC0415
 
-    fmt_ = path.suffix.lstrip(".").lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        # Keep SVG text as text (searchable, selectable) rather than glyph outlines.
-        with matplotlib.rc_context({"svg.fonttype": "none"}):
-            fig.savefig(tmp, format=fmt_, dpi=150)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, matplotlib.rc_context({"svg.fonttype": "none"}):
+        # svg.fonttype none keeps SVG text as text (searchable), not glyph outlines.
+        fig.savefig(tmp, format=path.suffix.lstrip(".").lower(), dpi=150)
 
 
 _FORMATS = {".svg", ".png", ".pdf", ".dot", ".gv"}
@@ -253,8 +244,7 @@ def draw_graph(root: Any, path: str | os.PathLike[str] | None = None) -> str:
         if suffix not in _FORMATS:
             raise ValueError(f"draw_graph: cannot write {str(target)!r}; use one of {sorted(_FORMATS)}")
         if suffix in (".dot", ".gv"):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(dot, encoding="utf-8")
+            write_text_atomically(target, dot)
         else:
             render(spec, target)
     return dot
