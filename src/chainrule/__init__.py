@@ -18,6 +18,23 @@ from chainrule.scalar import Value
 from chainrule.viz.graph import draw_graph
 from chainrule.viz.trace import explain
 
+# tensor engine
+from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.creation import (
+    arange,
+    full,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from chainrule.gradcheck import GradcheckError, gradcheck
+from chainrule.tensor import Tensor, cat, einsum, float32, float64, int64, matmul, maximum, stack, where
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -27,4 +44,30 @@ __all__ = [
     "draw_graph",
     "explain",
     # tensor engine (added by the tensor-engine modules below)
+    "Tensor",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "gradcheck",
+    "GradcheckError",
+    "tensor",
+    "zeros",
+    "ones",
+    "zeros_like",
+    "ones_like",
+    "full",
+    "arange",
+    "randn",
+    "rand",
+    "manual_seed",
+    "cat",
+    "stack",
+    "where",
+    "maximum",
+    "einsum",
+    "matmul",
+    "float32",
+    "float64",
+    "int64",
 ]

@@ -1,0 +1,928 @@
+"""The table of tensor primitives: for each op, a NumPy forward and its vector-Jacobian product.
+
+Read this file top to bottom to see every derivative the tensor engine knows. Each primitive is a
+pair of plain functions on NumPy arrays, registered under one name:
+
+``xxx_forward(*arrays, **params) -> (out, saved)``
+    computes the result and returns whatever the backward pass will need (``saved``);
+``xxx_vjp(g, saved, needs) -> tuple``
+    given ``g = dL/d(out)`` returns ``dL/d(input_i)`` for each input, in order. ``needs[i]`` is
+    False when input ``i`` does not want a gradient; the rule may then return ``None`` for it
+    (and should, when computing it costs anything).
+
+Conventions every rule follows:
+
+- no rule undoes broadcasting itself. Rules registered with ``broadcasts=True`` may return a
+  gradient in the broadcast (output) shape; the engine calls the one :func:`unbroadcast` below;
+- a VJP returns new arrays, ``g`` itself, or views of ``g``, never an array stored elsewhere, and
+  never writes into ``g`` or ``saved`` (the engine relies on this to accumulate in place safely);
+- float32 stays float32: Python scalars stay Python scalars (NumPy 2 treats them as "weak"),
+  and integer or bool masks are multiplied into float arrays, never the other way around.
+
+Everything that is *not* here (mean, var, softmax, mse_loss, dropout, stack, ...) is composed from
+these primitives in ``tensor.py`` / ``nn/functional.py``. The few fused rules at the end exist for
+numerical stability or measured speed, and say which.
+
+>>> out, saved = RULES["mul"].forward(np.array([2.0]), np.array([3.0]))
+>>> RULES["mul"].vjp(np.array([1.0]), saved, (True, True))
+(array([3.]), array([2.]))
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+Shape = tuple[int, ...]
+Saved = Any
+Needs = tuple[bool, ...]
+Grads = tuple["np.ndarray | None", ...]
+
+__all__ = ["Rule", "RULES", "register", "get_rule", "unbroadcast", "normalize_dim", "normalize_dims"]
+
+
+# ============================================================================================
+# The registry
+# ============================================================================================
+
+
+class Rule:
+    """A primitive: its name, its forward, its VJP, and whether it broadcasts its inputs."""
+
+    __slots__ = ("name", "forward", "vjp", "broadcasts")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., tuple[np.ndarray, Saved]],
+        vjp: Callable[[np.ndarray, Saved, Needs], Grads] | None,
+        broadcasts: bool,
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjp = vjp
+        self.broadcasts = broadcasts
+
+    def __repr__(self) -> str:
+        return f"Rule({self.name!r})"
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(
+    name: str,
+    forward: Callable[..., tuple[np.ndarray, Saved]],
+    vjp: Callable[[np.ndarray, Saved, Needs], Grads] | None,
+    *,
+    broadcasts: bool = False,
+) -> Rule:
+    """Add a primitive to the table (a ``vjp`` of None makes the op non-differentiable)."""
+    if name in RULES:
+        raise ValueError(f"register: a rule named {name!r} already exists")
+    RULES[name] = rule = Rule(name, forward, vjp, broadcasts)
+    return rule
+
+
+def get_rule(name: str) -> Rule:
+    """Look a primitive up by name, failing loudly (and by name) when it is missing.
+
+    >>> get_rule("matmul")
+    Rule('matmul')
+    """
+    try:
+        return RULES[name]
+    except KeyError:
+        raise NotImplementedError(f"no rule is registered for op {name!r}") from None
+
+
+# ============================================================================================
+# Shared helpers: broadcasting, dims, error messages
+# ============================================================================================
+
+
+def unbroadcast(grad: np.ndarray, shape: Shape) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting.
+
+    Rule: if x of shape ``shape`` was broadcast to y, then dL/dx = dL/dy summed over the
+    dimensions broadcasting added (leading ones) or stretched (size 1 in ``shape``).
+
+    >>> unbroadcast(np.ones((2, 3)), (3,))
+    array([2., 2., 2.])
+    >>> unbroadcast(np.ones((2, 3)), (2, 1))
+    array([[3.],
+           [3.]])
+    """
+    if grad.shape == shape:  # the common case, free
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead > 0:  # dims broadcasting prepended: sum them away
+        grad = grad.sum(axis=tuple(range(lead)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:  # dims that were size 1 and got stretched: sum, keeping them as size 1
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def normalize_dim(op: str, dim: int, ndim: int) -> int:
+    """Map a possibly negative ``dim`` into ``range(ndim)``, naming the op when it is invalid.
+
+    >>> normalize_dim("sum", -1, 2)
+    1
+    """
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    top = max(ndim, 1)  # a 0-d tensor accepts dim 0 / -1, as in PyTorch
+    if not -top <= dim < top:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dims")
+    return int(dim) % top if ndim else 0
+
+
+def normalize_dims(op: str, dim: "int | Sequence[int] | None", ndim: int) -> "tuple[int, ...] | None":
+    """Normalise ``dim`` (None, an int, or a tuple of ints) to a sorted tuple, or None for all."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = sorted({normalize_dim(op, d, ndim) for d in dims})
+    if len(out) != len(dims):
+        raise ValueError(f"{op}: dim {dim} repeats a dimension")
+    if ndim == 0:
+        return ()
+    return tuple(out)
+
+
+def broadcast_error(op: str, *arrays: Any) -> ValueError:
+    """The error for operands whose shapes do not broadcast, e.g. ``add: shapes (2, 3) and (4,)``."""
+    shapes = " and ".join(str(np.shape(a)) for a in arrays)
+    return ValueError(f"{op}: shapes {shapes} cannot be broadcast")
+
+
+# ============================================================================================
+# Elementwise arithmetic (broadcasting). g has the broadcast shape; the engine unbroadcasts.
+# ============================================================================================
+
+
+def add_forward(a, b):
+    return a + b, None
+
+
+def add_vjp(g, saved, needs):
+    return g, g  # d(a+b)/da = d(a+b)/db = 1
+
+
+register("add", add_forward, add_vjp, broadcasts=True)
+
+
+def sub_forward(a, b):
+    return a - b, None
+
+
+def sub_vjp(g, saved, needs):
+    return g, (-g if needs[1] else None)
+
+
+register("sub", sub_forward, sub_vjp, broadcasts=True)
+
+
+def mul_forward(a, b):
+    return a * b, (a, b)
+
+
+def mul_vjp(g, saved, needs):
+    a, b = saved
+    return (g * b if needs[0] else None), (g * a if needs[1] else None)  # d(ab)/da = b
+
+
+register("mul", mul_forward, mul_vjp, broadcasts=True)
+
+
+def div_forward(a, b):
+    out = a / b
+    # int / int: NumPy says float64, PyTorch says the default float (float32).
+    if out.dtype == np.float64 and _is_integer(a) and _is_integer(b):
+        out = out.astype(np.float32)
+    return out, (b, out)
+
+
+def div_vjp(g, saved, needs):
+    b, out = saved
+    da = g / b if needs[0] else None  # d(a/b)/da = 1/b
+    db = -g * out / b if needs[1] else None  # d(a/b)/db = -a/b² = -out/b
+    return da, db
+
+
+register("div", div_forward, div_vjp, broadcasts=True)
+
+
+def neg_forward(a):
+    return -a, None
+
+
+def neg_vjp(g, saved, needs):
+    return (-g,)
+
+
+register("neg", neg_forward, neg_vjp)
+
+
+def pow_forward(a, b):
+    out = a**b
+    return out, (a, b, out)
+
+
+def pow_vjp(g, saved, needs):
+    a, b, out = saved
+    # d(a^b)/da = b·a^(b-1)
+    da = g * (b * a ** (b - 1)) if needs[0] else None
+    db = None
+    if needs[1]:
+        # d(a^b)/db = a^b·ln a; PyTorch defines it as 0 where a == 0 and b >= 0.
+        if isinstance(a, np.ndarray):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                db = g * out * np.log(a)
+            db = np.where((a == 0) & (b >= 0), 0, db)
+        else:  # a Python number: keep it a Python number so float32 stays float32
+            db = g * out * (math.log(a) if a > 0 else (0.0 if a == 0 else math.nan))
+    return da, db
+
+
+register("pow", pow_forward, pow_vjp, broadcasts=True)
+
+
+def maximum_forward(a, b):
+    return np.maximum(a, b), (a, b)
+
+
+def maximum_vjp(g, saved, needs):
+    a, b = saved
+    # The larger input gets the gradient; ties split it evenly (as torch.maximum does).
+    half = g * 0.5
+    da = g * (a > b) + half * (a == b) if needs[0] else None
+    db = g * (b > a) + half * (a == b) if needs[1] else None
+    return da, db
+
+
+register("maximum", maximum_forward, maximum_vjp, broadcasts=True)
+
+
+def where_forward(cond, a, b):
+    return np.where(cond, a, b), cond
+
+
+def where_vjp(g, cond, needs):
+    # The condition is not differentiable; each branch gets g where it was chosen.
+    da = np.where(cond, g, 0) if needs[1] else None
+    db = np.where(cond, 0, g) if needs[2] else None
+    return None, da, db
+
+
+register("where", where_forward, where_vjp, broadcasts=True)
+
+
+def _is_integer(x) -> bool:
+    if isinstance(x, np.ndarray):
+        return x.dtype.kind in "iub"
+    return isinstance(x, (int, np.integer))
+
+
+# ============================================================================================
+# Elementwise math and activations (one input, shape-preserving)
+# ============================================================================================
+
+
+def exp_forward(x):
+    out = np.exp(x)
+    return out, out
+
+
+def exp_vjp(g, out, needs):
+    return (g * out,)  # d eˣ/dx = eˣ
+
+
+register("exp", exp_forward, exp_vjp)
+
+
+def log_forward(x):
+    return np.log(x), x
+
+
+def log_vjp(g, x, needs):
+    return (g / x,)  # d ln x/dx = 1/x
+
+
+register("log", log_forward, log_vjp)
+
+
+def sqrt_forward(x):
+    out = np.sqrt(x)
+    return out, out
+
+
+def sqrt_vjp(g, out, needs):
+    return (g / (2 * out),)  # d √x/dx = 1/(2√x)
+
+
+register("sqrt", sqrt_forward, sqrt_vjp)
+
+
+def abs_forward(x):
+    return np.abs(x), x
+
+
+def abs_vjp(g, x, needs):
+    return (g * np.sign(x),)  # sign(0) = 0, as in PyTorch
+
+
+register("abs", abs_forward, abs_vjp)
+
+
+def clamp_forward(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if min is None:
+        out = np.minimum(x, max)
+    elif max is None:
+        out = np.maximum(x, min)
+    else:
+        out = np.clip(x, min, max)
+    return out, (x, min, max)
+
+
+def clamp_vjp(g, saved, needs):
+    x, lo, hi = saved
+    # The gradient passes where the input was inside [min, max] (bounds inclusive, as torch).
+    if lo is None:
+        mask = x <= hi
+    elif hi is None:
+        mask = x >= lo
+    else:
+        mask = (x >= lo) & (x <= hi)
+    return (g * mask,)
+
+
+register("clamp", clamp_forward, clamp_vjp)
+
+
+def relu_forward(x):
+    # A primitive rather than where(x > 0, x, 0): one pass forward, one multiply backward,
+    # and ReLU runs after every hidden layer, so it is worth the extra table row.
+    return np.maximum(x, 0), x
+
+
+def relu_vjp(g, x, needs):
+    return (g * (x > 0),)  # relu'(x) = 1 if x > 0 else 0 (0 at x = 0, as torch)
+
+
+register("relu", relu_forward, relu_vjp)
+
+
+def leaky_relu_forward(x, negative_slope=0.01):
+    return np.where(x > 0, x, x * negative_slope), (x, negative_slope)
+
+
+def leaky_relu_vjp(g, saved, needs):
+    x, slope = saved
+    return (np.where(x > 0, g, g * slope),)
+
+
+register("leaky_relu", leaky_relu_forward, leaky_relu_vjp)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # σ(x) = 1/(1+e⁻ˣ) for x ≥ 0 and eˣ/(1+eˣ) for x < 0: exp never sees a large positive
+    # argument, so nothing overflows and tiny probabilities keep full relative precision.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def sigmoid_forward(x):
+    out = _sigmoid(x)
+    return out, out
+
+
+def sigmoid_vjp(g, out, needs):
+    return (g * out * (1 - out),)  # σ' = σ(1 − σ)
+
+
+register("sigmoid", sigmoid_forward, sigmoid_vjp)
+
+
+def tanh_forward(x):
+    out = np.tanh(x)
+    return out, out
+
+
+def tanh_vjp(g, out, needs):
+    return (g * (1 - out * out),)  # tanh' = 1 − tanh²
+
+
+register("tanh", tanh_forward, tanh_vjp)
+
+
+# NumPy has no erf. Build a Chebyshev interpolant of math.erf on [0, 6] once, at import
+# (41 calls to math.erf); it is accurate to ~2e-14 there, erf(x) = 1 to double precision for
+# x > 6, and erf is odd. Evaluating it is array work only, no Python loop over elements.
+_ERF_CHEB = np.polynomial.chebyshev.Chebyshev.interpolate(
+    np.vectorize(math.erf), 40, domain=[0.0, 6.0]
+)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    ax = np.minimum(np.abs(x), 6.0)
+    return (np.sign(x) * _ERF_CHEB(ax)).astype(x.dtype, copy=False)
+
+
+_SQRT_2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def gelu_forward(x, approximate="none"):
+    if approximate == "none":
+        cdf = 0.5 * (1 + _erf(x / _SQRT_2))  # Φ(x), the standard normal CDF
+        return x * cdf, (x, approximate, cdf)
+    if approximate == "tanh":
+        t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+        return 0.5 * x * (1 + t), (x, approximate, t)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def gelu_vjp(g, saved, needs):
+    x, approximate, aux = saved
+    if approximate == "none":
+        # d[xΦ(x)]/dx = Φ(x) + x·φ(x), with φ the standard normal density
+        pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+        return (g * (aux + x * pdf),)
+    t = aux  # tanh(k(x + 0.044715x³)), k = √(2/π)
+    dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+    return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
+
+
+register("gelu", gelu_forward, gelu_vjp)
+
+
+def cast_forward(x, dtype=None):
+    return x.astype(dtype), x.dtype
+
+
+def cast_vjp(g, dtype, needs):
+    return (g.astype(dtype),)  # a change of dtype is the identity, so cast the gradient back
+
+
+register("cast", cast_forward, cast_vjp)
+
+
+def clone_forward(x):
+    return x.copy(), None
+
+
+def clone_vjp(g, saved, needs):
+    return (g,)
+
+
+register("clone", clone_forward, clone_vjp)
+
+
+# ============================================================================================
+# Reductions
+# ============================================================================================
+
+
+def sum_forward(x, dim=None, keepdim=False):
+    axes = normalize_dims("sum", dim, x.ndim)
+    return x.sum(axis=axes, keepdims=keepdim), (x.shape, axes, keepdim)
+
+
+def sum_vjp(g, saved, needs):
+    shape, axes, keepdim = saved
+    # Every summed element gets the same gradient: put the reduced dims back, then broadcast.
+    if axes and not keepdim:
+        g = np.expand_dims(g, axes)
+    return (np.broadcast_to(g, shape),)
+
+
+register("sum", sum_forward, sum_vjp)
+
+
+def _extreme_forward(op: str, reduce: Callable):
+    def forward(x, dim=None, keepdim=False):
+        if x.size == 0:
+            raise RuntimeError(f"{op}: cannot reduce an empty tensor")
+        axes = normalize_dims(op, dim, x.ndim)
+        out = reduce(x, axis=axes, keepdims=keepdim)
+        return out, (x, out, axes, keepdim)
+
+    return forward
+
+
+def extreme_vjp(g, saved, needs):
+    x, out, axes, keepdim = saved
+    if axes and not keepdim:
+        g = np.expand_dims(g, axes)
+        out = np.expand_dims(out, axes)
+    # The gradient goes to the elements equal to the extreme, split evenly among ties
+    # (PyTorch's amax/amin rule; max(dim) instead uses gather, sending it to one index).
+    hit = (x == out).astype(g.dtype)
+    return (g * hit / hit.sum(axis=axes, keepdims=True),)
+
+
+register("amax", _extreme_forward("amax", np.max), extreme_vjp)
+register("amin", _extreme_forward("amin", np.min), extreme_vjp)
+
+
+# ============================================================================================
+# Shape and indexing (no arithmetic: the VJP moves g back to where each element came from)
+# ============================================================================================
+
+
+def reshape_forward(x, shape=()):
+    try:
+        return x.reshape(shape), x.shape
+    except ValueError:
+        raise ValueError(
+            f"reshape: cannot reshape {x.shape} ({x.size} elements) into {tuple(shape)}"
+        ) from None
+
+
+def reshape_vjp(g, shape, needs):
+    return (g.reshape(shape),)
+
+
+register("reshape", reshape_forward, reshape_vjp)
+
+
+def permute_forward(x, dims=()):
+    if len(dims) != x.ndim:
+        raise ValueError(f"permute: dims {tuple(dims)} do not match a tensor with {x.ndim} dims")
+    norm = tuple(normalize_dim("permute", d, x.ndim) for d in dims)
+    if sorted(norm) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {tuple(dims)} are not a permutation of {x.ndim} dims")
+    inverse = tuple(np.argsort(norm).tolist())
+    return np.transpose(x, norm), inverse
+
+
+def permute_vjp(g, inverse, needs):
+    return (np.transpose(g, inverse),)  # undo the permutation
+
+
+register("permute", permute_forward, permute_vjp)
+
+
+def expand_forward(x, shape=()):
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: cannot expand {x.shape} to fewer dims {tuple(shape)}")
+    target = tuple(x.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(shape))
+    try:
+        return np.broadcast_to(x, target), None
+    except ValueError:
+        raise ValueError(f"expand: cannot expand shape {x.shape} to {tuple(shape)}") from None
+
+
+def expand_vjp(g, saved, needs):
+    return (g,)  # the engine's unbroadcast *is* expand's VJP: sum over the copies
+
+
+register("expand", expand_forward, expand_vjp, broadcasts=True)
+
+
+def _has_integer_array(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in items)
+
+
+def getitem_forward(x, index=None):
+    try:
+        out = x[index]
+    except IndexError as e:
+        raise IndexError(f"getitem: {e} (tensor shape {x.shape})") from None
+    # Integer-array indices may repeat an element; their VJP must add, not overwrite.
+    return out, (x.shape, index, _has_integer_array(index))
+
+
+def getitem_vjp(g, saved, needs):
+    shape, index, repeats = saved
+    dx = np.zeros(shape, dtype=g.dtype)
+    if repeats:
+        np.add.at(dx, index, g)  # x[[0, 0]] sends two gradients to x[0]
+    else:
+        dx[index] = g  # slices, ints, None, ..., boolean masks: each element picked once
+    return (dx,)
+
+
+register("getitem", getitem_forward, getitem_vjp)
+
+
+def gather_forward(x, index, dim=0):
+    axis = normalize_dim("gather", dim, x.ndim)
+    if not isinstance(index, np.ndarray) or index.dtype.kind not in "iu":
+        raise TypeError("gather: index must be an integer tensor")
+    if index.ndim != x.ndim:
+        raise ValueError(f"gather: index has {index.ndim} dims but the input has {x.ndim}")
+    try:
+        out = np.take_along_axis(x, index, axis=axis)
+    except (IndexError, ValueError) as e:
+        raise IndexError(f"gather: {e} (input {x.shape}, index {index.shape})") from None
+    return out, (x.shape, index, axis)
+
+
+def gather_vjp(g, saved, needs):
+    shape, index, axis = saved
+    # out[i][j][k] = x[i][index[i][j][k]][k] (dim=1): add g back at those positions.
+    where = list(np.indices(g.shape, sparse=True))
+    where[axis] = np.broadcast_to(index, g.shape)
+    dx = np.zeros(shape, dtype=g.dtype)
+    np.add.at(dx, tuple(where), g)
+    return (dx, None)
+
+
+register("gather", gather_forward, gather_vjp)
+
+
+def cat_forward(*arrays, dim=0):
+    if not arrays:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    axis = normalize_dim("cat", dim, arrays[0].ndim)
+    try:
+        out = np.concatenate(arrays, axis=axis)
+    except ValueError:
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"cat: shapes {shapes} cannot be concatenated along dim {dim}") from None
+    return out, (axis, [a.shape[axis] for a in arrays])
+
+
+def cat_vjp(g, saved, needs):
+    axis, sizes = saved
+    return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))  # cut g back into pieces
+
+
+register("cat", cat_forward, cat_vjp)
+
+
+# ============================================================================================
+# Matrix products
+# ============================================================================================
+
+
+def _matmul_error(a: np.ndarray, b: np.ndarray) -> ValueError:
+    if a.ndim == 0 or b.ndim == 0:
+        return ValueError(f"matmul: both operands must be at least 1-D, got {a.shape} and {b.shape}")
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if a.shape[-1] != k_b:
+        return ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != {k_b})"
+        )
+    return ValueError(f"matmul: batch dims of {a.shape} and {b.shape} cannot be broadcast")
+
+
+def matmul_forward(a, b):
+    try:
+        return a @ b, (a, b)
+    except ValueError:
+        raise _matmul_error(np.asarray(a), np.asarray(b)) from None
+
+
+def matmul_vjp(g, saved, needs):
+    a, b = saved
+    if a.ndim == 1 and b.ndim == 1:  # dot product: out is a scalar
+        return (g * b if needs[0] else None), (g * a if needs[1] else None)
+    # PyTorch/NumPy treat a 1-D operand as a row (left) or column (right) and drop that dim
+    # from the result; put it back in g so the 2-D rules dA = g Bᵀ, dB = Aᵀ g apply.
+    a2 = a[None, :] if a.ndim == 1 else a  # (k,) -> (1, k)
+    b2 = b[:, None] if b.ndim == 1 else b  # (k,) -> (k, 1)
+    if a.ndim == 1:
+        g = g[..., None, :]
+    if b.ndim == 1:
+        g = g[..., None]
+    da = db = None
+    if needs[0]:
+        da = g @ np.swapaxes(b2, -1, -2)  # (..., n, m) @ (..., m, k) -> (..., n, k)
+        if a.ndim == 1:
+            da = da[..., 0, :]
+    if needs[1]:
+        db = np.swapaxes(a2, -1, -2) @ g  # (..., k, n) @ (..., n, m) -> (..., k, m)
+        if b.ndim == 1:
+            db = db[..., 0]
+    return da, db  # batch dims are summed by unbroadcast
+
+
+register("matmul", matmul_forward, matmul_vjp, broadcasts=True)
+
+
+def _parse_einsum(equation: str, shapes: Sequence[Shape]) -> tuple[list[str], str]:
+    """Split an einsum equation into one letter string per operand and the output letters.
+
+    '...' is replaced by fresh letters (the same for every operand, right-aligned); an implicit
+    output is every letter used exactly once, in alphabetical order, after the '...' letters.
+    """
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(
+            f"einsum: equation {equation!r} has {len(terms)} operands but {len(shapes)} were given"
+        )
+    used = set(eq) - set(".,->")
+    spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used)
+    n_ell = 0
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            n_ell = max(n_ell, len(s) - (len(t) - 3))
+    ell = "".join(next(spare) for _ in range(n_ell))
+    expanded = []
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            k = len(s) - (len(t) - 3)
+            t = t.replace("...", ell[n_ell - k:] if k else "")
+        if len(t) != len(s):
+            raise ValueError(f"einsum: term {t!r} does not match an operand of shape {s}")
+        if len(set(t)) != len(t):
+            raise NotImplementedError(
+                f"einsum: repeated index in {t!r} (diagonals) is not supported"
+            )
+        expanded.append(t)
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:
+        counts: dict[str, int] = {}
+        for t in expanded:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    sizes: dict[str, int] = {}
+    for t, s in zip(expanded, shapes):
+        for c, n in zip(t, s):
+            if sizes.setdefault(c, n) != n:
+                raise ValueError(
+                    f"einsum: index {c!r} has sizes {sizes[c]} and {n} in equation {equation!r}"
+                )
+    for c in out:
+        if c not in sizes:
+            raise ValueError(f"einsum: output index {c!r} does not appear in any input")
+    return expanded, out
+
+
+def einsum_forward(*arrays, equation=""):
+    terms, out_term = _parse_einsum(equation, [a.shape for a in arrays])
+    eq = ",".join(terms) + "->" + out_term
+    try:
+        out = np.einsum(eq, *arrays, optimize=len(arrays) > 2)
+    except ValueError as e:
+        raise ValueError(f"einsum: {e}") from None
+    return out, (arrays, terms, out_term)
+
+
+def einsum_vjp(g, saved, needs):
+    arrays, terms, out_term = saved
+    grads = []
+    for k, (x, term) in enumerate(zip(arrays, terms)):
+        if not needs[k]:
+            grads.append(None)
+            continue
+        # dL/dX_k = einsum of g with every *other* operand, producing X_k's letters. Letters
+        # that only X_k had (summed away in the forward) are restored by broadcasting.
+        others = [(t, a) for j, (t, a) in enumerate(zip(terms, arrays)) if j != k]
+        known = set(out_term).union(*[set(t) for t, _ in others])
+        keep = "".join(c for c in term if c in known)
+        eq = ",".join([out_term] + [t for t, _ in others]) + "->" + keep
+        gk = np.einsum(eq, g, *[a for _, a in others], optimize=len(others) > 1)
+        if keep != term:
+            gk = np.broadcast_to(
+                gk.reshape([n if c in keep else 1 for c, n in zip(term, x.shape)]), x.shape
+            )
+        grads.append(gk)
+    return tuple(grads)
+
+
+register("einsum", einsum_forward, einsum_vjp)
+
+
+# ============================================================================================
+# Fused rules: each one could be composed from the rules above, and exists for a reason.
+# ============================================================================================
+
+
+def linear_forward(x, weight, bias=None):
+    # Why fused: one node instead of transpose + matmul + add, no (batch, out) temporary for
+    # the bias add, and dW = gᵀx comes out directly instead of via an unbroadcast.
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input {x.shape} and weight {weight.shape} do not align "
+            f"(expected input[..., {weight.shape[-1] if weight.ndim else '?'}])"
+        )
+    out = x @ weight.T  # (B, in) @ (in, out) -> (B, out)
+    if bias is not None:
+        out += bias  # in place: out is a fresh array
+    return out, (x, weight)
+
+
+def linear_vjp(g, saved, needs):
+    x, w = saved
+    dx = g @ w if needs[0] else None  # (B, out) @ (out, in) -> (B, in)
+    g2 = g.reshape(-1, g.shape[-1])  # fold any batch dims: (N, out)
+    dw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None  # (out, N) @ (N, in)
+    db = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None  # (out,)
+    return dx, dw, db
+
+
+register("linear", linear_forward, linear_vjp)
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    # log-sum-exp trick: shift by the max so exp never overflows; the shift cancels exactly.
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def log_softmax_forward(x, dim=-1):
+    # Why fused: stability. log(softmax(x)) underflows to -inf for very negative logits;
+    # x - max - log Σ exp(x - max) gives log_softmax([1000, 0, -1000]) = [0, -1000, -2000].
+    axis = normalize_dim("log_softmax", dim, x.ndim)
+    out = _log_softmax(x, axis)
+    return out, (out, axis)
+
+
+def log_softmax_vjp(g, saved, needs):
+    out, axis = saved
+    # y = x - lse(x): dL/dx = g - softmax(x)·Σg
+    return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+register("log_softmax", log_softmax_forward, log_softmax_vjp)
+
+
+def cross_entropy_forward(logits, target, ignore_index=-100):
+    # Why fused: the gradient is simply softmax − onehot, computed from the saved log-probs,
+    # instead of going through log_softmax and an integer-indexing node (np.add.at is slow).
+    # logits (N, C) with target (N,), or logits (C,) with a 0-d target. Returns per-sample
+    # losses (N,); reductions are composed from sum/div in nn.functional.
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: class targets must be integers, got {target.dtype}")
+    if logits.ndim not in (1, 2) or target.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"cross_entropy: logits {logits.shape} and target {target.shape} do not match "
+            f"(expected logits (N, C) with target (N,))"
+        )
+    n_classes = logits.shape[-1]
+    valid = target != ignore_index
+    safe = np.where(valid, target, 0)
+    if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
+        bad = safe[(safe < 0) | (safe >= n_classes)].flat[0]
+        raise IndexError(f"cross_entropy: target {bad} is out of bounds for {n_classes} classes")
+    logp = _log_softmax(logits, -1)
+    picked = np.take_along_axis(logp, safe[..., None], axis=-1)[..., 0]
+    loss = np.where(valid, -picked, 0)
+    return loss, (logp, safe, valid)
+
+
+def cross_entropy_vjp(g, saved, needs):
+    logp, safe, valid = saved
+    # dL_i/dz_i = softmax(z_i) − onehot(t_i), scaled by g_i (0 for ignored rows).
+    p = np.exp(logp)
+    idx = safe[..., None]
+    np.put_along_axis(p, idx, np.take_along_axis(p, idx, axis=-1) - 1, axis=-1)
+    p *= (g * valid)[..., None]
+    return p, None
+
+
+register("cross_entropy", cross_entropy_forward, cross_entropy_vjp)
+
+
+def bce_with_logits_forward(z, y):
+    # Why fused: stability. log σ(z) and log(1 − σ(z)) overflow or round to log 0 for |z| ≳ 30
+    # in float32; max(z, 0) − z·y + log(1 + e^(−|z|)) is exact and finite for any z.
+    loss = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    return loss, (z, y)
+
+
+def bce_with_logits_vjp(g, saved, needs):
+    z, y = saved
+    dz = g * (_sigmoid(z) - y) if needs[0] else None  # σ(z) − y, the logistic-regression rule
+    dy = -g * z if needs[1] else None
+    return dz, dy
+
+
+register("binary_cross_entropy_with_logits", bce_with_logits_forward, bce_with_logits_vjp)
+
+
+def bce_forward(p, y):
+    # Why fused: PyTorch clamps each log at -100, so p = 0 or 1 gives a finite loss. Composed
+    # from log and clamp, the gradient at p = 0 would be 0 · (1/0) = nan; this rule uses
+    # torch's (p − y) / max(p(1 − p), 1e-12) instead.
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), -100)
+        log_1mp = np.maximum(np.log1p(-p), -100)
+    loss = -(y * log_p + (1 - y) * log_1mp)
+    return loss, (p, y, log_p, log_1mp)
+
+
+def bce_vjp(g, saved, needs):
+    p, y, log_p, log_1mp = saved
+    dp = g * (p - y) / np.maximum(p * (1 - p), 1e-12) if needs[0] else None
+    dy = g * (log_1mp - log_p) if needs[1] else None
+    return dp, dy
+
+
+register("binary_cross_entropy", bce_forward, bce_vjp)
