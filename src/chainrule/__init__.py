@@ -35,6 +35,9 @@ from chainrule.creation import (
 from chainrule.gradcheck import GradcheckError, gradcheck
 from chainrule.tensor import Tensor, cat, einsum, float32, float64, int64, matmul, maximum, stack, where
 
+# layers, losses, optimizers (imported after Tensor: they build on it)
+from chainrule import nn, optim
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -70,4 +73,7 @@ __all__ = [
     "float32",
     "float64",
     "int64",
+    # modules and optimizers
+    "nn",
+    "optim",
 ]

@@ -114,12 +114,14 @@ class Module:
 
     register_module = add_module
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: str) -> None:
         # A name lives in exactly one place; reassigning it (say, a Tensor then a Parameter)
-        # must drop the old registration.
+        # must drop the old registration. The store being assigned keeps its entry, so
+        # replacing a layer keeps its position (model[0] = ... stays first).
         self.__dict__.pop(name, None)
         for store in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[store].pop(name, None)
+            if store != keep:
+                self.__dict__[store].pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -127,12 +129,12 @@ class Module:
         if isinstance(value, Parameter):
             if "_parameters" not in d:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             self.register_parameter(name, value)
         elif isinstance(value, Module):
             if "_modules" not in d:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_modules")
             self.add_module(name, value)
         elif "_parameters" in d and name in d["_parameters"]:
             if value is not None:

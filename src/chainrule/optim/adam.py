@@ -21,9 +21,10 @@ class Adam(Optimizer):
     The bias corrections undo the zero start of m and v. The arithmetic follows torch's
     order (m by lerp, ε added after dividing by √(1 − β₂ᵗ)), so float32 trajectories match.
 
+    >>> from chainrule import Tensor
     >>> from chainrule.nn import Parameter
     >>> w = Parameter([1.0, -2.0])
-    >>> w.grad = Parameter([0.5, -3.0]).detach()
+    >>> w.grad = Tensor([0.5, -3.0])
     >>> Adam([w], lr=0.1).step()
     >>> [round(x, 4) for x in w.data.tolist()]   # the first step moves each weight by ≈ lr
     [0.9, -1.9]
@@ -114,9 +115,10 @@ class AdamW(Adam):
     Unlike Adam's L2 term, the decay is not rescaled by √v̂, so every weight shrinks at the
     same rate (Loshchilov & Hutter, 2019). Default ``weight_decay`` is 1e-2, as in torch.
 
+    >>> from chainrule import Tensor
     >>> from chainrule.nn import Parameter
     >>> w = Parameter([1.0])
-    >>> w.grad = Parameter([0.0]).detach()
+    >>> w.grad = Tensor([0.0])
     >>> AdamW([w], lr=0.1, weight_decay=0.5).step()
     >>> round(w.data.item(), 6)   # 1 · (1 − 0.1·0.5); a zero gradient adds no Adam step
     0.95

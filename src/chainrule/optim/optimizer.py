@@ -8,11 +8,16 @@ a torch checkpoint.
 Updates work on the raw NumPy arrays (``p.data``, ``p.grad.data``), never on Tensors: the
 autograd graph never sees them, so no ``no_grad`` block is needed, and every operation can
 write into an existing array (``out=``, ``+=``) instead of allocating a new one each step.
+
+Float32 parameters stay float32: Python-float hyperparameters are cast to the array's dtype
+(NumPy 2 rules). Results match torch to float32 rounding, not bit for bit: torch's CPU kernels
+fuse ``p + α·g`` into one multiply-add (one rounding), NumPy rounds twice (≤ 1 ulp per step).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -41,42 +46,6 @@ class _Required:
 required = _Required()
 
 
-class _ParamState(MutableMapping):
-    """Per-parameter state keyed by the parameter's identity, as ``optimizer.state[p]``.
-
-    Keyed by ``id(p)`` rather than by ``p`` because a Tensor's ``==`` is elementwise, which
-    makes it a poor dict key; the groups keep every parameter alive, so ids stay valid.
-    Missing entries are created empty, like torch's ``defaultdict(dict)``.
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[int, tuple[Tensor, State]] = {}
-
-    def __getitem__(self, param: Tensor) -> State:
-        entry = self._entries.get(id(param))
-        if entry is None:
-            entry = self._entries[id(param)] = (param, {})
-        return entry[1]
-
-    def __setitem__(self, param: Tensor, value: State) -> None:
-        self._entries[id(param)] = (param, value)
-
-    def __delitem__(self, param: Tensor) -> None:
-        del self._entries[id(param)]
-
-    def __contains__(self, param: object) -> bool:
-        return id(param) in self._entries
-
-    def __iter__(self) -> Iterator[Tensor]:
-        return (param for param, _ in self._entries.values())
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __repr__(self) -> str:
-        return f"{{{', '.join(f'<param {tuple(p.shape)}>: {s!r}' for p, s in self._entries.values())}}}"
-
-
 class Optimizer:
     """Hold parameter groups and per-parameter state; subclasses implement only ``_update``.
 
@@ -94,7 +63,9 @@ class Optimizer:
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        self.state: _ParamState = _ParamState()
+        # Keyed by the parameter itself (Tensors hash by identity, as in torch); a missing
+        # entry starts as an empty dict, which is how _update knows it is the first step.
+        self.state: defaultdict[Tensor, State] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         # Scratch arrays shared by all parameters (one flat buffer per slot and dtype), so a
         # step allocates nothing after the first: see _workspace.
@@ -246,7 +217,7 @@ class Optimizer:
         by_index = {
             i: p for mine, saved in zip(self.param_groups, saved_groups) for i, p in zip(saved["params"], mine["params"])
         }
-        self.state = _ParamState()
+        self.state = defaultdict(dict)
         for i, saved_state in state_dict["state"].items():
             if i not in by_index:
                 continue

@@ -21,9 +21,10 @@ class SGD(Optimizer):
     This is PyTorch's formulation (the buffer starts *at* the first gradient, and ``lr``
     multiplies the whole velocity), which differs from Sutskever et al.'s ``v = μv + lr·g``.
 
+    >>> from chainrule import Tensor
     >>> from chainrule.nn import Parameter
     >>> w = Parameter([1.0, -2.0])
-    >>> w.grad = Parameter([0.5, 0.5]).detach()
+    >>> w.grad = Tensor([0.5, 0.5])
     >>> SGD([w], lr=0.1).step()
     >>> w.data.tolist()
     [0.949999988079071, -2.049999952316284]

@@ -1,0 +1,107 @@
+"""Loss modules: thin wrappers that store ``reduction`` and call ``chainrule.nn.functional``.
+
+``reduction`` decides how per-example losses become one number: ``'mean'`` (the default,
+so the loss and lr do not scale with batch size), ``'sum'``, or ``'none'`` (one per example).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from chainrule.nn import functional as F
+from chainrule.nn.module import Module
+from chainrule.tensor import Tensor
+
+Reduction = Literal["mean", "sum", "none"]
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class _Loss(Module):
+    """Base class: validates and stores ``reduction``."""
+
+    def __init__(self, reduction: Reduction = "mean") -> None:
+        super().__init__()
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        self.reduction = reduction
+
+
+class MSELoss(_Loss):
+    """Mean squared error: ``ℓᵢ = (xᵢ − yᵢ)²``, reduced; ``dℓ/dx = 2(x − y)``.
+
+    >>> from chainrule import Tensor
+    >>> MSELoss()(Tensor([1.0, 3.0]), Tensor([0.0, 0.0])).item()
+    5.0
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error: ``ℓᵢ = |xᵢ − yᵢ|``, reduced.
+
+    >>> from chainrule import Tensor
+    >>> L1Loss()(Tensor([1.0, -3.0]), Tensor([0.0, 0.0])).item()
+    2.0
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities: ``ℓᵢ = −[yᵢ log pᵢ + (1 − yᵢ) log(1 − pᵢ)]``.
+
+    Prefer ``BCEWithLogitsLoss`` on raw scores: it is stable where ``p`` rounds to 0 or 1.
+
+    >>> from chainrule import Tensor
+    >>> round(BCELoss()(Tensor([0.5]), Tensor([1.0])).item(), 4)   # −log 0.5
+    0.6931
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy(input, target, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on logits ``z``: ``BCE(σ(z), y)``, fused; ``dℓ/dz = σ(z) − y``.
+
+    >>> from chainrule import Tensor
+    >>> round(BCEWithLogitsLoss()(Tensor([0.0]), Tensor([1.0])).item(), 4)
+    0.6931
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """Cross-entropy of logits (B, K) against integer class targets (B,): ``ℓᵢ = −log softmax(zᵢ)[yᵢ]``.
+
+    Takes logits, not probabilities: log-softmax is computed stably in one step, and the
+    gradient is simply ``softmax(z) − onehot(y)`` (Lecture 1, P4–P5).
+
+    >>> import numpy as np
+    >>> from chainrule import Tensor
+    >>> round(CrossEntropyLoss()(Tensor([[3.0, 1.0, -1.0]]), Tensor(np.array([0]))).item(), 4)
+    0.1429
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.cross_entropy(input, target, reduction=self.reduction)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities (B, K) at integer targets: ``ℓᵢ = −xᵢ[yᵢ]``.
+
+    ``NLLLoss(log_softmax(z))`` equals ``CrossEntropyLoss(z)``.
+
+    >>> import numpy as np
+    >>> from chainrule import Tensor
+    >>> NLLLoss()(Tensor([[-0.5, -2.0]]), Tensor(np.array([1]))).item()
+    2.0
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.nll_loss(input, target, reduction=self.reduction)
