@@ -1,0 +1,288 @@
+"""Four gradients for one model, side by side: the lab's "check your backward pass".
+
+``compare_gradients(model, loss, x, y)`` takes a ``chainrule.manual`` network (your
+hand-written backward passes, or the reference ones) and computes every parameter's
+gradient four ways:
+
+1. **hand**: the network's own ``backward``;
+2. **autograd**: the same network rebuilt from ``chainrule.Tensor`` ops;
+3. **numeric**: central finite differences, in float64, of the network's forward;
+4. **torch**: PyTorch's autograd on the same weights (when PyTorch is installed).
+
+It reports, per parameter, the worst absolute and relative difference between every
+pair, a verdict, and, when the hand gradient is off, the likely mistake (transposed,
+missing 1/B, wrong sign ...).
+
+>>> import numpy as np
+>>> from chainrule import manual
+>>> rng = np.random.default_rng(0)
+>>> net = manual.Sequential(manual.Linear(rng.normal(size=(3, 4)), np.zeros(4)), manual.ReLU(),
+...                         manual.Linear(rng.normal(size=(4, 2)), np.zeros(2)))
+>>> report = compare_gradients(net, manual.SoftmaxCrossEntropy(), rng.normal(size=(5, 3)),
+...                            np.array([0, 1, 1, 0, 1]))
+>>> report.ok
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from chainrule import manual
+
+#: How close two gradients must be (relative to the larger) to count as agreeing.
+#: float64 hand/autograd/torch agree to ~1e-12; finite differences to ~1e-8.
+TOLERANCE = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-3}
+
+TOLERANCE_NOTE = """\
+Why the tolerances differ: float64 carries about 16 significant digits and float32
+about 7 (machine epsilon 2.2e-16 vs 1.2e-7). Two correct implementations that add the
+same numbers in a different order (a matrix product split differently, a sum over
+the batch done first or last) differ by a few epsilons times the size of the terms:
+about 1e-12 relative in float64, but 1e-6 to 1e-4 in float32, more when large terms
+cancel. Finite differences add their own error: the step h leaves a truncation
+error of order h², and dividing a difference of two nearly equal losses by 2h
+amplifies rounding by 1/h. In float64 the best h (about 1e-6) gives roughly 1e-8
+to 1e-10 relative; in float32 no h is good, which is why gradcheck wants float64.
+So: judge a float64 comparison at 1e-6 and a float32 one at 1e-3."""
+
+
+def _rel(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest |a − b| relative to the larger magnitude of the two arrays (0 when both are 0)."""
+    scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+    return float(np.max(np.abs(a - b), initial=0.0)) / scale if scale > 0 else 0.0
+
+
+def diagnose(got: np.ndarray, expected: np.ndarray, batch_size: int | None = None,
+             tol: float = 1e-6) -> str | None:
+    """Name the likely mistake when ``got`` should equal ``expected``; None if they agree.
+
+    >>> diagnose(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 3.0], [2.0, 4.0]]))
+    'transposed: your gradient equals the transpose of the correct one'
+    """
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape:
+        if got.T.shape == expected.shape and _rel(got.T, expected) < tol:
+            return f"transposed: shape {got.shape} should be {expected.shape}"
+        return f"wrong shape: {got.shape}, expected {expected.shape}"
+    if _rel(got, expected) < tol:
+        return None
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and _rel(got.T, expected) < tol:
+        return "transposed: your gradient equals the transpose of the correct one"
+    if _rel(-got, expected) < tol:
+        return "sign: your gradient is the negative of the correct one"
+    if batch_size and batch_size > 1:
+        if _rel(got / batch_size, expected) < tol:
+            return f"missing 1/B: your gradient is {batch_size}x too large (sum over the batch, not the mean)"
+        if _rel(got * batch_size, expected) < tol:
+            return f"extra 1/B: your gradient is {batch_size}x too small (divided by the batch size twice)"
+    nz = np.abs(expected) > 0
+    if nz.any():
+        ratio = got[nz] / expected[nz]
+        if np.allclose(ratio, ratio[0], rtol=tol) and abs(ratio[0]) > tol:
+            return f"scaled: your gradient is {ratio[0]:.6g} times the correct one"
+    if not np.any(got):
+        return "all zeros: the gradient never reached this parameter"
+    worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
+    return (f"differs most at index {tuple(int(i) for i in worst)}: "
+            f"{got[worst]:.6g} instead of {expected[worst]:.6g}")
+
+
+@dataclass
+class ParameterComparison:
+    """One parameter's gradients from each source and how far apart they are."""
+
+    name: str
+    shape: tuple[int, ...]
+    grads: dict[str, np.ndarray]
+    abs_err: dict[tuple[str, str], float] = field(default_factory=dict)
+    rel_err: dict[tuple[str, str], float] = field(default_factory=dict)
+    verdict: str = ""
+    ok: bool = True
+
+
+@dataclass
+class GradientReport:
+    """The four-source comparison: a row per parameter, plus the overall verdict."""
+
+    params: list[ParameterComparison]
+    sources: list[str]
+    dtype: np.dtype
+    tolerance: float
+    loss: float
+
+    @property
+    def ok(self) -> bool:
+        return all(p.ok for p in self.params)
+
+    def bad(self) -> list[ParameterComparison]:
+        """The parameters whose hand-written gradient disagrees with the references."""
+        return [p for p in self.params if not p.ok]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per (parameter, pair of sources)."""
+        return [{"param": p.name, "pair": f"{a} vs {b}", "max_abs": p.abs_err[(a, b)],
+                 "max_rel": p.rel_err[(a, b)]} for p in self.params for (a, b) in p.abs_err]
+
+    def __str__(self) -> str:
+        pairs = list(combinations(self.sources, 2))
+        head = ["param", "shape"] + [f"{a}~{b}" for a, b in pairs] + ["verdict"]
+        body = [[p.name, str(p.shape)] + [f"{p.rel_err[k]:.1e}" for k in pairs] + [p.verdict]
+                for p in self.params]
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        lines = [f"Gradient comparison ({np.dtype(self.dtype).name}, loss {self.loss:.6g}): "
+                 f"max relative difference per pair, tolerance {self.tolerance:g}",
+                 "  ".join(h.ljust(w) for h, w in zip(head, widths))]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in body]
+        bad = self.bad()
+        lines.append("VERDICT: all sources agree." if not bad else
+                     "VERDICT: the hand-written backward is wrong for " + ", ".join(p.name for p in bad) + ".")
+        lines.append("")
+        lines.append(TOLERANCE_NOTE)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html  # noqa: PLC0415
+
+        return "<pre>" + html.escape(str(self)) + "</pre>"
+
+
+# ---------------------------------------------------------------------- the four sources
+def _numeric(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray,
+             eps: float = 1e-6) -> dict[str, np.ndarray]:
+    """Central differences of the loss for every parameter entry, computed in float64."""
+    originals = [dict(layer.params) for layer in model.layers]
+    for layer in model.layers:  # float64 copies, whatever the model's dtype
+        for k in layer.params:
+            layer.params[k] = layer.params[k].astype(np.float64)
+    x64 = x.astype(np.float64)
+    out = {}
+    try:
+        for name, p in model.named_params().items():
+            g = np.zeros_like(p)
+            for i in np.ndindex(p.shape):
+                old = p[i]
+                p[i] = old + eps
+                up = loss.forward(model.forward(x64), y)
+                p[i] = old - eps
+                down = loss.forward(model.forward(x64), y)
+                p[i] = old
+                g[i] = (up - down) / (2 * eps)
+            out[name] = g
+    finally:
+        for layer, params in zip(model.layers, originals):
+            layer.params.update(params)
+    return out
+
+
+def _autograd(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """Rebuild the network from Tensor ops and let chainrule's autograd differentiate it."""
+    from chainrule.nn import functional as F  # noqa: PLC0415
+    from chainrule.tensor import Tensor  # noqa: PLC0415
+
+    leaves: dict[str, Tensor] = {}
+    h = Tensor(x)
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, manual.Linear):
+            W = leaves[f"{i}.W"] = Tensor(layer.params["W"].copy(), requires_grad=True)
+            b = leaves[f"{i}.b"] = Tensor(layer.params["b"].copy(), requires_grad=True)
+            h = h @ W + b  # (B, d_in) @ (d_in, d_out) + (d_out,)
+        elif isinstance(layer, manual.ReLU):
+            h = h.relu()
+        elif isinstance(layer, manual.Sigmoid):
+            h = h.sigmoid()
+        else:
+            raise TypeError(f"compare_gradients: no autograd equivalent for layer {i} "
+                            f"({type(layer).__name__}); subclass manual.Linear, ReLU or Sigmoid")
+    out = _loss_tensor(loss, h, y, F, Tensor)
+    out.backward()
+    return {k: t.grad.numpy() for k, t in leaves.items()}
+
+
+def _loss_tensor(loss: Any, h: Any, y: np.ndarray, F: Any, Tensor: type) -> Any:
+    if isinstance(loss, manual.SoftmaxCrossEntropy):
+        return F.cross_entropy(h, Tensor(np.asarray(y, dtype=np.int64)))
+    if isinstance(loss, manual.MSE):
+        return F.mse_loss(h, Tensor(np.asarray(y, dtype=h.dtype)))
+    raise TypeError(f"compare_gradients: unsupported loss {type(loss).__name__}; "
+                    "use manual.SoftmaxCrossEntropy or manual.MSE (or subclasses)")
+
+
+def _torch(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray] | None:
+    try:
+        import torch  # noqa: PLC0415
+    except ImportError:
+        return None
+    leaves = {}
+    h = torch.from_numpy(x.copy())
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, manual.Linear):
+            W = leaves[f"{i}.W"] = torch.tensor(layer.params["W"], requires_grad=True)
+            b = leaves[f"{i}.b"] = torch.tensor(layer.params["b"], requires_grad=True)
+            h = h @ W + b
+        elif isinstance(layer, manual.ReLU):
+            h = torch.relu(h)
+        else:
+            h = torch.sigmoid(h)
+    if isinstance(loss, manual.SoftmaxCrossEntropy):
+        value = torch.nn.functional.cross_entropy(h, torch.from_numpy(np.asarray(y, dtype=np.int64)))
+    else:
+        value = torch.nn.functional.mse_loss(h, torch.from_numpy(np.asarray(y, dtype=x.dtype)))
+    value.backward()
+    return {k: t.grad.numpy() for k, t in leaves.items()}
+
+
+def compare_gradients(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray,
+                      tolerance: float | None = None) -> GradientReport:
+    """Compute each parameter's gradient four ways and report how well they agree.
+
+    ``model`` is a ``manual.Sequential`` whose layers subclass ``manual.Linear``,
+    ``manual.ReLU`` or ``manual.Sigmoid`` (override ``backward`` with your own);
+    ``loss`` is a ``manual.SoftmaxCrossEntropy`` or ``manual.MSE``. The comparison
+    runs in the parameters' dtype (use float64 for a strict check; float32 shows the
+    tolerance gap explained in ``TOLERANCE_NOTE``).
+    """
+    params = model.named_params()
+    if not params:
+        raise ValueError("compare_gradients: the model has no parameters to compare")
+    dtype = next(iter(params.values())).dtype
+    x = np.asarray(x, dtype=dtype)  # the comparison runs in the parameters' dtype
+    tol = tolerance if tolerance is not None else TOLERANCE.get(np.dtype(dtype), 1e-3)
+    value = loss.forward(model.forward(x), y)
+    model.backward(loss.backward())
+    sources: dict[str, dict[str, np.ndarray]] = {"hand": {k: np.array(v) for k, v in model.named_grads().items()}}
+    sources["autograd"] = _autograd(model, loss, x, y)
+    sources["numeric"] = _numeric(model, loss, x, y)
+    torch_grads = _torch(model, loss, x, y)
+    if torch_grads is not None:
+        sources["torch"] = torch_grads
+
+    names = list(sources)
+    batch = x.shape[0]
+    rows = []
+    for pname, p in model.named_params().items():
+        grads = {s: sources[s].get(pname) for s in names}
+        row = ParameterComparison(pname, tuple(p.shape), grads)
+        for a, b in combinations(names, 2):
+            ga, gb = grads[a], grads[b]
+            if ga is None or gb is None or np.shape(ga) != np.shape(gb):
+                row.abs_err[(a, b)] = row.rel_err[(a, b)] = float("inf")
+            else:
+                row.abs_err[(a, b)] = float(np.max(np.abs(ga.astype(np.float64) - gb), initial=0.0))
+                row.rel_err[(a, b)] = _rel(ga.astype(np.float64), gb.astype(np.float64))
+        # The references (everything but the hand-written gradient) must agree among
+        # themselves; then the hand gradient is judged against autograd.
+        refs_ok = all(row.rel_err[k] < max(tol, 1e-4 if "numeric" in k else tol)
+                      for k in row.rel_err if "hand" not in k)
+        hand = grads["hand"]
+        problem = "no gradient stored" if hand is None else \
+            diagnose(hand, grads["autograd"], batch_size=batch, tol=tol)
+        row.ok = problem is None and refs_ok
+        row.verdict = ("OK" if row.ok else
+                       f"WRONG: {problem}" if problem else "references disagree: check the tolerance")
+        rows.append(row)
+    return GradientReport(rows, names, dtype, tol, value)
