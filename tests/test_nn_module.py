@@ -187,6 +187,14 @@ def test_load_state_dict_accepts_numpy_and_casts_dtype() -> None:
     np.testing.assert_allclose(model[0].weight.data, sd["0.weight"], rtol=1e-6)
 
 
+def test_load_state_dict_takes_a_torch_state_dict_directly() -> None:
+    tmodel = _torch_mlp(3, 4, 2)
+    model = _mlp(3, 4, 2)
+    model.load_state_dict(tmodel.state_dict())
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(model(Tensor(x)).data, tmodel(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_load_state_dict_lists_missing_and_unexpected_keys_together() -> None:
     model = _mlp(2, 3, 1)
     sd = {k: v.data.copy() for k, v in model.state_dict().items()}
@@ -320,3 +328,15 @@ def test_extra_repr_of_a_custom_module() -> None:
 
     assert repr(Scale(2.0)) == "Scale(factor=2.0)"
     assert repr(nn.Sequential(Scale(2.0))) == "Sequential(\n  (0): Scale(factor=2.0)\n)"
+
+
+def test_deepcopy_gives_an_independent_model() -> None:
+    import copy
+
+    model = _mlp(3, 4, 1)
+    clone = copy.deepcopy(model)
+    assert isinstance(clone[0].weight, nn.Parameter) and clone[0].weight.requires_grad
+    assert clone[0].weight.data is not model[0].weight.data
+    np.testing.assert_array_equal(clone[0].weight.data, model[0].weight.data)
+    clone[0].weight.data += 1
+    assert not np.array_equal(clone[0].weight.data, model[0].weight.data)

@@ -200,7 +200,8 @@ class Dropout(Module):
     """In training, zero each element with probability ``p`` and scale survivors by ``1/(1 − p)``.
 
     The scaling keeps the expected activation unchanged, so evaluation (``model.eval()``)
-    simply passes the input through.
+    simply passes the input through. Differs from torch: no ``inplace`` option, so the repr
+    is ``Dropout(p=0.5)`` rather than ``Dropout(p=0.5, inplace=False)``.
 
     >>> from chainrule import Tensor
     >>> drop = Dropout(0.5).eval()

@@ -334,7 +334,8 @@ class Module:
         )
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> _IncompatibleKeys:
-        """Copy values from ``state_dict`` (Tensors or NumPy arrays) into this module, in place.
+        """Copy values from ``state_dict`` (Tensors, NumPy arrays, or anything with ``__array__``
+        such as torch tensors) into this module, in place.
 
         Values are cast to each parameter's dtype. With ``strict`` (default) the keys must match
         exactly; all problems (missing keys, unexpected keys, shape mismatches) are reported
@@ -357,8 +358,13 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            source = value.data if isinstance(value, Tensor) else value
-            if not isinstance(source, np.ndarray):
+            if isinstance(value, Tensor):
+                source = value.data
+            elif isinstance(value, np.ndarray) or hasattr(value, "__array__"):
+                source = np.asarray(value)  # also takes a torch state_dict's tensors directly
+            else:
+                source = None
+            if source is None:
                 errors.append(
                     f'While copying the parameter named "{key}", expected a Tensor or numpy.ndarray '
                     f"from checkpoint but received {type(value).__name__}"
