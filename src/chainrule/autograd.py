@@ -214,26 +214,31 @@ def topological_order(root: "Tensor") -> list["Tensor"]:
     """
     order: list[Tensor] = []
     visited: set[int] = {id(root)}
-    # Each stack frame: (tensor, iterator over the inputs still to visit).
-    stack: list[tuple[Tensor, Any]] = [(root, _grad_inputs(root))]
+    # Two parallel stacks: the tensors on the current path, and for each, how many of its
+    # inputs have been looked at so far.
+    stack: list[Tensor] = [root]
+    seen_inputs: list[int] = [0]
     while stack:
-        tensor, pending = stack[-1]
-        for parent in pending:
-            if id(parent) not in visited:
+        tensor = stack[-1]
+        node = tensor._node
+        inputs = () if node is None or node.inputs is None else node.inputs
+        i = seen_inputs[-1]
+        descended = False
+        while i < len(inputs):
+            parent = inputs[i]
+            i += 1
+            if node.needs[i - 1] and id(parent) not in visited:
                 visited.add(id(parent))
-                stack.append((parent, _grad_inputs(parent)))
+                seen_inputs[-1] = i
+                stack.append(parent)
+                seen_inputs.append(0)
+                descended = True
                 break
-        else:  # every input is already placed: this tensor can go
+        if not descended:  # every input is already placed: this tensor can go
             stack.pop()
+            seen_inputs.pop()
             order.append(tensor)
     return order
-
-
-def _grad_inputs(tensor: "Tensor"):
-    node = tensor._node
-    if node is None or node.inputs is None:  # a leaf, or a node already freed
-        return iter(())
-    return (inp for inp, need in zip(node.inputs, node.needs) if need)
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,7 +373,7 @@ def _run(
                 replaced = hook(Tensor._wrap(g))
                 if replaced is not None:
                     g = _hook_result(replaced, g, tensor)
-                    owned = False
+            owned = False  # a hook may have kept a reference to g
 
         node = tensor._node
         if capture is not None:

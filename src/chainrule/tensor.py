@@ -110,10 +110,12 @@ def _operand(x: Any) -> Any:
     NumPy scalars and 0-d arrays become Python numbers: NumPy 2 would let ``np.float64(2.0)``
     promote a float32 tensor to float64; PyTorch (and a Python ``2.0``) would not.
     """
-    if isinstance(x, (Tensor, int, float)):
+    if isinstance(x, Tensor):
         return x
-    if isinstance(x, np.generic):
+    if isinstance(x, np.generic):  # checked before float: np.float64 *is* a float subclass
         return x.item()
+    if isinstance(x, (int, float)):
+        return x
     if isinstance(x, np.ndarray):
         return x.item() if x.ndim == 0 else x
     return NotImplemented
@@ -724,7 +726,7 @@ class Tensor:
         return _apply("gelu", self, approximate=approximate)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
-        return _apply("leaky_relu", self, negative_slope=negative_slope)
+        return _apply("leaky_relu", self, negative_slope=float(negative_slope))
 
     def log_softmax(self, dim: int) -> "Tensor":
         """log softmax along ``dim``, computed stably as x − max − log Σ exp(x − max)."""

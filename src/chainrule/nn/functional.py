@@ -93,7 +93,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     >>> leaky_relu(Tensor([-1.0, 2.0]), 0.1)
     tensor([-0.1000,  2.0000])
     """
-    return _apply("leaky_relu", input, negative_slope=negative_slope)
+    return input.leaky_relu(negative_slope)
 
 
 def sigmoid(input: Tensor) -> Tensor:
