@@ -1,0 +1,47 @@
+"""``default_collate``: stack a list of samples into one batch, field by field.
+
+The slow path, for datasets without ``get_batch``: each sample is fetched on its own, then
+the i-th fields of all samples are stacked along a new first dimension.
+
+>>> import numpy as np
+>>> batch = default_collate([(np.array([1.0, 2.0], np.float32), 0), (np.array([3.0, 4.0], np.float32), 1)])
+>>> batch
+(tensor([[1., 2.],
+        [3., 4.]]), tensor([0, 1]))
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from chainrule.tensor import Tensor
+
+__all__ = ["default_collate"]
+
+
+def _stack(items: Sequence[Any]) -> Tensor:
+    """Stack Tensors, arrays or numbers into one Tensor with a new first dim: k items of shape s -> (k, *s)."""
+    arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in items]
+    return Tensor(np.stack(arrays))
+
+
+def default_collate(samples: Sequence[Any]) -> Tensor | tuple[Tensor, ...]:
+    """Stack samples into a batch: tuples (or lists) field by field, anything else as one Tensor.
+
+    Like ``torch.utils.data.default_collate`` for tuples and arrays; Python ints become int64
+    and floats float64 (NumPy's defaults). Dicts and strings are not supported.
+
+    >>> default_collate([3, 4, 5])
+    tensor([3, 4, 5])
+    """
+    if not samples:
+        raise ValueError("default_collate: no samples to collate")
+    first = samples[0]
+    if isinstance(first, (tuple, list)):
+        width = len(first)
+        if any(len(s) != width for s in samples):
+            raise ValueError(f"default_collate: samples have different numbers of fields: {sorted({len(s) for s in samples})}")
+        return tuple(_stack([s[k] for s in samples]) for k in range(width))
+    return _stack(samples)
