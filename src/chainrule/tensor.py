@@ -709,7 +709,9 @@ class Tensor:
         >>> Tensor([-2.0, 0.5, 3.0]).clamp(min=0.0, max=1.0)
         tensor([0.0000, 0.5000, 1.0000])
         """
-        return _apply("clamp", self, min=_operand(min), max=_operand(max))
+        lo = None if min is None else _operand(min)
+        hi = None if max is None else _operand(max)
+        return _apply("clamp", self, min=lo, max=hi)
 
     clip = clamp
 
