@@ -98,5 +98,5 @@ def test_invalid_arguments():
         make_circles(10, factor=1.5)
     with pytest.raises(ValueError, match=r"centers must have shape \(K, 2\)"):
         make_blobs(10, centers=np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="at least one class"):
+    with pytest.raises(ValueError, match="n_classes >= 1"):
         make_spirals(10, n_classes=0)

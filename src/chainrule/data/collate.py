@@ -42,6 +42,7 @@ def default_collate(samples: Sequence[Any]) -> Tensor | tuple[Tensor, ...]:
     if isinstance(first, (tuple, list)):
         width = len(first)
         if any(len(s) != width for s in samples):
-            raise ValueError(f"default_collate: samples have different numbers of fields: {sorted({len(s) for s in samples})}")
+            widths = sorted({len(s) for s in samples})
+            raise ValueError(f"default_collate: samples have different numbers of fields: {widths}")
         return tuple(_stack([s[k] for s in samples]) for k in range(width))
     return _stack(samples)

@@ -23,6 +23,7 @@ from typing import Any, Generic, Sequence, TypeVar
 import numpy as np
 
 from chainrule.data.collate import default_collate
+from chainrule.random import generator as global_generator
 from chainrule.tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split"]
@@ -75,7 +76,9 @@ class TensorDataset(Dataset[Batch]):
             shapes = ", ".join(str(a.shape) for a in arrays)
             raise ValueError(f"TensorDataset: size mismatch in the first dimension: shapes {shapes}")
         self.arrays: tuple[np.ndarray, ...] = tuple(arrays)
-        self.tensors: tuple[Tensor, ...] = tuple(t if isinstance(t, Tensor) else Tensor(a) for t, a in zip(tensors, arrays))
+        self.tensors: tuple[Tensor, ...] = tuple(
+            t if isinstance(t, Tensor) else Tensor(a) for t, a in zip(tensors, arrays)
+        )
 
     def __getitem__(self, index: int) -> Batch:
         return tuple(Tensor(np.asarray(a[index])) for a in self.arrays)
@@ -129,7 +132,9 @@ def _split_lengths(n: int, lengths: Sequence[int | float]) -> list[int]:
         return counts
     fractions = [float(f) for f in lengths]
     if any(not 0.0 <= f <= 1.0 for f in fractions) or not math.isclose(sum(fractions), 1.0, abs_tol=1e-9):
-        raise ValueError(f"random_split: fractions must lie in [0, 1] and sum to 1, got {list(lengths)} (sum {sum(fractions)})")
+        raise ValueError(
+            f"random_split: fractions must lie in [0, 1] and sum to 1, got {list(lengths)} (sum {sum(fractions)})"
+        )
     counts = [math.floor(f * n) for f in fractions]
     for i in range(n - sum(counts)):
         counts[i % len(counts)] += 1
@@ -177,6 +182,4 @@ def _resolve_generator(generator: np.random.Generator | None, seed: int | None) 
     # Like torch, no seed means "follow the global generator": after manual_seed(n) the
     # draws repeat. Drawing a child seed (not sharing the generator) keeps this object's
     # stream independent of later global draws.
-    from chainrule.random import generator as global_generator
-
     return np.random.default_rng(global_generator().integers(2**63))

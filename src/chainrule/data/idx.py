@@ -95,7 +95,9 @@ def _read_stream(f: BinaryIO, path: Path, gzipped: bool) -> np.ndarray:
         raise IDXError(f"{path}: header says {ndim} dimensions; expected 1 to {MAX_NDIM}")
     dims_bytes = f.read(4 * ndim)
     if len(dims_bytes) < 4 * ndim:
-        raise IDXError(f"{path}: truncated header: {ndim} dimensions need {4 * ndim} bytes of sizes, file has {len(dims_bytes)}")
+        raise IDXError(
+            f"{path}: truncated header: {ndim} dimensions need {4 * ndim} bytes of sizes, file has {len(dims_bytes)}"
+        )
     shape = struct.unpack(f">{ndim}I", dims_bytes)
     dtype = IDX_DTYPES[code]
     expected = math.prod(shape) * dtype.itemsize
@@ -115,7 +117,9 @@ def _read_stream(f: BinaryIO, path: Path, gzipped: bool) -> np.ndarray:
     while chunk := f.read(_CHUNK):
         trailing += len(chunk)
     if trailing:
-        raise IDXError(f"{path}: has {trailing} trailing bytes after the {expected} bytes of data the header declares (shape {shape})")
+        raise IDXError(
+            f"{path}: has {trailing} trailing bytes after the {expected} bytes of data the header declares (shape {shape})"
+        )
 
     array = np.frombuffer(buf, dtype=dtype).reshape(shape)
     if dtype.itemsize > 1:
@@ -143,7 +147,9 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray, compress: bool | 
     native = array.dtype.newbyteorder("=")
     if native not in _CODES:
         names = ", ".join(str(dt.newbyteorder("=")) for dt in IDX_DTYPES.values())
-        raise IDXError(f"{path}: IDX cannot store dtype {array.dtype} (it stores {names}); cast first, e.g. array.astype(np.int32)")
+        raise IDXError(
+            f"{path}: IDX cannot store dtype {array.dtype} (it stores {names}); cast first, e.g. array.astype(np.int32)"
+        )
     if not 1 <= array.ndim <= MAX_NDIM:
         raise IDXError(f"{path}: IDX files here hold 1 to {MAX_NDIM} dimensions, got shape {array.shape}")
     if any(d >= 2**32 for d in array.shape):

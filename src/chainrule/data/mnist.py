@@ -209,7 +209,9 @@ def load_mnist(
             raise FileNotFoundError(reason)
         return _sample(reason)
     arrays = _read_splits(found)
-    source = f"IDX files in {directory}" + (f" (downloaded from {fetched_from.rsplit('/', 1)[0]}/)" if fetched_from else "")
+    source = f"IDX files in {directory}"
+    if fetched_from:
+        source += f" (downloaded from {fetched_from.rsplit('/', 1)[0]}/)"  # the mirror: the URL less the file name
     return MNISTData(**arrays, name="mnist", source=source)
 
 
@@ -233,7 +235,8 @@ def load_fashion_mnist(root: str | os.PathLike[str] | None = None) -> MNISTData:
     for directory in ([Path(root).expanduser()] if root is not None else []) + list(FASHION_MNIST_DIRS):
         found, missing = _find(directory)
         if not missing:
-            return MNISTData(**_read_splits(found), name="fashion-mnist", source=f"IDX files in {directory}", classes=FASHION_MNIST_CLASSES)
+            arrays = _read_splits(found)
+            return MNISTData(**arrays, name="fashion-mnist", source=f"IDX files in {directory}", classes=FASHION_MNIST_CLASSES)
         tried.append(f"{directory} (missing {', '.join(missing)})")
     raise FileNotFoundError(
         "Fashion-MNIST IDX files not found; tried " + "; ".join(tried)

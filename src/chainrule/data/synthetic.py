@@ -21,7 +21,7 @@ __all__ = ["make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs
 def _class_sizes(n_samples: int, n_classes: int) -> list[int]:
     """Split n_samples into n_classes near-equal counts, the first ``n % K`` classes one larger."""
     if n_samples < 0 or n_classes < 1:
-        raise ValueError(f"need n_samples >= 0 and at least one class, got n_samples={n_samples}, n_classes={n_classes}")
+        raise ValueError(f"need n_samples >= 0 and n_classes >= 1, got n_samples={n_samples}, n_classes={n_classes}")
     base, extra = divmod(n_samples, n_classes)
     return [base + (k < extra) for k in range(n_classes)]
 
@@ -68,7 +68,9 @@ def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple
     return _finish(X, y, rng)
 
 
-def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_circles(
+    n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Two concentric circles: class 0 of radius 1, class 1 of radius ``factor`` (0 < factor < 1).
 
     Angles are evenly spaced; Gaussian noise of std ``noise`` is added to the coordinates.
@@ -89,7 +91,9 @@ def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
     return _finish(X, y, rng)
 
 
-def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_spirals(
+    n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """``n_classes`` interleaved spiral arms from the origin (the CS231n "spiral" set).
 
     Arm k: radius r from 0 to 1, angle from 4k to 4(k+1) radians plus Gaussian noise of std
