@@ -21,6 +21,13 @@ def test_doctests(module):
     assert doctest.testmod(module).failed == 0
 
 
+def test_torch_import_path_gives_the_same_objects():
+    import chainrule.utils.data as utils_data
+
+    assert doctest.testmod(utils_data).failed == 0
+    assert all(getattr(utils_data, name) is getattr(data_package, name) for name in utils_data.__all__)
+
+
 def _dataset(n: int = 10) -> TensorDataset:
     x = np.arange(n * 3, dtype=np.float32).reshape(n, 3)  # row i is [3i, 3i+1, 3i+2]
     return TensorDataset(x, np.arange(n))

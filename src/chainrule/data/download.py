@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import urllib.request
 from pathlib import Path
 from typing import Sequence
 
@@ -69,6 +68,8 @@ def download(
 
 def _fetch(url: str, dest: Path, sha256: str, progress: bool, timeout: float) -> None:
     """One try: stream ``url`` into a temp file beside ``dest``, hash it, rename only if it matches."""
+    import urllib.request  # here, not at the top: it costs ~15 ms, and most runs never download
+
     digest = hashlib.sha256()
     with urllib.request.urlopen(url, timeout=timeout) as response, atomic_path(dest) as tmp:
         total = response.headers.get("Content-Length") if hasattr(response, "headers") else None

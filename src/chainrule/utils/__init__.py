@@ -1,0 +1,1 @@
+"""``chainrule.utils``: PyTorch's import paths, so ``torch.utils.data`` code ports with one rename."""

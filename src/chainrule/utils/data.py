@@ -1,0 +1,11 @@
+"""``torch.utils.data``'s names, for code written against PyTorch: the same objects as ``chainrule.data``.
+
+>>> from chainrule.utils.data import DataLoader, TensorDataset
+>>> import chainrule.data
+>>> DataLoader is chainrule.data.DataLoader
+True
+"""
+
+from chainrule.data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate"]
