@@ -240,6 +240,30 @@ def test_cross_entropy_and_nll_match_torch(reduction: str) -> None:
     _check(lambda lp: nll(lp, Tensor(target)), lambda lp: tnll(lp, torch.from_numpy(target)), log_probs)
 
 
+def test_weighted_losses_and_options_match_torch() -> None:
+    rng = _rng(4)
+    logits = rng.standard_normal((9, 4)) * 2
+    target = rng.integers(0, 4, size=9)
+    target[2] = -100
+    w = rng.uniform(0.5, 2.0, 4)
+    ce, tce = nn.CrossEntropyLoss(Tensor(w)), torch.nn.CrossEntropyLoss(torch.from_numpy(w))
+    _check(lambda z: ce(z, Tensor(target)), lambda z: tce(z, torch.from_numpy(target)), logits)
+    smooth, tsmooth = nn.CrossEntropyLoss(label_smoothing=0.1), torch.nn.CrossEntropyLoss(label_smoothing=0.1)
+    _check(lambda z: smooth(z, Tensor(target)), lambda z: tsmooth(z, torch.from_numpy(target)), logits)
+    nll = nn.NLLLoss(Tensor(w), ignore_index=1, reduction="sum")
+    tnll = torch.nn.NLLLoss(torch.from_numpy(w), ignore_index=1, reduction="sum")
+    target[2] = 1
+    _check(lambda z: nll(z, Tensor(target)), lambda z: tnll(z, torch.from_numpy(target)), logits)
+
+    y = rng.uniform(0, 1, (9, 4))
+    pw = rng.uniform(0.5, 3.0, 4)
+    bcel = nn.BCEWithLogitsLoss(Tensor(w), pos_weight=Tensor(pw))
+    tbcel = torch.nn.BCEWithLogitsLoss(torch.from_numpy(w), pos_weight=torch.from_numpy(pw))
+    _check(lambda z: bcel(z, _t(y, False)), lambda z: tbcel(z, torch.from_numpy(y)), logits)
+    assert list(ce.state_dict()) == list(tce.state_dict()) == ["weight"]
+    assert list(nn.CrossEntropyLoss().state_dict()) == list(torch.nn.CrossEntropyLoss().state_dict()) == []
+
+
 def test_cross_entropy_course_example_p4() -> None:
     # P4: logits [3, 1, −1], true class 0 → loss −log softmax(z)₀ and gradient ŷ − y.
     z = Tensor(np.array([[3.0, 1.0, -1.0]]), requires_grad=True, dtype=np.float64)

@@ -26,6 +26,18 @@ class _Loss(Module):
         self.reduction = reduction
 
 
+class _WeightedLoss(_Loss):
+    """Base class for losses with optional per-class (or per-element) ``weight``, kept as a buffer.
+
+    Options after ``weight`` are keyword-only: torch's deprecated positional ``size_average``
+    and ``reduce`` arguments do not exist here.
+    """
+
+    def __init__(self, weight: Tensor | None = None, *, reduction: Reduction = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+
+
 class MSELoss(_Loss):
     """Mean squared error: ``ℓᵢ = (xᵢ − yᵢ)²``, reduced; ``dℓ/dx = 2(x − y)``.
 
@@ -50,7 +62,7 @@ class L1Loss(_Loss):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
-class BCELoss(_Loss):
+class BCELoss(_WeightedLoss):
     """Binary cross-entropy on probabilities: ``ℓᵢ = −[yᵢ log pᵢ + (1 − yᵢ) log(1 − pᵢ)]``.
 
     Prefer ``BCEWithLogitsLoss`` on raw scores: it is stable where ``p`` rounds to 0 or 1.
@@ -61,26 +73,38 @@ class BCELoss(_Loss):
     """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy(input, target, reduction=self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_WeightedLoss):
     """Binary cross-entropy on logits ``z``: ``BCE(σ(z), y)``, fused; ``dℓ/dz = σ(z) − y``.
+
+    ``pos_weight`` scales the positive term (``−pw · y log σ(z)``), to counter class imbalance.
 
     >>> from chainrule import Tensor
     >>> round(BCEWithLogitsLoss()(Tensor([0.0]), Tensor([1.0])).item(), 4)
     0.6931
     """
 
+    def __init__(
+        self, weight: Tensor | None = None, *, reduction: Reduction = "mean", pos_weight: Tensor | None = None
+    ) -> None:
+        super().__init__(weight, reduction=reduction)
+        self.register_buffer("pos_weight", pos_weight)
+
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
     """Cross-entropy of logits (B, K) against integer class targets (B,): ``ℓᵢ = −log softmax(zᵢ)[yᵢ]``.
 
     Takes logits, not probabilities: log-softmax is computed stably in one step, and the
-    gradient is simply ``softmax(z) − onehot(y)`` (Lecture 1, P4–P5).
+    gradient is simply ``softmax(z) − onehot(y)`` (Lecture 1, P4–P5). ``weight`` weighs
+    classes, targets equal to ``ignore_index`` are skipped, and ``label_smoothing`` mixes
+    the one-hot target with the uniform distribution, all as in torch.
 
     >>> import numpy as np
     >>> from chainrule import Tensor
@@ -88,11 +112,30 @@ class CrossEntropyLoss(_Loss):
     0.1429
     """
 
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        *,
+        ignore_index: int = -100,
+        reduction: Reduction = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(weight, reduction=reduction)
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.cross_entropy(input, target, reduction=self.reduction)
+        return F.cross_entropy(
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (B, K) at integer targets: ``ℓᵢ = −xᵢ[yᵢ]``.
 
     ``NLLLoss(log_softmax(z))`` equals ``CrossEntropyLoss(z)``.
@@ -103,5 +146,9 @@ class NLLLoss(_Loss):
     2.0
     """
 
+    def __init__(self, weight: Tensor | None = None, *, ignore_index: int = -100, reduction: Reduction = "mean") -> None:
+        super().__init__(weight, reduction=reduction)
+        self.ignore_index = ignore_index
+
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.nll_loss(input, target, reduction=self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
