@@ -224,6 +224,15 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:  # keep test output clean
         pass
 
+    def do_GET(self) -> None:
+        if self.path.startswith("/short/"):  # promise 100,000 bytes, send 10, hang up
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            return
+        super().do_GET()
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -242,7 +251,7 @@ def server(tmp_path_factory):
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield {"good": f"{base}/good/", "bad": f"{base}/bad/", "missing": f"{base}/nothing-here/", "checksums": checksums, "arrays": arrays}
+    yield {"good": f"{base}/good/", "bad": f"{base}/bad/", "missing": f"{base}/nothing-here/", "short": f"{base}/short/", "checksums": checksums, "arrays": arrays}
     httpd.shutdown()
     httpd.server_close()
 
@@ -283,6 +292,7 @@ def test_download_only_fetches_missing_files(tmp_path, server):
 
 
 def test_download_with_a_progress_bar(tmp_path, server, capsys):
+    pytest.importorskip("tqdm")
     load_mnist(root=tmp_path, download=True, mirrors=[server["good"]], checksums=server["checksums"], progress=True)
     assert "train-images-idx3-ubyte.gz" in capsys.readouterr().err  # tqdm writes to stderr
 
@@ -304,13 +314,20 @@ def test_corrupted_mirror_then_good_mirror(tmp_path, server):
     assert hashlib.sha256((tmp_path / "train-images-idx3-ubyte.gz").read_bytes()).hexdigest() == server["checksums"]["train-images-idx3-ubyte.gz"]
 
 
-@pytest.mark.parametrize("first", ["refused", "missing"])
-def test_unreachable_or_404_mirror_then_good_mirror(tmp_path, server, refused, first):
-    bad = refused if first == "refused" else server["missing"]
+@pytest.mark.parametrize("first", ["refused", "missing", "short"])
+def test_unreachable_404_or_cut_off_mirror_then_good_mirror(tmp_path, server, refused, first):
+    bad = refused if first == "refused" else server[first]
     with warnings.catch_warnings():
         warnings.simplefilter("error", DatasetFallbackWarning)  # it must not fall back
         data = load_mnist(root=tmp_path, download=True, mirrors=[bad, server["good"]], checksums=server["checksums"], progress=False)
     _check_fake(data, server["arrays"])
+    assert _leftovers(tmp_path) == sorted(f"{n}.gz" for n in NAMES)
+
+
+def test_cut_off_download_is_reported_and_not_cached(tmp_path, server):
+    with pytest.raises(DownloadError, match="connection closed after 10 of 100000 bytes"):
+        load_mnist(root=tmp_path, download=True, mirrors=[server["short"]], checksums=server["checksums"], fallback=False, progress=False)
+    assert _leftovers(tmp_path) == []
 
 
 def test_offline_falls_back_to_the_sample_with_one_line(tmp_path, refused):

@@ -54,13 +54,17 @@ def download(
     the next URL. :class:`DownloadError` lists every failure when none succeeds. ``progress``
     shows a tqdm bar on stderr.
     """
+    from http.client import HTTPException  # here, with urllib: only a download needs them
+
     dest = Path(dest)
     failures = []
     for url in urls:
         try:
             _fetch(url, dest, sha256.lower(), progress, timeout)
             return url
-        except (OSError, ChecksumError) as e:  # URLError, HTTPError and timeouts are OSErrors
+        # URLError, HTTPError and timeouts are OSErrors; a connection closed early is an
+        # http.client.IncompleteRead, which is not.
+        except (OSError, HTTPException, ChecksumError) as e:
             failures.append(f"{url}: {_one_line(e)}")
     tried = "; ".join(failures) if failures else "no mirrors given"
     raise DownloadError(f"could not download {dest.name} ({tried})")
@@ -72,7 +76,7 @@ def _fetch(url: str, dest: Path, sha256: str, progress: bool, timeout: float) ->
 
     digest = hashlib.sha256()
     with urllib.request.urlopen(url, timeout=timeout) as response, atomic_path(dest) as tmp:
-        total = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+        total = response.headers.get("Content-Length")
         bar = _progress_bar(dest.name, int(total) if total else None) if progress else None
         try:
             with open(tmp, "wb") as f:
@@ -84,13 +88,19 @@ def _fetch(url: str, dest: Path, sha256: str, progress: bool, timeout: float) ->
         finally:
             if bar is not None:
                 bar.close()
+        received = tmp.stat().st_size
+        if total and received != int(total):
+            # http.client returns a short read, not an error, when the server hangs up early.
+            raise ConnectionError(f"connection closed after {received} of {int(total)} bytes; file discarded")
         if digest.hexdigest() != sha256:
             # Raising inside atomic_path deletes the temporary file: nothing bad reaches the cache.
             raise ChecksumError(f"SHA-256 {digest.hexdigest()} does not match the expected {sha256}; file discarded")
 
 
-def _progress_bar(name: str, total: int | None):  # -> tqdm.tqdm
-    """A byte-counting tqdm bar (tqdm is imported only when a bar is wanted)."""
-    from tqdm import tqdm
-
+def _progress_bar(name: str, total: int | None):  # -> tqdm.tqdm | None
+    """A byte-counting tqdm bar on stderr, or None if tqdm is missing (a bar is not worth a failed download)."""
+    try:
+        from tqdm import tqdm  # imported only when a bar is wanted
+    except ImportError:
+        return None
     return tqdm(total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024, leave=False)
