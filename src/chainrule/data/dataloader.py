@@ -7,6 +7,9 @@ permutation drawn from ``loader.generator`` *when ``iter()`` is called*, so:
 - consecutive epochs differ (each draws the next permutation);
 - ``loader.generator.bit_generator.state`` saved between epochs and assigned back later makes
   the following epochs repeat exactly: that is the RNG state a checkpoint must store.
+  (Mid-epoch, the state already includes the current epoch's permutation: to resume there,
+  save the state from before that epoch's ``iter()`` plus the number of batches done, and
+  skip that many after restoring.)
 
 >>> import numpy as np
 >>> from chainrule.data import TensorDataset
