@@ -256,10 +256,10 @@ def test_weighted_losses_and_options_match_torch() -> None:
     _check(lambda z: nll(z, Tensor(target)), lambda z: tnll(z, torch.from_numpy(target)), logits)
 
     y = rng.uniform(0, 1, (9, 4))
-    pw = rng.uniform(0.5, 3.0, 4)
-    bcel = nn.BCEWithLogitsLoss(Tensor(w), pos_weight=Tensor(pw))
-    tbcel = torch.nn.BCEWithLogitsLoss(torch.from_numpy(w), pos_weight=torch.from_numpy(pw))
+    bcel, tbcel = nn.BCEWithLogitsLoss(Tensor(w)), torch.nn.BCEWithLogitsLoss(torch.from_numpy(w))
     _check(lambda z: bcel(z, _t(y, False)), lambda z: tbcel(z, torch.from_numpy(y)), logits)
+    bce, tbce = nn.BCELoss(Tensor(w), reduction="sum"), torch.nn.BCELoss(torch.from_numpy(w), reduction="sum")
+    _check(lambda p: bce(p, _t(y, False)), lambda p: tbce(p, torch.from_numpy(y)), 1 / (1 + np.exp(-logits)))
     assert list(ce.state_dict()) == list(tce.state_dict()) == ["weight"]
     assert list(nn.CrossEntropyLoss().state_dict()) == list(torch.nn.CrossEntropyLoss().state_dict()) == []
 

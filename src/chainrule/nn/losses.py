@@ -79,23 +79,13 @@ class BCELoss(_WeightedLoss):
 class BCEWithLogitsLoss(_WeightedLoss):
     """Binary cross-entropy on logits ``z``: ``BCE(σ(z), y)``, fused; ``dℓ/dz = σ(z) − y``.
 
-    ``pos_weight`` scales the positive term (``−pw · y log σ(z)``), to counter class imbalance.
-
     >>> from chainrule import Tensor
     >>> round(BCEWithLogitsLoss()(Tensor([0.0]), Tensor([1.0])).item(), 4)
     0.6931
     """
 
-    def __init__(
-        self, weight: Tensor | None = None, *, reduction: Reduction = "mean", pos_weight: Tensor | None = None
-    ) -> None:
-        super().__init__(weight, reduction=reduction)
-        self.register_buffer("pos_weight", pos_weight)
-
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy_with_logits(
-            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
-        )
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction)
 
 
 class CrossEntropyLoss(_WeightedLoss):
