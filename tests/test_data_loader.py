@@ -179,6 +179,18 @@ def test_checkpointing_the_generator_state_resumes_bit_identically():
     assert [_labels(resumed) for _ in range(2)] == later
 
 
+def test_mid_epoch_resume_from_the_state_before_iter_plus_a_batch_count():
+    loader = DataLoader(_dataset(40), batch_size=6, shuffle=True, seed=3)
+    state = loader.generator.bit_generator.state  # saved before this epoch's iter()
+    epoch = _labels(loader)
+    resumed = DataLoader(_dataset(40), batch_size=6, shuffle=True, seed=0)
+    resumed.generator.bit_generator.state = state
+    it = iter(resumed)
+    for _ in range(3):  # three batches were done before the "crash"
+        next(it)
+    assert [y.data.tolist() for _, y in it] == epoch[3:]
+
+
 def test_unshuffled_loader_draws_no_random_numbers():
     loader = DataLoader(_dataset(20), batch_size=4, seed=0)
     before = loader.generator.bit_generator.state
