@@ -218,9 +218,14 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
         for name in names[r % len(names):] + names[:r % len(names)]:
             times[name].append(epoch(trainers[name], batches))
 
-    # Same work: after the same steps from the same start, the weights agree.
-    ref = trainers["numpy"].weights()
-    worst = {name: max(float(np.max(np.abs(a - b))) for a, b in zip(trainers[name].weights(), ref))
+    # Same work: fresh trainers, 20 steps from the same start, agree to float32 rounding.
+    # (Over thousands of steps float32 rounding differences grow, as in any training.)
+    fresh = {name: make() for name, make in makers.items()}
+    for x_b, y_b in batches[:20]:
+        for trainer in fresh.values():
+            trainer.step(x_b, y_b)
+    ref = fresh["numpy"].weights()
+    worst = {name: max(float(np.max(np.abs(a - b))) for a, b in zip(fresh[name].weights(), ref))
              for name in names if name != "numpy"}
 
     med = {name: statistics.median(t) for name, t in times.items()}
@@ -242,14 +247,14 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
     print(f"peak NumPy memory over 20 steps: chainrule {mem['chainrule'] / 2**20:.1f} MiB, "
           f"floor {mem['numpy'] / 2**20:.1f} MiB ({result['peak_memory_ratio']:.2f}x)")
     for name, w in worst.items():
-        print(f"max |weight difference| {name} vs numpy after training: {w:.2e}")
+        print(f"max |weight difference| {name} vs numpy after 20 steps: {w:.2e}")
         result[f"weight_diff_{name}"] = w
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     result = run(argv)
-    agree = all(v < 1e-3 for k, v in result.items() if k.startswith("weight_diff"))
+    agree = all(v < 1e-5 for k, v in result.items() if k.startswith("weight_diff"))
     if not agree:
         print("the contenders did not compute the same thing", file=sys.stderr)
     return 0 if agree else 1

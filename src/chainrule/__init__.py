@@ -35,8 +35,9 @@ from chainrule.creation import (
 from chainrule.gradcheck import GradcheckError, gradcheck
 from chainrule.tensor import Tensor, cat, einsum, float32, float64, int64, matmul, maximum, stack, where
 
-# layers, losses, optimizers (imported after Tensor: they build on it)
-from chainrule import nn, optim
+# layers, losses, optimizers, data (imported after Tensor: they build on it)
+from chainrule import data, manual, nn, optim
+from chainrule.compare import compare_gradients
 
 __version__ = "0.1.0"
 
@@ -73,7 +74,11 @@ __all__ = [
     "float32",
     "float64",
     "int64",
-    # modules and optimizers
+    # modules, optimizers, data
     "nn",
     "optim",
+    "data",
+    # the lab: hand-written backward passes and the four-source gradient check
+    "manual",
+    "compare_gradients",
 ]
