@@ -268,6 +268,13 @@ def test_a_plus_a_of_an_intermediate():
     np.testing.assert_array_equal(x.grad.numpy(), [4.0, 4.0])
 
 
+def test_a_zero_dim_tensor_used_several_times():
+    # NumPy returns scalars, not 0-d arrays, from ops on 0-d arrays: no in-place add into those.
+    x = Tensor(3.0, requires_grad=True)
+    (x * x * x + x * x).backward()
+    assert x.grad.item() == 33.0 and isinstance(x.grad.numpy(), np.ndarray)
+
+
 def test_leaves_fed_the_same_gradient_array_do_not_share_grad_storage():
     x, z = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     g = np.array([1.0, 1.0])

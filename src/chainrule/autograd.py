@@ -29,14 +29,11 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from chainrule.ops import Rule, unbroadcast
-
-if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
-    from chainrule.tensor import Tensor
 
 __all__ = [
     "Node",
@@ -227,13 +224,17 @@ def topological_order(root: "Tensor") -> list["Tensor"]:
         while i < len(inputs):
             parent = inputs[i]
             i += 1
-            if node.needs[i - 1] and id(parent) not in visited:
-                visited.add(id(parent))
-                seen_inputs[-1] = i
-                stack.append(parent)
-                seen_inputs.append(0)
-                descended = True
-                break
+            if not node.needs[i - 1] or id(parent) in visited:
+                continue
+            visited.add(id(parent))
+            if parent._node is None:  # a leaf has no inputs: place it straight away
+                order.append(parent)
+                continue
+            seen_inputs[-1] = i
+            stack.append(parent)
+            seen_inputs.append(0)
+            descended = True
+            break
         if not descended:  # every input is already placed: this tensor can go
             stack.pop()
             seen_inputs.pop()
@@ -282,8 +283,6 @@ def grad(
     >>> grad((x ** 2).sum(), x)
     (tensor([2., 4.]),)
     """
-    from chainrule.tensor import Tensor
-
     single = isinstance(inputs, Tensor)
     targets = (inputs,) if single else tuple(inputs)
     for t in targets:
@@ -306,8 +305,6 @@ def grad(
 
 def _seed(root: "Tensor", gradient: Any) -> tuple[np.ndarray, bool]:
     """Build the starting gradient v (same shape and dtype as ``root``) and say if we own it."""
-    from chainrule.tensor import Tensor
-
     if not isinstance(root, Tensor):
         raise TypeError(f"backward: expected a Tensor, got {type(root).__name__}")
     if not root._requires_grad:
@@ -337,15 +334,15 @@ def _is_fresh(g: np.ndarray, upstream: np.ndarray, earlier: Sequence[Any]) -> bo
     """May we later add into ``g`` in place? Only if no one else can see this array.
 
     A VJP returns either a new array, the upstream gradient itself (``add`` returns ``g`` for
-    both inputs), or a view of it (``reshape``, ``sum``'s broadcast). New arrays own their
-    memory, are writable, and are not returned twice by the same VJP.
+    both inputs), or a view of it (``reshape``, ``sum``'s broadcast). A new array owns its
+    memory (``base is None``) and is not returned twice by the same VJP.
     """
-    return (
-        g is not upstream
-        and g.flags.owndata
-        and g.flags.writeable
-        and not any(g is e for e in earlier)
-    )
+    if g is upstream or g.base is not None or type(g) is not np.ndarray:
+        return False  # (NumPy hands back scalars, not 0-d arrays, from ops on 0-d arrays)
+    for e in earlier:
+        if g is e:
+            return False
+    return True
 
 
 def _run(
@@ -355,8 +352,6 @@ def _run(
     retain_graph: bool,
     capture: dict[int, Any] | None,
 ) -> None:
-    from chainrule.tensor import Tensor
-
     order = topological_order(root)
     # Pending gradients, keyed by id(tensor): [array, owned]. "owned" means the array was
     # created during this backward and nobody else holds it, so it may be updated in place.
@@ -397,9 +392,11 @@ def _run(
             raise NotImplementedError(f"{rule.name}: no VJP rule is registered for this op")
         input_grads = rule.vjp(g, node.saved, node.needs)
 
-        for i, (inp, need) in enumerate(zip(node.inputs, node.needs)):
-            if not need:
+        inputs, needs = node.inputs, node.needs
+        for i in range(len(inputs)):
+            if not needs[i]:
                 continue
+            inp = inputs[i]
             gi = input_grads[i]
             shape = inp._data.shape
             if gi.shape != shape:
@@ -411,20 +408,19 @@ def _run(
                 gi = unbroadcast(gi, shape)
             slot = pending.get(id(inp))
             if slot is None:
-                pending[id(inp)] = [gi, _is_fresh(gi, g, input_grads[:i])]
+                pending[id(inp)] = [gi, _is_fresh(gi, g, input_grads[:i] if i else ())]
             elif slot[1]:  # ours alone: add in place
                 np.add(slot[0], gi, out=slot[0])
             else:  # shared with someone: make a new array, which is then ours
-                slot[0] = slot[0] + gi
-                slot[1] = True
+                total = slot[0] + gi
+                slot[0] = total
+                slot[1] = type(total) is np.ndarray
 
         if not retain_graph:
             node.free()
 
 
 def _hook_result(replaced: Any, g: np.ndarray, tensor: "Tensor") -> np.ndarray:
-    from chainrule.tensor import Tensor
-
     arr = replaced._data if isinstance(replaced, Tensor) else np.asarray(replaced)
     if arr.shape != g.shape:
         raise RuntimeError(
@@ -437,8 +433,6 @@ def _hook_result(replaced: Any, g: np.ndarray, tensor: "Tensor") -> np.ndarray:
 
 def _accumulate(tensor: "Tensor", g: np.ndarray, owned: bool) -> None:
     """Add ``g`` into ``tensor.grad`` (creating it on first use), keeping the tensor's dtype."""
-    from chainrule.tensor import Tensor
-
     dtype = tensor._data.dtype
     current = tensor._grad
     if current is None:
@@ -462,3 +456,8 @@ def _warn_non_leaf_grad() -> None:
         UserWarning,
         stacklevel=3,
     )
+
+
+# At the bottom on purpose: tensor.py imports this module, and by now everything it needs
+# from here (Node, the grad-mode flag) is defined.
+from chainrule.tensor import Tensor  # noqa: E402
