@@ -1,0 +1,63 @@
+"""``chainrule graph``: evaluate an expression with Values, backpropagate, show the gradients."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from chainrule.commands import CLIError
+from chainrule.viz.naming import fmt
+
+
+def _parse_assignments(items: Sequence[str]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, number = item.partition("=")
+        if not sep or not name.strip():
+            raise CLIError(f"--set expects name=number, got {item!r}")
+        try:
+            values[name.strip()] = float(number)
+        except ValueError:
+            raise CLIError(f"--set {name.strip()}: {number!r} is not a number") from None
+    return values
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate an expression with Values, backpropagate, print every gradient."""
+    from chainrule.scalar.expr import evaluate  # noqa: PLC0415
+    from chainrule.viz.graph import draw_graph  # noqa: PLC0415
+
+    variables = _parse_assignments(args.set or [])
+    try:
+        leaves, result = evaluate(args.expression, variables)
+        result.label = "L"
+        trace = result.backward(trace=args.explain)
+    except (ValueError, ArithmeticError, TypeError) as e:  # bad expression or math domain
+        raise CLIError(str(e)) from None
+    print(f"L = {args.expression} = {fmt(result.data)}")
+    for name, v in leaves.items():
+        print(f"dL/d{name} = {fmt(v.grad)}")
+    if trace is not None:
+        print()
+        print(trace)
+    if args.out:
+        try:
+            draw_graph(result, args.out)
+        except ValueError as e:
+            raise CLIError(str(e)) from None
+        print(f"graph written to {args.out}")
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    g = sub.add_parser(
+        "graph", help="evaluate an expression, backpropagate, print the gradients",
+        description="Evaluate an arithmetic expression with scalar Values, run backward from it, "
+                    "and print dL/d(variable) for every variable. Allowed: numbers, names, "
+                    "+ - * / **, unary minus, relu sigmoid tanh exp log.",
+    )
+    g.add_argument("expression", help='e.g. "(w*x + b - 5)**2"')
+    g.add_argument("--set", nargs="+", metavar="NAME=NUMBER", help="variable values, e.g. x=2 w=3 b=1")
+    g.add_argument("--out", metavar="FILE", help="draw the graph to FILE (.svg, .png, .pdf or .dot)")
+    g.add_argument("--explain", action="store_true", help="print the step-by-step backward trace")
+    g.set_defaults(func=run)
