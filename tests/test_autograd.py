@@ -700,3 +700,22 @@ def test_a_kept_loss_does_not_keep_its_activations_alive_after_backward():
     del h
     loss.backward()
     assert ref() is None  # loss is alive, but backward released the graph below it
+
+
+def test_deepcopy_copies_leaves_and_refuses_graph_results():
+    import copy
+
+    x = leaf([1.0, 2.0])
+    (x * 2).sum().backward()
+    y = copy.deepcopy(x)
+    assert y.requires_grad and y.is_leaf and not np.shares_memory(y.numpy(), x.numpy())
+    np.testing.assert_array_equal(y.grad.numpy(), [2.0, 2.0])
+    with pytest.raises(RuntimeError, match="leaf"):
+        copy.deepcopy(x * 2)
+
+
+def test_builtin_abs_and_sum_work_on_tensors():
+    x = leaf([-1.0, 2.0])
+    y = sum([abs(x), x])  # 0 + |x| + x
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 2.0])

@@ -20,6 +20,7 @@ tensor([2., 4., 6.])
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import namedtuple
 from typing import Any, Callable, Iterator, Sequence, Union
@@ -425,6 +426,25 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        # As in torch: a leaf copies its data (and grad); a graph result cannot be deep-copied.
+        if self._node is not None:
+            raise RuntimeError(
+                "deepcopy: only leaf tensors support deepcopy; use .detach() first to copy a "
+                "tensor computed by an op"
+            )
+        new = _new(type(self))
+        memo[id(self)] = new
+        new._data = self._data.copy()
+        new._grad = None if self._grad is None else copy.deepcopy(self._grad, memo)
+        new._requires_grad = self._requires_grad
+        new._node = None
+        new._hooks = None
+        new._retains_grad = False
+        if hasattr(self, "__dict__"):  # subclasses (nn.Parameter) may carry attributes
+            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
     # ---- autograd --------------------------------------------------------------------------
 
     def backward(
@@ -634,6 +654,9 @@ class Tensor:
 
     def __neg__(self) -> "Tensor":
         return _apply("neg", self)
+
+    def __abs__(self) -> "Tensor":
+        return _apply("abs", self)
 
     def __pos__(self) -> "Tensor":
         return self
