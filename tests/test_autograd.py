@@ -719,3 +719,22 @@ def test_builtin_abs_and_sum_work_on_tensors():
     y = sum([abs(x), x])  # 0 + |x| + x
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 2.0])
+
+
+def test_on_step_callback_sees_each_node_before_it_is_freed():
+    x = leaf([1.0, 2.0])
+    w = leaf([3.0])
+    loss = (x * w).sum()
+    steps = []
+    autograd.backward(loss, on_step=lambda t, node, g, sent: steps.append(
+        (node.name, node.inputs is not None, g.shape, [None if s is None else s.shape for s in sent])
+    ))
+    # mul's gradient for w is unbroadcast from (2,) to (1,) before it is sent
+    assert steps == [("sum", True, (), [(2,)]), ("mul", True, (2,), [(2,), (1,)])]
+    assert loss.grad_fn.freed
+
+
+def test_every_rule_states_its_vjp_formula():
+    for name, rule in RULES.items():
+        if not name.startswith("_test"):
+            assert rule.formula and all(isinstance(f, str) for f in rule.formula), name

@@ -253,18 +253,25 @@ _FREED_MESSAGE = (
 )
 
 
+StepCallback = Callable[["Tensor", Node, np.ndarray, tuple], None]
+
+
 def backward(
     root: "Tensor",
     gradient: Any = None,
     retain_graph: bool = False,
+    on_step: StepCallback | None = None,
 ) -> None:
     """Accumulate d(root)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
     ``gradient`` is the vector v in the vector-Jacobian product vᵀJ; it may be omitted only
-    for a one-element ``root`` (then v = 1).
+    for a one-element ``root`` (then v = 1). ``on_step(tensor, node, g, sent)``, if given, is
+    called after each node's VJP (before the node is freed) with the gradient g that reached
+    ``tensor`` and the gradients sent to each input (None where none is needed): the hook
+    behind the step-by-step backprop trace.
     """
     seed, seed_owned = _seed(root, gradient)
-    _run(root, seed, seed_owned, retain_graph, capture=None)
+    _run(root, seed, seed_owned, retain_graph, capture=None, on_step=on_step)
 
 
 def grad(
@@ -351,6 +358,7 @@ def _run(
     seed_owned: bool,
     retain_graph: bool,
     capture: dict[int, Any] | None,
+    on_step: StepCallback | None = None,
 ) -> None:
     order = topological_order(root)
     # Pending gradients, keyed by id(tensor): [array, owned]. "owned" means the array was
@@ -393,6 +401,7 @@ def _run(
         input_grads = rule.vjp(g, node.saved, node.needs)
 
         inputs, needs = node.inputs, node.needs
+        sent = [None] * len(inputs) if on_step is not None else None
         for i in range(len(inputs)):
             if not needs[i]:
                 continue
@@ -406,6 +415,8 @@ def _run(
                         f"for an input of shape {shape}"
                     )
                 gi = unbroadcast(gi, shape)
+            if sent is not None:
+                sent[i] = gi
             slot = pending.get(id(inp))
             if slot is None:
                 pending[id(inp)] = [gi, _is_fresh(gi, g, input_grads[:i] if i else ())]
@@ -416,6 +427,8 @@ def _run(
                 slot[0] = total
                 slot[1] = type(total) is np.ndarray
 
+        if on_step is not None:
+            on_step(tensor, node, g, tuple(sent))
         if not retain_graph:
             node.free()
 

@@ -105,17 +105,20 @@ def full(size: Any, fill_value: Any, dtype: DTypeLike = None, requires_grad: boo
 
 def zeros_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """Zeros with ``t``'s shape and dtype."""
-    return _finish(np.zeros(t.shape, dtype=t.dtype if dtype is None else np.dtype(dtype)), requires_grad)
+    dt = t.dtype if dtype is None else np.dtype(dtype)
+    return _finish(np.zeros(t.shape, dtype=dt), requires_grad)
 
 
 def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """Ones with ``t``'s shape and dtype."""
-    return _finish(np.ones(t.shape, dtype=t.dtype if dtype is None else np.dtype(dtype)), requires_grad)
+    dt = t.dtype if dtype is None else np.dtype(dtype)
+    return _finish(np.ones(t.shape, dtype=dt), requires_grad)
 
 
 def full_like(t: Tensor, fill_value: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """``fill_value`` everywhere, with ``t``'s shape and dtype."""
-    return _finish(np.full(t.shape, fill_value, dtype=t.dtype if dtype is None else np.dtype(dtype)), requires_grad)
+    dt = t.dtype if dtype is None else np.dtype(dtype)
+    return _finish(np.full(t.shape, fill_value, dtype=dt), requires_grad)
 
 
 def arange(
@@ -160,4 +163,5 @@ def randint(low: int, high: int | None = None, size: Any = (), dtype: DTypeLike 
     if high is None:
         low, high = 0, low
     shape = _shape_arg("randint", (size,) if isinstance(size, (tuple, list)) else (size,))
-    return Tensor(_random.generator().integers(low, high, size=shape, dtype=int64 if dtype is None else np.dtype(dtype)))
+    dt = int64 if dtype is None else np.dtype(dtype)
+    return Tensor(_random.generator().integers(low, high, size=shape, dtype=dt))

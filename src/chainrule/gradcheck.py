@@ -79,7 +79,10 @@ class GradcheckReport:
         return iter(self.rows)
 
     def __str__(self) -> str:
-        head = f"{'input':>5}  {'element':<12} {'output':<10} {'analytic':>13} {'numeric':>13} {'|diff|':>10} {'tol':>10}  ok"
+        head = (
+            f"{'input':>5}  {'element':<12} {'output':<10} {'analytic':>13} {'numeric':>13} "
+            f"{'|diff|':>10} {'tol':>10}  ok"
+        )
         lines = [head, "-" * len(head)]
         shown = self.rows[: self.max_rows_shown]
         worst = self.worst

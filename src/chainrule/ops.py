@@ -49,9 +49,13 @@ __all__ = ["Rule", "RULES", "register", "get_rule", "unbroadcast", "normalize_di
 
 
 class Rule:
-    """A primitive: its name, its forward, its VJP, and whether it broadcasts its inputs."""
+    """A primitive: its name, forward, VJP, whether it broadcasts, and its VJP in words.
 
-    __slots__ = ("name", "forward", "vjp", "broadcasts")
+    ``formula[i]`` is the gradient sent to input ``i`` written out (``g`` is dL/d(out)), for
+    graph traces; variadic ops (cat, einsum) give one formula that applies to every input.
+    """
+
+    __slots__ = ("name", "forward", "vjp", "broadcasts", "formula")
 
     def __init__(
         self,
@@ -59,11 +63,13 @@ class Rule:
         forward: Callable[..., tuple[np.ndarray, Saved]],
         vjp: Callable[[np.ndarray, Saved, Needs], Grads] | None,
         broadcasts: bool,
+        formula: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self.forward = forward
         self.vjp = vjp
         self.broadcasts = broadcasts
+        self.formula = formula
 
     def __repr__(self) -> str:
         return f"Rule({self.name!r})"
@@ -78,11 +84,12 @@ def register(
     vjp: Callable[[np.ndarray, Saved, Needs], Grads] | None,
     *,
     broadcasts: bool = False,
+    formula: tuple[str, ...] = (),
 ) -> Rule:
     """Add a primitive to the table (a ``vjp`` of None makes the op non-differentiable)."""
     if name in RULES:
         raise ValueError(f"register: a rule named {name!r} already exists")
-    RULES[name] = rule = Rule(name, forward, vjp, broadcasts)
+    RULES[name] = rule = Rule(name, forward, vjp, broadcasts, formula)
     return rule
 
 
@@ -172,7 +179,7 @@ def add_vjp(g, saved, needs):
     return g, g  # d(a+b)/da = d(a+b)/db = 1
 
 
-register("add", add_forward, add_vjp, broadcasts=True)
+register("add", add_forward, add_vjp, broadcasts=True, formula=("g", "g"))
 
 
 def sub_forward(a, b):
@@ -183,7 +190,7 @@ def sub_vjp(g, saved, needs):
     return g, (-g if needs[1] else None)
 
 
-register("sub", sub_forward, sub_vjp, broadcasts=True)
+register("sub", sub_forward, sub_vjp, broadcasts=True, formula=("g", "−g"))
 
 
 def mul_forward(a, b):
@@ -195,7 +202,7 @@ def mul_vjp(g, saved, needs):
     return (g * b if needs[0] else None), (g * a if needs[1] else None)  # d(ab)/da = b
 
 
-register("mul", mul_forward, mul_vjp, broadcasts=True)
+register("mul", mul_forward, mul_vjp, broadcasts=True, formula=("g·b", "g·a"))
 
 
 def div_forward(a, b):
@@ -213,7 +220,7 @@ def div_vjp(g, saved, needs):
     return da, db
 
 
-register("div", div_forward, div_vjp, broadcasts=True)
+register("div", div_forward, div_vjp, broadcasts=True, formula=("g / b", "−g·a / b²"))
 
 
 def neg_forward(a):
@@ -224,7 +231,7 @@ def neg_vjp(g, saved, needs):
     return (-g,)
 
 
-register("neg", neg_forward, neg_vjp)
+register("neg", neg_forward, neg_vjp, formula=("−g",))
 
 
 def pow_forward(a, b):
@@ -248,7 +255,7 @@ def pow_vjp(g, saved, needs):
     return da, db
 
 
-register("pow", pow_forward, pow_vjp, broadcasts=True)
+register("pow", pow_forward, pow_vjp, broadcasts=True, formula=("g·b·a^(b−1)", "g·a^b·ln a"))
 
 
 def maximum_forward(a, b):
@@ -264,7 +271,10 @@ def maximum_vjp(g, saved, needs):
     return da, db
 
 
-register("maximum", maximum_forward, maximum_vjp, broadcasts=True)
+register(
+    "maximum", maximum_forward, maximum_vjp, broadcasts=True,
+    formula=("g·[a > b], ½g at ties", "g·[b > a], ½g at ties"),
+)
 
 
 def where_forward(cond, a, b):
@@ -278,7 +288,10 @@ def where_vjp(g, cond, needs):
     return None, da, db
 
 
-register("where", where_forward, where_vjp, broadcasts=True)
+register(
+    "where", where_forward, where_vjp, broadcasts=True,
+    formula=("—", "g where cond", "g where not cond"),
+)
 
 
 def _is_integer(x) -> bool:
@@ -301,7 +314,7 @@ def exp_vjp(g, out, needs):
     return (g * out,)  # d eˣ/dx = eˣ
 
 
-register("exp", exp_forward, exp_vjp)
+register("exp", exp_forward, exp_vjp, formula=("g·eˣ",))
 
 
 def log_forward(x):
@@ -312,7 +325,7 @@ def log_vjp(g, x, needs):
     return (g / x,)  # d ln x/dx = 1/x
 
 
-register("log", log_forward, log_vjp)
+register("log", log_forward, log_vjp, formula=("g / x",))
 
 
 def sqrt_forward(x):
@@ -324,7 +337,7 @@ def sqrt_vjp(g, out, needs):
     return (g / (2 * out),)  # d √x/dx = 1/(2√x)
 
 
-register("sqrt", sqrt_forward, sqrt_vjp)
+register("sqrt", sqrt_forward, sqrt_vjp, formula=("g / (2√x)",))
 
 
 def abs_forward(x):
@@ -335,7 +348,7 @@ def abs_vjp(g, x, needs):
     return (g * np.sign(x),)  # sign(0) = 0, as in PyTorch
 
 
-register("abs", abs_forward, abs_vjp)
+register("abs", abs_forward, abs_vjp, formula=("g·sign(x)",))
 
 
 def clamp_forward(x, min=None, max=None):
@@ -362,7 +375,7 @@ def clamp_vjp(g, saved, needs):
     return (g * mask,)
 
 
-register("clamp", clamp_forward, clamp_vjp)
+register("clamp", clamp_forward, clamp_vjp, formula=("g·[min ≤ x ≤ max]",))
 
 
 def relu_forward(x):
@@ -375,7 +388,7 @@ def relu_vjp(g, x, needs):
     return (g * (x > 0),)  # relu'(x) = 1 if x > 0 else 0 (0 at x = 0, as torch)
 
 
-register("relu", relu_forward, relu_vjp)
+register("relu", relu_forward, relu_vjp, formula=("g·[x > 0]",))
 
 
 def leaky_relu_forward(x, negative_slope=0.01):
@@ -387,7 +400,7 @@ def leaky_relu_vjp(g, saved, needs):
     return (np.where(x > 0, g, g * slope),)
 
 
-register("leaky_relu", leaky_relu_forward, leaky_relu_vjp)
+register("leaky_relu", leaky_relu_forward, leaky_relu_vjp, formula=("g·(1 if x > 0 else slope)",))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -406,7 +419,7 @@ def sigmoid_vjp(g, out, needs):
     return (g * out * (1 - out),)  # σ' = σ(1 − σ)
 
 
-register("sigmoid", sigmoid_forward, sigmoid_vjp)
+register("sigmoid", sigmoid_forward, sigmoid_vjp, formula=("g·σ(x)(1 − σ(x))",))
 
 
 def tanh_forward(x):
@@ -418,7 +431,7 @@ def tanh_vjp(g, out, needs):
     return (g * (1 - out * out),)  # tanh' = 1 − tanh²
 
 
-register("tanh", tanh_forward, tanh_vjp)
+register("tanh", tanh_forward, tanh_vjp, formula=("g·(1 − tanh² x)",))
 
 
 # NumPy has no erf. Build a Chebyshev interpolant of math.erf on [0, 6] once, at import
@@ -460,7 +473,7 @@ def gelu_vjp(g, saved, needs):
     return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
 
 
-register("gelu", gelu_forward, gelu_vjp)
+register("gelu", gelu_forward, gelu_vjp, formula=("g·(Φ(x) + x·φ(x))",))
 
 
 def cast_forward(x, dtype=None):
@@ -471,7 +484,7 @@ def cast_vjp(g, dtype, needs):
     return (g.astype(dtype),)  # a change of dtype is the identity, so cast the gradient back
 
 
-register("cast", cast_forward, cast_vjp)
+register("cast", cast_forward, cast_vjp, formula=("g cast back to x's dtype",))
 
 
 def clone_forward(x):
@@ -482,7 +495,7 @@ def clone_vjp(g, saved, needs):
     return (g,)
 
 
-register("clone", clone_forward, clone_vjp)
+register("clone", clone_forward, clone_vjp, formula=("g",))
 
 
 # ============================================================================================
@@ -503,7 +516,7 @@ def sum_vjp(g, saved, needs):
     return (np.broadcast_to(g, shape),)
 
 
-register("sum", sum_forward, sum_vjp)
+register("sum", sum_forward, sum_vjp, formula=("g broadcast back to x's shape",))
 
 
 def _extreme_forward(op: str, reduce: Callable):
@@ -517,6 +530,9 @@ def _extreme_forward(op: str, reduce: Callable):
     return forward
 
 
+_EXTREME_FORMULA = ("g to the elements equal to the extreme, split among ties",)
+
+
 def extreme_vjp(g, saved, needs):
     x, out, axes, keepdim = saved
     if axes and not keepdim:
@@ -528,8 +544,8 @@ def extreme_vjp(g, saved, needs):
     return (g * hit / hit.sum(axis=axes, keepdims=True),)
 
 
-register("amax", _extreme_forward("amax", np.max), extreme_vjp)
-register("amin", _extreme_forward("amin", np.min), extreme_vjp)
+register("amax", _extreme_forward("amax", np.max), extreme_vjp, formula=_EXTREME_FORMULA)
+register("amin", _extreme_forward("amin", np.min), extreme_vjp, formula=_EXTREME_FORMULA)
 
 
 # ============================================================================================
@@ -550,7 +566,7 @@ def reshape_vjp(g, shape, needs):
     return (g.reshape(shape),)
 
 
-register("reshape", reshape_forward, reshape_vjp)
+register("reshape", reshape_forward, reshape_vjp, formula=("g reshaped to x's shape",))
 
 
 def permute_forward(x, dims=()):
@@ -567,7 +583,7 @@ def permute_vjp(g, inverse, needs):
     return (np.transpose(g, inverse),)  # undo the permutation
 
 
-register("permute", permute_forward, permute_vjp)
+register("permute", permute_forward, permute_vjp, formula=("g permuted back",))
 
 
 def expand_forward(x, shape=()):
@@ -585,7 +601,10 @@ def expand_vjp(g, saved, needs):
     return (g,)  # the engine's unbroadcast *is* expand's VJP: sum over the copies
 
 
-register("expand", expand_forward, expand_vjp, broadcasts=True)
+register(
+    "expand", expand_forward, expand_vjp, broadcasts=True,
+    formula=("g summed over the copies",),
+)
 
 
 def _has_integer_array(index) -> bool:
@@ -612,7 +631,10 @@ def getitem_vjp(g, saved, needs):
     return (dx,)
 
 
-register("getitem", getitem_forward, getitem_vjp)
+register(
+    "getitem", getitem_forward, getitem_vjp,
+    formula=("g scattered back into zeros (added where indices repeat)",),
+)
 
 
 def gather_forward(x, index, dim=0):
@@ -638,7 +660,7 @@ def gather_vjp(g, saved, needs):
     return (dx, None)
 
 
-register("gather", gather_forward, gather_vjp)
+register("gather", gather_forward, gather_vjp, formula=("g added back where it was gathered", "—"))
 
 
 def cat_forward(*arrays, dim=0):
@@ -658,7 +680,7 @@ def cat_vjp(g, saved, needs):
     return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))  # cut g back into pieces
 
 
-register("cat", cat_forward, cat_vjp)
+register("cat", cat_forward, cat_vjp, formula=("g cut back into pieces",))
 
 
 # ============================================================================================
@@ -708,7 +730,7 @@ def matmul_vjp(g, saved, needs):
     return da, db  # batch dims are summed by unbroadcast
 
 
-register("matmul", matmul_forward, matmul_vjp, broadcasts=True)
+register("matmul", matmul_forward, matmul_vjp, broadcasts=True, formula=("g·Bᵀ", "Aᵀ·g"))
 
 
 def _parse_einsum(equation: str, shapes: Sequence[Shape]) -> tuple[list[str], str]:
@@ -796,7 +818,7 @@ def einsum_vjp(g, saved, needs):
     return tuple(grads)
 
 
-register("einsum", einsum_forward, einsum_vjp)
+register("einsum", einsum_forward, einsum_vjp, formula=("einsum of g with the other operands",))
 
 
 # ============================================================================================
@@ -828,7 +850,7 @@ def linear_vjp(g, saved, needs):
     return dx, dw, db
 
 
-register("linear", linear_forward, linear_vjp)
+register("linear", linear_forward, linear_vjp, formula=("g·W", "gᵀ·x", "Σ_batch g"))
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -851,7 +873,7 @@ def log_softmax_vjp(g, saved, needs):
     return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
 
 
-register("log_softmax", log_softmax_forward, log_softmax_vjp)
+register("log_softmax", log_softmax_forward, log_softmax_vjp, formula=("g − softmax(x)·Σg",))
 
 
 def cross_entropy_forward(logits, target, ignore_index=-100):
@@ -888,7 +910,10 @@ def cross_entropy_vjp(g, saved, needs):
     return p, None
 
 
-register("cross_entropy", cross_entropy_forward, cross_entropy_vjp)
+register(
+    "cross_entropy", cross_entropy_forward, cross_entropy_vjp,
+    formula=("g·(softmax(z) − onehot(t))", "—"),
+)
 
 
 def bce_with_logits_forward(z, y):
@@ -905,7 +930,10 @@ def bce_with_logits_vjp(g, saved, needs):
     return dz, dy
 
 
-register("binary_cross_entropy_with_logits", bce_with_logits_forward, bce_with_logits_vjp)
+register(
+    "binary_cross_entropy_with_logits", bce_with_logits_forward, bce_with_logits_vjp,
+    formula=("g·(σ(z) − y)", "−g·z"),
+)
 
 
 def bce_forward(p, y):
@@ -926,4 +954,7 @@ def bce_vjp(g, saved, needs):
     return dp, dy
 
 
-register("binary_cross_entropy", bce_forward, bce_vjp)
+register(
+    "binary_cross_entropy", bce_forward, bce_vjp,
+    formula=("g·(p − y) / (p(1 − p))", "g·(log(1 − p) − log p)"),
+)

@@ -414,7 +414,8 @@ class Tensor:
     def __repr__(self) -> str:
         arr = self._data
         opts: dict[str, Any] = {"separator": ", ", "prefix": "tensor("}
-        if arr.dtype.kind == "f" and arr.size and np.isfinite(arr).all() and (arr != np.round(arr)).any():
+        fractional = arr.dtype.kind == "f" and arr.size and np.isfinite(arr).all()
+        if fractional and (arr != np.round(arr)).any():
             opts.update(precision=4, floatmode="fixed", suppress_small=True)  # torch's 4 decimals
         body = np.array2string(arr, **opts)
         extras = []
@@ -464,7 +465,9 @@ class Tensor:
         tensor(6.)
         """
         if create_graph:
-            raise NotImplementedError("backward: create_graph=True (higher-order grads) is not supported")
+            raise NotImplementedError(
+                "backward: create_graph=True (higher-order gradients) is not supported"
+            )
         _ag.backward(self, gradient, bool(retain_graph))
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -512,7 +515,9 @@ class Tensor:
         """
         global _next_hook_key
         if not self._requires_grad:
-            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require grad")
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that doesn't require grad"
+            )
         if self._hooks is None:
             self._hooks = {}
         _next_hook_key += 1
