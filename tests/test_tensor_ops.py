@@ -714,9 +714,13 @@ def test_cat_and_expand_errors_name_the_op():
         Tensor(np.ones(3)).expand(2, 4)
 
 
-def test_integer_true_division_gives_float32_like_torch():
-    assert (Tensor([1, 2]) / Tensor([2, 2])).dtype == np.float32
-    assert (Tensor([1, 2]) / 2).dtype == np.float32
+def test_integer_tensors_with_floats_give_float32_like_torch():
+    i = Tensor([1, 2])
+    for result in (i / Tensor([2, 2]), i / 2, i * 0.5, i + 0.5, 0.5 - i, i**0.5, 2.0**i):
+        assert result.dtype == np.float32
+    assert (i + 1).dtype == np.int64 and (i * i).dtype == np.int64
+    assert chainrule.where(i > 1, i, 0.5).dtype == np.float32
+    assert (Tensor(np.ones(2)) * 2).dtype == np.float64
 
 
 def test_var_unbiased_flag_and_correction_match_torch():

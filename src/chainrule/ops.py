@@ -172,7 +172,7 @@ def broadcast_error(op: str, *arrays: Any) -> ValueError:
 
 
 def add_forward(a, b):
-    return a + b, None
+    return _promote(a + b, a, b), None
 
 
 def add_vjp(g, saved, needs):
@@ -183,7 +183,7 @@ register("add", add_forward, add_vjp, broadcasts=True, formula=("g", "g"))
 
 
 def sub_forward(a, b):
-    return a - b, None
+    return _promote(a - b, a, b), None
 
 
 def sub_vjp(g, saved, needs):
@@ -194,7 +194,7 @@ register("sub", sub_forward, sub_vjp, broadcasts=True, formula=("g", "−g"))
 
 
 def mul_forward(a, b):
-    return a * b, (a, b)
+    return _promote(a * b, a, b), (a, b)
 
 
 def mul_vjp(g, saved, needs):
@@ -206,10 +206,7 @@ register("mul", mul_forward, mul_vjp, broadcasts=True, formula=("g·b", "g·a"))
 
 
 def div_forward(a, b):
-    out = a / b
-    # int / int: NumPy says float64, PyTorch says the default float (float32).
-    if out.dtype == np.float64 and _is_integer(a) and _is_integer(b):
-        out = out.astype(np.float32)
+    out = _promote(a / b, a, b)  # int / int is float32, as in PyTorch
     return out, (b, out)
 
 
@@ -235,7 +232,7 @@ register("neg", neg_forward, neg_vjp, formula=("−g",))
 
 
 def pow_forward(a, b):
-    out = a**b
+    out = _promote(a**b, a, b)
     return out, (a, b, out)
 
 
@@ -259,7 +256,7 @@ register("pow", pow_forward, pow_vjp, broadcasts=True, formula=("g·b·a^(b−1)
 
 
 def maximum_forward(a, b):
-    return np.maximum(a, b), (a, b)
+    return _promote(np.maximum(a, b), a, b), (a, b)
 
 
 def maximum_vjp(g, saved, needs):
@@ -278,7 +275,7 @@ register(
 
 
 def where_forward(cond, a, b):
-    return np.where(cond, a, b), cond
+    return _promote(np.where(cond, a, b), a, b), cond
 
 
 def where_vjp(g, cond, needs):
@@ -294,10 +291,16 @@ register(
 )
 
 
-def _is_integer(x) -> bool:
-    if isinstance(x, np.ndarray):
-        return x.dtype.kind in "iub"
-    return isinstance(x, (int, np.integer))
+def _promote(out, a, b):
+    """Apply PyTorch's result dtype where NumPy's differs: float32, not float64, when neither
+    operand is a float64 array (an int tensor times a Python float, int / int)."""
+    if out.dtype == np.float64 and not (_is_float64(a) or _is_float64(b)):
+        return out.astype(np.float32)
+    return out
+
+
+def _is_float64(x) -> bool:
+    return isinstance(x, np.ndarray) and x.dtype == np.float64
 
 
 # ============================================================================================
