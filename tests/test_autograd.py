@@ -738,3 +738,15 @@ def test_every_rule_states_its_vjp_formula():
     for name, rule in RULES.items():
         if not name.startswith("_test"):
             assert rule.formula and all(isinstance(f, str) for f in rule.formula), name
+
+
+def test_failed_second_backward_leaves_retained_grads_alone():
+    x = leaf([1.0, 2.0])
+    h = x * 2
+    h.retain_grad()
+    loss = (h * h).sum()
+    loss.backward()
+    before = h.grad.numpy().copy()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        loss.backward()
+    np.testing.assert_array_equal(h.grad.numpy(), before)

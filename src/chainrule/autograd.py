@@ -379,6 +379,8 @@ def _run(
             owned = False  # a hook may have kept a reference to g
 
         node = tensor._node
+        if node is not None and node.freed:
+            raise RuntimeError(_FREED_MESSAGE)
         if capture is not None:
             if id(tensor) in capture:
                 prev = capture[id(tensor)]
@@ -393,8 +395,6 @@ def _run(
             _accumulate(tensor, g, owned)
             owned = False  # .grad now shares this array
 
-        if node.freed:
-            raise RuntimeError(_FREED_MESSAGE)
         rule = node.rule
         if rule.vjp is None:
             raise NotImplementedError(f"{rule.name}: no VJP rule is registered for this op")
