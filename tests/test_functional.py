@@ -346,11 +346,30 @@ def test_binary_cross_entropy_with_logits_is_stable_for_huge_logits(dtype):
     np.testing.assert_allclose(z.grad.numpy(), tz.grad.numpy(), atol=1e-7)
 
 
-def test_invalid_reduction_and_pos_weight():
+def test_invalid_reduction():
     with pytest.raises(ValueError, match="reduction"):
         F.mse_loss(Tensor([1.0]), Tensor([1.0]), reduction="avg")
-    with pytest.raises(NotImplementedError, match="pos_weight"):
-        F.binary_cross_entropy_with_logits(Tensor([1.0]), Tensor([1.0]), pos_weight=Tensor([2.0]))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_cross_entropy_with_logits_pos_weight_matches_torch(reduction):
+    z, tz = pair(RNG.standard_normal((5, 3)) * 4)
+    y, ty = pair(RNG.random((5, 3)))
+    pw, tpw = pair(RNG.uniform(0.5, 3.0, 3), requires_grad=False)  # torch: no grad for it
+    check(
+        F.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction=reduction),
+        TF.binary_cross_entropy_with_logits(tz, ty, pos_weight=tpw, reduction=reduction),
+        [(z, tz), (y, ty)],
+    )
+
+
+def test_binary_cross_entropy_with_logits_pos_weight_gradient_by_central_differences():
+    # Unlike torch, chainrule also differentiates with respect to pos_weight.
+    z, y = Tensor(RNG.standard_normal((4, 3)) * 3, requires_grad=True), Tensor(RNG.random((4, 3)))
+    pw = Tensor(RNG.uniform(0.5, 3.0, 3), requires_grad=True)
+    assert chainrule.gradcheck(
+        lambda z, pw: F.binary_cross_entropy_with_logits(z, y, pos_weight=pw), (z, pw)
+    )
 
 
 def test_one_hot_matches_torch():

@@ -509,6 +509,24 @@ case(
 )
 
 
+def make_bce_pos_weight(draw):
+    rng = rng_of(draw)
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    return [
+        (uniform(rng, (n, c), -6, 6), True),
+        (rng.random((n, c)), True),
+        (rng.uniform(0.5, 3.0, c), False),  # torch has no gradient for pos_weight
+    ], {}
+
+
+case(
+    "bce_with_logits_pos_weight",
+    {"binary_cross_entropy_with_logits"},
+    make_bce_pos_weight,
+    lambda ns, z, y, pw: ns.F.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction="sum"),
+)
+
+
 def make_bce(draw):
     rng = rng_of(draw)
     shape = draw(SHAPE)

@@ -919,23 +919,37 @@ register(
 )
 
 
-def bce_with_logits_forward(z, y):
+def bce_with_logits_forward(z, y, pos_weight=None):
     # Why fused: stability. log σ(z) and log(1 − σ(z)) overflow or round to log 0 for |z| ≳ 30
-    # in float32; max(z, 0) − z·y + log(1 + e^(−|z|)) is exact and finite for any z.
-    loss = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-    return loss, (z, y)
+    # in float32; with softplus(−z) = log(1 + e^(−z)) = log(1 + e^(−|z|)) + max(−z, 0), the loss
+    # (1 − y)·z + [1 + (pos_weight − 1)·y]·softplus(−z) is exact and finite for any z.
+    softplus_neg = np.log1p(np.exp(-np.abs(z))) + np.maximum(-z, 0)
+    if pos_weight is None:
+        loss = (1 - y) * z + softplus_neg
+    else:
+        loss = (1 - y) * z + (1 + (pos_weight - 1) * y) * softplus_neg
+    return loss, (z, y, pos_weight, softplus_neg)
 
 
 def bce_with_logits_vjp(g, saved, needs):
-    z, y = saved
-    dz = g * (_sigmoid(z) - y) if needs[0] else None  # σ(z) − y, the logistic-regression rule
-    dy = -g * z if needs[1] else None
-    return dz, dy
+    z, y, pw, softplus_neg = saved
+    if pw is None:
+        dz = g * (_sigmoid(z) - y) if needs[0] else None  # σ(z) − y, the logistic-regression rule
+        dy = -g * z if needs[1] else None
+        return dz, dy, None
+    # with l = 1 + (pw − 1)·y: dL/dz = (1 − y) − l·(1 − σ(z)), which is σ(z) − y when pw = 1
+    dz = g * ((1 - y) - (1 + (pw - 1) * y) * (1 - _sigmoid(z))) if needs[0] else None
+    dy = g * ((pw - 1) * softplus_neg - z) if needs[1] else None
+    dpw = g * y * softplus_neg if needs[2] else None
+    return dz, dy, dpw
 
 
 register(
-    "binary_cross_entropy_with_logits", bce_with_logits_forward, bce_with_logits_vjp,
-    formula=("g·(σ(z) − y)", "−g·z"),
+    "binary_cross_entropy_with_logits",
+    bce_with_logits_forward,
+    bce_with_logits_vjp,
+    broadcasts=True,  # pos_weight (C,) broadcasts against (N, C)
+    formula=("g·(σ(z) − y)  (pos_weight = 1)", "−g·z", "g·y·log(1 + e^(−z))"),
 )
 
 

@@ -377,14 +377,16 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     """BCE on logits z: max(z, 0) − z·y + log(1 + e^(−|z|)); dL/dz = σ(z) − y. Stable for any z.
 
+    ``pos_weight`` (e.g. shape (C,)) multiplies the positive term: −[p·y·log σ(z) + (1 − y)·log(1 − σ(z))].
+
     >>> round(binary_cross_entropy_with_logits(Tensor([0.0]), Tensor([1.0])).item(), 4)
     0.6931
     """
-    if pos_weight is not None:
-        raise NotImplementedError("binary_cross_entropy_with_logits: pos_weight is not supported")
     target = _tensor(target, like=input)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
-    loss = _apply("binary_cross_entropy_with_logits", input, target)
+    if pos_weight is not None:
+        pos_weight = _tensor(pos_weight, like=input)
+    loss = _apply("binary_cross_entropy_with_logits", input, target, pos_weight)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
