@@ -1,0 +1,114 @@
+"""``chainrule train``: train the lecture's MLP (``chainrule.train.train``) from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from chainrule.commands import CLIError, RunError
+
+# Flags whose value is a TrainConfig field of the same name (``--val-fraction`` → val_fraction).
+_CONFIG_FLAGS = (
+    "dataset", "data_dir", "hidden", "activation", "epochs", "batch_size", "lr", "momentum",
+    "optimizer", "weight_decay", "val_fraction", "seed", "detect_anomaly",
+)  # fmt: skip
+
+
+def _config_from_args(args: argparse.Namespace):
+    """A TrainConfig from the flags given; on --resume, the checkpoint's settings fill in the rest.
+
+    Flags left out are None here (argparse default), which is how "not given" is told apart from
+    "given the default value": a resumed run keeps its own learning rate unless --lr is passed.
+    """
+    from chainrule.checkpoint import CheckpointError, load_checkpoint  # noqa: PLC0415
+    from chainrule.train import CHECKPOINT, ConfigError, TrainConfig  # noqa: PLC0415
+
+    given = {name: getattr(args, name) for name in _CONFIG_FLAGS if getattr(args, name) is not None}
+    base = {}
+    if args.resume:
+        if args.out is None:
+            raise CLIError("--resume needs --out DIR, the run to continue")
+        path = Path(args.out) / CHECKPOINT
+        if not path.is_file():
+            raise CLIError(f"--resume: no checkpoint at {path}")
+        try:
+            base = TrainConfig.from_dict(load_checkpoint(path).meta["config"]).to_dict()
+        except CheckpointError as e:
+            raise RunError(str(e)) from None
+        except (ConfigError, KeyError, TypeError) as e:
+            raise RunError(f"{path}: its metadata holds no usable config ({e})") from None
+        base.pop("detect_anomaly", None)  # a per-session choice, never inherited
+    valid = {f.name for f in fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in {**base, **given}.items() if k in valid})
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, print one line per epoch, and return 0; 130 after Ctrl-C (a checkpoint is saved)."""
+    from chainrule.checkpoint import CheckpointError  # noqa: PLC0415
+    from chainrule.train import ConfigError, TrainingError, TrainingInterrupted, train  # noqa: PLC0415
+
+    if args.val_fraction is not None and not 0.0 <= args.val_fraction < 1.0:
+        raise CLIError(f"--val-fraction must be in [0, 1), got {args.val_fraction}")
+    if args.momentum is not None and args.optimizer not in (None, "sgd"):
+        raise CLIError(f"--momentum applies to --optimizer sgd only; {args.optimizer} keeps its own running averages")
+    try:
+        config = _config_from_args(args)
+        train(config, args.out, resume=args.resume)
+    except ConfigError as e:
+        raise CLIError(str(e)) from None
+    except (CheckpointError, TrainingError) as e:
+        raise RunError(str(e)) from None
+    except TrainingInterrupted as e:
+        print(f"chainrule train: interrupted: {e}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:  # a second Ctrl-C: the last completed epoch's checkpoint stands
+        where = f" --out {args.out}" if args.out else " --out <the output directory above>"
+        print(f"chainrule train: interrupted; the last completed epoch's checkpoint is kept. Resume with --resume{where}", file=sys.stderr)
+        return 130
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from chainrule.train import OPTIMIZERS, TrainConfig  # noqa: PLC0415
+    from chainrule.models import ACTIVATIONS  # noqa: PLC0415
+    from chainrule.train_data import DATASETS  # noqa: PLC0415
+
+    d = TrainConfig()
+    p = sub.add_parser(
+        "train", help="train the lecture's MLP (784-256-256-10, SGD) on MNIST or a 2-D toy set",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Train an MLP with the lecture's five-line loop (forward, loss, zero_grad, backward, step).\n"
+            "Defaults are the lecture's: 784-256-256-10 ReLU, cross-entropy, SGD lr 0.01 momentum 0.9,\n"
+            "batch 64. MNIST is read from --data-dir (never downloaded); without it, the embedded\n"
+            "5,000-image sample is used, so this works offline. Each epoch validates on a held-out\n"
+            "--val-fraction of the training set and saves OUT/checkpoint.npz; the test set is used once,\n"
+            "at the end. OUT also gets metrics.jsonl, summary.json and curves.png.\n\n"
+            "Ctrl-C stops after the current step and saves a checkpoint (exit status 130);\n"
+            "--resume --out OUT continues it, bit-identically to a run that was never stopped."
+        ),
+        epilog="examples:\n  chainrule train\n  chainrule train --dataset fashion-mnist --epochs 10\n"
+               "  chainrule train --dataset moons --hidden 16 16 --epochs 50 --out runs/moons\n"
+               "  chainrule train --out runs/moons --epochs 80 --resume",
+    )
+    p.add_argument("--dataset", choices=DATASETS, help=f"what to learn (default {d.dataset})")
+    p.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST / Fashion-MNIST IDX files")
+    p.add_argument("--hidden", type=int, nargs="+", metavar="WIDTH",
+                   help=f"hidden layer widths (default {' '.join(map(str, d.hidden))})")
+    p.add_argument("--activation", choices=list(ACTIVATIONS), help=f"hidden non-linearity (default {d.activation})")
+    p.add_argument("--epochs", type=int, metavar="N", help=f"total epochs; with --resume, train up to N (default {d.epochs})")
+    p.add_argument("--batch-size", type=int, metavar="B", help=f"examples per step (default {d.batch_size})")
+    p.add_argument("--lr", type=float, help=f"learning rate (default {d.lr})")
+    p.add_argument("--momentum", type=float, help=f"SGD momentum, sgd only (default {d.sgd_momentum})")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default {d.optimizer})")
+    p.add_argument("--weight-decay", type=float, metavar="L", help=f"L2 penalty, decoupled for adamw (default {d.weight_decay:g})")
+    p.add_argument("--val-fraction", type=float, metavar="F",
+                   help=f"share of the training set held out for validation, in [0, 1) (default {d.val_fraction})")
+    p.add_argument("--seed", type=int, help=f"seeds the weights, the split and the batch order (default {d.seed})")
+    p.add_argument("--out", metavar="DIR", help="run directory (default: a new runs/<date>_<time>-<dataset>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.npz")
+    p.add_argument("--detect-anomaly", action="store_true", default=None,
+                   help="stop at the first NaN/inf and name the op that made it (slower)")
+    p.set_defaults(func=run)

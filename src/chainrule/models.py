@@ -1,0 +1,90 @@
+"""The MLP the course trains, built from its sizes, and rebuilt from a training checkpoint.
+
+>>> model = build_mlp(784, (256, 256), 10)
+>>> model
+Sequential(
+  (0): Linear(in_features=784, out_features=256, bias=True)
+  (1): ReLU()
+  (2): Linear(in_features=256, out_features=256, bias=True)
+  (3): ReLU()
+  (4): Linear(in_features=256, out_features=10, bias=True)
+)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chainrule import nn
+from chainrule.checkpoint import CheckpointError, load_checkpoint
+
+__all__ = ["ACTIVATIONS", "build_mlp", "LoadedModel", "load_model", "load_weights"]
+
+#: The hidden layers' non-linearity, by its CLI name.
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "gelu": nn.GELU}
+
+
+def build_mlp(input_dim: int, hidden: Sequence[int], n_classes: int, activation: str = "relu") -> nn.Sequential:
+    """Stack ``Linear → activation`` blocks of widths ``hidden``, then a ``Linear`` to ``n_classes`` logits.
+
+    No softmax at the end: ``cross_entropy`` takes logits (more stable, and its gradient is
+    simply ``softmax(z) − onehot(y)``). Layers are numbered, so state_dict keys are ``0.weight``,
+    ``0.bias``, ``2.weight``..., as a torch ``nn.Sequential`` names them.
+
+    >>> [k for k in build_mlp(2, [8], 3, "tanh").state_dict()]
+    ['0.weight', '0.bias', '2.weight', '2.bias']
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
+    layers: list[nn.Module] = []
+    width = input_dim
+    for h in hidden:
+        layers += [nn.Linear(width, h), ACTIVATIONS[activation]()]
+        width = h
+    layers.append(nn.Linear(width, n_classes))
+    return nn.Sequential(*layers)
+
+
+@dataclass
+class LoadedModel:
+    """A trained model in eval mode plus what using it needs: class names, input standardisation, metadata."""
+
+    model: nn.Sequential
+    classes: tuple[str, ...]
+    mean: list[float]
+    std: list[float]
+    meta: dict[str, Any]
+
+    @property
+    def dataset(self) -> str:
+        """The data set it was trained on (its ``--dataset`` name)."""
+        return self.meta["config"]["dataset"]
+
+
+def load_model(path: str | os.PathLike[str]) -> LoadedModel:
+    """Rebuild the MLP described by a ``chainrule train`` checkpoint and load its weights.
+
+    Raises :class:`~chainrule.checkpoint.CheckpointError` (one line, naming the file) when the
+    file is unreadable, lacks the model description, or its weights do not fit it.
+    """
+    ckpt = load_checkpoint(path)
+    try:
+        arch, data = ckpt.meta["model"], ckpt.meta["data"]
+        model = build_mlp(int(arch["input_dim"]), [int(h) for h in arch["hidden"]], int(arch["n_classes"]), arch["activation"])
+        classes, mean, std = tuple(data["classes"]), list(data["mean"]), list(data["std"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: its metadata does not describe a model ({type(e).__name__}: {e})") from None
+    load_weights(model, ckpt.model_state, path)
+    return LoadedModel(model.eval(), classes, mean, std, ckpt.meta)
+
+
+def load_weights(model: nn.Module, state: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """``model.load_state_dict(state)``, with a mismatch reported as a one-line ``CheckpointError``."""
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError) as e:
+        detail = " ".join(str(e).split())  # load_state_dict lists every problem on its own line
+        raise CheckpointError(f"{path}: the weights do not fit the model: {detail}") from None

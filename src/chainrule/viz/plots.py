@@ -1,0 +1,84 @@
+"""Training plots: loss and accuracy curves (train vs val), and a confusion matrix, as PNG files.
+
+Each function builds a ``matplotlib.figure.Figure`` directly (no ``pyplot``, so no global
+figure state and no GUI backend) and returns it; with ``path`` it is also written, atomically.
+
+>>> history = [{"epoch": 1, "train_loss": 0.9, "train_acc": 0.7, "val_loss": 0.8, "val_acc": 0.75},
+...            {"epoch": 2, "train_loss": 0.5, "train_acc": 0.85, "val_loss": 0.6, "val_acc": 0.8}]
+>>> fig = plot_curves(history)
+>>> [ax.get_title() for ax in fig.axes]
+['loss (cross-entropy)', 'accuracy']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from chainrule._io import atomic_path
+
+__all__ = ["plot_curves", "plot_confusion", "save_png"]
+
+
+def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> None:
+    """Write ``fig`` to ``path`` as PNG via a temporary file, so a crash never leaves half a picture."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)  # format given: the temporary name ends in .tmp
+
+
+def plot_curves(history: Sequence[Mapping[str, Any]], path: str | os.PathLike[str] | None = None, title: str = "") -> Figure:
+    """Plot loss and accuracy per epoch, train vs validation (validation only where it was measured).
+
+    ``history`` is one dict per epoch with ``epoch``, ``train_loss``, ``train_acc`` and
+    optionally ``val_loss``/``val_acc`` (None when there was no validation split).
+    """
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    epochs = [row["epoch"] for row in history]
+    for ax, key, name in zip(fig.subplots(1, 2), ("loss", "acc"), ("loss (cross-entropy)", "accuracy")):
+        ax.plot(epochs, [row[f"train_{key}"] for row in history], "o-", label="train", markersize=3)
+        val = [(e, row.get(f"val_{key}")) for e, row in zip(epochs, history) if row.get(f"val_{key}") is not None]
+        if val:
+            ax.plot(*zip(*val), "s-", label="val", markersize=3)
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    if path is not None:
+        save_png(fig, path)
+    return fig
+
+
+def plot_confusion(
+    matrix: np.ndarray, classes: Sequence[str], path: str | os.PathLike[str] | None = None, title: str = ""
+) -> Figure:
+    """Draw the confusion matrix (rows true, columns predicted) with its counts in the cells.
+
+    >>> fig = plot_confusion(np.array([[5, 1], [0, 4]]), ["cat", "dog"])
+    >>> fig.axes[0].get_xlabel()
+    'predicted'
+    """
+    k = len(classes)
+    fig = Figure(figsize=(1.0 + 0.55 * k, 0.8 + 0.5 * k), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(matrix, cmap="Blues")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    ticks = np.arange(k)
+    ax.set_xticks(ticks, [str(i) for i in ticks])
+    ax.set_yticks(ticks, [f"{name} ({i})" if name != str(i) else name for i, name in enumerate(classes)])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (i, j), count in np.ndenumerate(matrix):
+        # white text on dark cells, black on light ones
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color="white" if count > threshold else "black")
+    if title:
+        ax.set_title(title)
+    if path is not None:
+        save_png(fig, path)
+    return fig
