@@ -24,6 +24,7 @@ shapes and dtypes to the node text without touching the layout or the renderers.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,18 +226,27 @@ def _save_atomically(fig: Any, path: Path) -> None:
 _FORMATS = {".svg", ".png", ".pdf", ".dot", ".gv"}
 
 
-def draw_graph(root: Any, path: str | os.PathLike[str] | None = None) -> str:
-    """Draw the computation graph behind ``root``; return it as DOT text.
+def draw_graph(root: Any, path: str | os.PathLike[str] | None = None,
+               names: Mapping[str, Any] | None = None) -> str:
+    """Draw the computation graph behind ``root`` (a Value or a Tensor); return DOT text.
 
     ``path`` picks the output by extension: .svg, .png or .pdf (drawn with
     matplotlib), or .dot/.gv (the DOT text itself). Without a path nothing is written.
+    ``names`` labels tensors, e.g. ``dict(model.named_parameters())``. Draw a tensor
+    graph before ``backward()`` frees it, or after ``backward(retain_graph=True)``.
     """
     from chainrule.scalar.value import Value  # noqa: PLC0415
+    from chainrule.tensor import Tensor  # noqa: PLC0415
 
     if isinstance(root, Value):
         spec = scalar_graph(root)
+    elif isinstance(root, Tensor):
+        from chainrule.viz.tensor_graph import tensor_graph  # noqa: PLC0415
+
+        spec = tensor_graph(root, names)
     else:
-        raise TypeError(f"draw_graph needs the root of a computation (a Value), got {type(root).__name__}")
+        raise TypeError(f"draw_graph needs the root of a computation (a Value or a Tensor), "
+                        f"got {type(root).__name__}")
     dot = to_dot(spec)
     if path is not None:
         target = Path(path)

@@ -11,12 +11,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 
 def fmt(x: Any) -> str:
     """Format a number for people: up to 6 significant digits, no trailing zeros."""
     if isinstance(x, float):
         return f"{x:.6g}"
+    if isinstance(x, np.ndarray):
+        return describe(x)
     return str(x)
+
+
+def describe(arr: np.ndarray | None) -> str:
+    """An array for people: its values when small, else min/mean/max."""
+    if arr is None:
+        return "None"
+    if arr.size <= 4:
+        return np.array2string(arr, precision=4, separator=", ", suppress_small=True).replace("\n", "")
+    if arr.dtype.kind in "fc":
+        return f"min {arr.min():.3g} mean {arr.mean():.3g} max {arr.max():.3g}"
+    return f"min {arr.min()} max {arr.max()}"
 
 
 def node_names(order: Iterable[Any]) -> dict[int, str]:

@@ -19,7 +19,7 @@ data (``Trace.steps``, ``Trace.rows()``); ``str(trace)`` is a text table and
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,13 +141,22 @@ class Trace(Sequence):
         return f"<table><caption>{caption}</caption><tr>{th}</tr>{trs}</table>"
 
 
-def explain(root: Any) -> Trace:
+def explain(root: Any, gradient: Any = None, retain_graph: bool = False,
+            names: Mapping[str, Any] | None = None) -> Trace:
     """Run ``root.backward()`` and return the step-by-step ``Trace`` of it.
 
-    Like any backward pass it accumulates into the leaves' ``.grad``.
+    Like any backward pass it accumulates into the leaves' ``.grad``. For a Tensor,
+    each step shows shapes and the op's local rule (``dL/dW = Δᵀ X``) instead of
+    numbers; ``gradient`` and ``retain_graph`` are passed to ``backward``, and
+    ``names`` labels tensors (e.g. ``dict(model.named_parameters())``).
     """
     from chainrule.scalar.value import Value  # noqa: PLC0415
+    from chainrule.tensor import Tensor  # noqa: PLC0415
 
     if isinstance(root, Value):
         return root.backward(trace=True)
-    raise TypeError(f"explain needs the root of a computation (a Value), got {type(root).__name__}")
+    if isinstance(root, Tensor):
+        from chainrule.viz.tensor_graph import tensor_trace  # noqa: PLC0415
+
+        return tensor_trace(root, gradient, retain_graph, names)
+    raise TypeError(f"explain needs the root of a computation (a Value or a Tensor), got {type(root).__name__}")

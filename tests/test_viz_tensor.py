@@ -1,0 +1,76 @@
+"""Drawing and tracing tensor graphs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule import Tensor, draw_graph, explain, nn
+from chainrule.nn import functional as F
+
+
+@pytest.fixture
+def mlp_loss():
+    chainrule.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = Tensor(np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32))
+    loss = F.cross_entropy(model(x), Tensor(np.array([0, 1, 1, 0, 1])))
+    return model, loss
+
+
+def test_tensor_graph_boxes_show_name_shape_dtype_and_values(mlp_loss, tmp_path):
+    model, loss = mlp_loss
+    dot = draw_graph(loss, tmp_path / "g.svg", names=dict(model.named_parameters()))
+    svg = (tmp_path / "g.svg").read_text()
+    for text in ("0.weight", "(4, 3) float32", "2.bias", "(2,) float32", "input", "(5, 3) float32",
+                 "linear", "relu", "cross_entropy"):
+        assert text in dot and text in svg
+    bias = model[2].bias.data
+    assert f"{bias[0]:.4f}" in dot  # values shown when small
+    assert dot.count("->") >= 10
+
+
+def test_tensor_trace_shows_shapes_and_local_rules(mlp_loss):
+    model, loss = mlp_loss
+    trace = explain(loss, names=dict(model.named_parameters()))
+    assert trace.steps[0].node == "L"
+    linear_steps = [s for s in trace if s.op == "linear"]
+    assert len(linear_steps) == 2
+    last = linear_steps[0]  # root first: the output layer comes first
+    edges = {e.input: e for e in last.inputs}
+    assert edges["2.weight"].downstream == "(2, 4)" and edges["2.bias"].downstream == "(2,)"
+    assert "x" in edges["2.weight"].local and "Σ" in edges["2.bias"].local
+    assert last.upstream == "g (5, 2)"
+    text = str(trace)
+    assert "0.weight" in text and "gᵀ·x" in text
+    assert model[0].weight.grad is not None  # the trace ran backward
+
+
+def test_trace_matches_plain_backward():
+    a = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    b = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    explain(((a * b).sum(dim=1) ** 2).sum(), names={"a": a, "b": b})
+    ga, gb = a.grad.numpy().copy(), b.grad.numpy().copy()
+    a.grad = None
+    b.grad = None
+    ((a * b).sum(dim=1) ** 2).sum().backward()
+    np.testing.assert_array_equal(ga, a.grad.numpy())
+    np.testing.assert_array_equal(gb, b.grad.numpy())
+
+
+def test_trace_with_retain_graph_allows_a_second_backward():
+    w = Tensor(np.array([2.0]), requires_grad=True)
+    y = (w * w).sum()
+    explain(y, retain_graph=True)
+    y.backward()
+    assert w.grad.item() == 8.0  # 2 * 2w, accumulated twice
+
+
+def test_draw_graph_after_backward_explains_freed_graph():
+    w = Tensor(np.array([2.0]), requires_grad=True)
+    y = (w * 3).sum()
+    before = draw_graph(y)
+    y.backward()
+    assert "mul" in before
+    assert draw_graph(y).count("->") < before.count("->")  # freed: only what is left
