@@ -750,3 +750,41 @@ def test_failed_second_backward_leaves_retained_grads_alone():
     with pytest.raises(RuntimeError, match="retain_graph"):
         loss.backward()
     np.testing.assert_array_equal(h.grad.numpy(), before)
+
+
+# ---------------------------------------------------------------- anomaly mode
+def test_detect_anomaly_names_the_op_in_the_forward():
+    import chainrule
+
+    x = Tensor(np.array([1.0, 0.0]), requires_grad=True)
+    with pytest.raises(chainrule.AnomalyError, match=r"^log: the forward pass produced -inf at index \(1,\)"):
+        with chainrule.detect_anomaly():
+            x.log()
+    assert x.log().numpy()[1] == -np.inf  # off again outside the block: no error
+
+
+def test_detect_anomaly_names_the_op_in_the_backward():
+    import chainrule
+
+    # sqrt(0) is fine forward, but its derivative 1/(2 sqrt(x)) is inf at 0.
+    x = Tensor(np.array([4.0, 0.0]), requires_grad=True)
+    with chainrule.detect_anomaly():
+        y = x.sqrt().sum()
+        with pytest.raises(chainrule.AnomalyError, match=r"^sqrt: the backward pass produced inf"):
+            y.backward()
+
+
+def test_detect_anomaly_as_a_decorator_and_nesting():
+    import chainrule
+    from chainrule import autograd
+
+    @chainrule.detect_anomaly()
+    def f():
+        return autograd._anomaly_enabled
+
+    assert f() is True and autograd._anomaly_enabled is False
+    with chainrule.detect_anomaly():
+        with chainrule.detect_anomaly():
+            pass
+        assert autograd._anomaly_enabled is True
+    assert autograd._anomaly_enabled is False

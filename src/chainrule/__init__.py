@@ -19,7 +19,7 @@ from chainrule.viz.graph import draw_graph
 from chainrule.viz.trace import explain
 
 # tensor engine
-from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.autograd import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.creation import (
     arange,
     full,
@@ -53,6 +53,8 @@ __all__ = [
     "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled",
+    "detect_anomaly",
+    "AnomalyError",
     "gradcheck",
     "GradcheckError",
     "tensor",

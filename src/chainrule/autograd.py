@@ -44,6 +44,8 @@ __all__ = [
     "set_grad_enabled",
     "is_grad_enabled",
     "topological_order",
+    "detect_anomaly",
+    "AnomalyError",
 ]
 
 
@@ -155,6 +157,69 @@ class set_grad_enabled(_GradModeContext):
     def __exit__(self, *exc: Any) -> None:
         global _grad_enabled
         _grad_enabled = self._previous[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Anomaly mode
+# --------------------------------------------------------------------------------------------
+
+# Off by default: checking every result for NaN/inf costs a pass over each array.
+_anomaly_enabled: bool = False
+
+
+class AnomalyError(RuntimeError):
+    """An op produced NaN or inf while ``detect_anomaly`` was on; the message names the op."""
+
+
+class detect_anomaly(_GradModeContext):
+    """Stop at the first op whose forward result or backward gradient holds NaN or inf.
+
+    Like ``torch.autograd.detect_anomaly``: use it to find *which* op broke a training run
+    (a log of 0, an overflowing exp), at the price of a check per op. Works as a context
+    manager and as a decorator.
+
+    >>> from chainrule import Tensor
+    >>> with detect_anomaly():
+    ...     Tensor([0.0]).log()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    chainrule.autograd.AnomalyError: log: the forward pass produced -inf at index (0,) ...
+    """
+
+    def __enter__(self) -> None:
+        global _anomaly_enabled
+        self._previous.append(_anomaly_enabled)
+        _anomaly_enabled = True
+
+    def __exit__(self, *exc: Any) -> None:
+        global _anomaly_enabled
+        _anomaly_enabled = self._previous.pop()
+
+
+def _first_bad(arr: np.ndarray) -> str | None:
+    """'nan at index (3, 1)' for the first non-finite entry of a float array, else None."""
+    if arr.dtype.kind not in "fc" or np.isfinite(arr).all():
+        return None
+    flat = np.flatnonzero(~np.isfinite(arr))[0]
+    index = tuple(int(i) for i in np.unravel_index(flat, arr.shape))
+    return f"{arr.reshape(-1)[flat]} at index {index}"
+
+
+def check_forward(name: str, out: np.ndarray, inputs: Sequence[Any]) -> None:
+    """Raise ``AnomalyError`` if op ``name`` just produced NaN/inf (anomaly mode only)."""
+    bad = _first_bad(np.asarray(out))
+    if bad is not None:
+        shapes = ", ".join(str(np.shape(a)) for a in inputs)
+        raise AnomalyError(f"{name}: the forward pass produced {bad} "
+                           f"(inputs of shapes {shapes}); detect_anomaly stopped here")
+
+
+def _check_backward(name: str, grads: Sequence[Any]) -> None:
+    for i, g in enumerate(grads):
+        bad = None if g is None else _first_bad(np.asarray(g))
+        if bad is not None:
+            raise AnomalyError(f"{name}: the backward pass produced {bad} in the gradient for "
+                               f"input {i}; detect_anomaly stopped here")
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,6 +464,8 @@ def _run(
         if rule.vjp is None:
             raise NotImplementedError(f"{rule.name}: no VJP rule is registered for this op")
         input_grads = rule.vjp(g, node.saved, node.needs)
+        if _anomaly_enabled:
+            _check_backward(rule.name, input_grads)
 
         inputs, needs = node.inputs, node.needs
         sent = [None] * len(inputs) if on_step is not None else None

@@ -97,6 +97,8 @@ def _apply(name: str, *inputs: Any, **params: Any) -> "Tensor":
             except ValueError:
                 raise broadcast_error(name, *arrays) from None
         raise
+    if _ag._anomaly_enabled:
+        _ag.check_forward(name, out, arrays)
     if _ag._grad_enabled:
         # Record only if some input wants a gradient; ops on constants build no graph.
         needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
