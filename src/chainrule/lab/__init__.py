@@ -1,0 +1,49 @@
+"""The MLP week's lab: checkers that give specific feedback, and the student/solution build.
+
+Checkers (each returns a ``CheckResult`` with ``.ok``, ``.message`` and ``.details``,
+which prints as a short report and shows as a coloured box in a notebook):
+
+- ``check_linear_backward(fn_or_layer)``: your dW, db, dX for Z = X W + b;
+- ``check_cross_entropy(fn_or_object)``: your softmax cross-entropy and dL/dlogits;
+- ``check_gradient_prediction(weight, sign, magnitude)``: your Part B prediction on the
+  toy network of ``chainrule.lab.toy``.
+
+A wrong answer is never just "wrong": the message names the quantity, its worst
+element and the likely mistake (transposed, sign, missing 1/B, only the last example
+of the batch ...) with a hint.
+
+The lab notebook has one source with the solutions marked (``LAB_SOURCE``);
+``build_lab(out_dir)`` (or ``chainrule lab build``) writes the student copy, with
+every solution replaced by a placeholder, and the solution copy.
+
+>>> import numpy as np
+>>> result = check_linear_backward(lambda X, W, delta: (delta.T @ X, delta.sum(axis=0), delta @ W.T))
+>>> result.ok, result.mistakes
+(False, {'dW': 'transposed'})
+"""
+
+from chainrule.lab.build import LAB_SOURCE, LabVersions, build_lab, split_solutions
+from chainrule.lab.check_cross_entropy import check_cross_entropy
+from chainrule.lab.check_linear import check_linear_backward
+from chainrule.lab.check_prediction import check_gradient_prediction
+from chainrule.lab.feedback import CheckResult, Finding, find_mistake
+from chainrule.lab.toy import TOY, ToyNet, toy_gradients
+
+__all__ = [
+    # checkers
+    "check_linear_backward",
+    "check_cross_entropy",
+    "check_gradient_prediction",
+    "CheckResult",
+    "Finding",
+    "find_mistake",
+    # the toy example of Part B
+    "TOY",
+    "ToyNet",
+    "toy_gradients",
+    # student and solution copies
+    "LAB_SOURCE",
+    "LabVersions",
+    "split_solutions",
+    "build_lab",
+]
