@@ -393,8 +393,8 @@ def train(
 
     show_bar = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
-    # Without anomaly mode, NumPy's overflow warnings are noise: the NaN check below says it better.
-    quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore") if not config.detect_anomaly else contextlib.nullcontext()
+    # NumPy's overflow warnings are noise here: the NaN check (or anomaly mode) says it better.
+    quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
     with _StopOnInterrupt() as stop, quiet, anomaly_context:
         try:
             while run.epoch < config.epochs:
