@@ -395,3 +395,22 @@ def test_losses_keep_float32():
         z.grad = None
         loss.backward()
         assert z.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("use_weight", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_options_together_match_torch(reduction, use_weight, smoothing):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, t, w = rng.normal(size=(6, 4)), np.array([0, 1, 3, 2, -100, 1]), rng.random(4)
+    a = Tensor(x, requires_grad=True)
+    ours = F.cross_entropy(a, Tensor(t), Tensor(w) if use_weight else None,
+                           reduction=reduction, label_smoothing=smoothing)
+    (ours.sum() if reduction == "none" else ours).backward()
+    b = torch.tensor(x, requires_grad=True)
+    theirs = torch.nn.functional.cross_entropy(b, torch.tensor(t), torch.tensor(w) if use_weight else None,
+                                               reduction=reduction, label_smoothing=smoothing)
+    (theirs.sum() if reduction == "none" else theirs).backward()
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-14)

@@ -879,11 +879,13 @@ def log_softmax_vjp(g, saved, needs):
 register("log_softmax", log_softmax_forward, log_softmax_vjp, formula=("g − softmax(x)·Σg",))
 
 
-def cross_entropy_forward(logits, target, ignore_index=-100):
+def cross_entropy_forward(logits, target, ignore_index=-100, mean=False):
     # Why fused: the gradient is simply softmax − onehot, computed from the saved log-probs,
     # instead of going through log_softmax and an integer-indexing node (np.add.at is slow).
     # logits (N, C) with target (N,), or logits (C,) with a 0-d target. Returns per-sample
-    # losses (N,); reductions are composed from sum/div in nn.functional.
+    # losses (N,), or with ``mean=True`` their mean over non-ignored rows as a 0-d array:
+    # the common ``reduction='mean'`` in one node instead of three (sum, div), which the
+    # lecture's training loop runs every step.
     if target.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: class targets must be integers, got {target.dtype}")
     if logits.ndim not in (1, 2) or target.shape != logits.shape[:-1]:
@@ -901,15 +903,23 @@ def cross_entropy_forward(logits, target, ignore_index=-100):
     rows = np.arange(safe.size)
     picked = logp.reshape(-1, n_classes)[rows, safe.reshape(-1)].reshape(safe.shape)  # (N,)
     loss = np.where(valid, -picked, 0)
-    return loss, (logp, safe, valid)
+    count = int(valid.sum()) if mean else 1
+    if mean:
+        # 0 valid rows gives nan, as in torch (0/0)
+        loss = np.asarray(loss.sum() / count if count else np.nan, dtype=logits.dtype)
+    return loss, (logp, safe, valid, count)
 
 
 def cross_entropy_vjp(g, saved, needs):
-    logp, safe, valid = saved
-    # dL_i/dz_i = softmax(z_i) − onehot(t_i), scaled by g_i (0 for ignored rows).
+    logp, safe, valid, count = saved
+    # dL_i/dz_i = softmax(z_i) − onehot(t_i), scaled by g_i (0 for ignored rows), and by 1/count
+    # for the mean.
     p = np.exp(logp)  # softmax, (N, C)
     p.reshape(-1, p.shape[-1])[np.arange(safe.size), safe.reshape(-1)] -= 1  # − onehot
-    p *= (g * valid)[..., None]
+    if g.ndim == 0:  # the mean: one upstream number for every row
+        p *= (valid * (g / count))[..., None]
+    else:
+        p *= (g * valid)[..., None]
     return p, None
 
 

@@ -263,18 +263,25 @@ def cross_entropy(
 
     out_shape = target.shape
     x, t = _classes_last(input, target)
+    if reduction == "mean" and weight is None and not label_smoothing:
+        # The training loop's case: one fused node computes the mean (see ops.py).
+        return _apply("cross_entropy", x, t._data, ignore_index=ignore_index, mean=True)
     per_sample = _apply("cross_entropy", x, t._data, ignore_index=ignore_index)  # (N,)
     valid = t._data != ignore_index
-    if label_smoothing:
-        # (1 − ε)·CE + ε·mean_c(−log p_c): the target spread evenly is mixed in.
-        uniform = -x.log_softmax(-1).mean(-1) * valid.astype(x.dtype)
-        per_sample = per_sample * (1 - label_smoothing) + uniform * label_smoothing
     if weight is not None:
         w = weight._data[np.where(valid, t._data, 0)] * valid  # weight[target], 0 if ignored
         per_sample = per_sample * w
         denominator = w.sum()
     else:
         denominator = int(valid.sum())
+    if label_smoothing:
+        # (1 − ε)·CE + ε·(−Σ_c w_c log p_c)/C: the target spread evenly is mixed in. As in
+        # torch, the smoothing term weighs each class by its own weight w_c (1 without weight).
+        logp = x.log_softmax(-1)
+        if weight is not None:
+            logp = logp * weight
+        uniform = -logp.mean(-1) * valid.astype(x.dtype)
+        per_sample = per_sample * (1 - label_smoothing) + uniform * label_smoothing
     if reduction == "none":
         return per_sample.reshape(out_shape)
     if reduction == "mean":
