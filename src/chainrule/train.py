@@ -279,7 +279,9 @@ class _Run:
             data_name, rng = meta["data"]["name"], meta["rng"]
         except (KeyError, TypeError, ValueError) as e:
             raise CheckpointError(f"{path}: incomplete metadata ({type(e).__name__}: {e})") from None
-        for name, old, new in saved.differences(self.config):
+        differences = saved.differences(self.config)
+        if differences:
+            name, old, new = differences[0]
             raise ConfigError(f"resume: {name} was {old!r} in {path} but is {new!r} now; drop the flag, or start a new --out")
         if data_name != self.data.name:
             raise ConfigError(f"resume: {path} was trained on {data_name}, but the data now is {self.data.name} ({self.data.source})")
@@ -390,6 +392,8 @@ def train(
     if resume:
         where = f"epoch {run.epoch + 1}, step {run.partial.batches + 1}" if run.partial else f"epoch {run.epoch + 1}"
         log(f"resuming from {run.checkpoint_path} at {where}")
+        if run.epoch >= config.epochs:
+            log(f"already trained for {run.epoch} epochs (epochs={config.epochs}): testing only")
 
     show_bar = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()

@@ -82,12 +82,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=(
             "Train an MLP with the lecture's five-line loop (forward, loss, zero_grad, backward, step).\n"
             "Defaults are the lecture's: 784-256-256-10 ReLU, cross-entropy, SGD lr 0.01 momentum 0.9,\n"
-            "batch 64. MNIST is read from --data-dir (never downloaded); without it, the embedded\n"
+            "batch 64. MNIST's IDX files are read from --data-dir, else $CHAINRULE_DATA, else\n"
+            "~/.cache/chainrule/mnist, and never downloaded; where they are missing, the embedded\n"
             "5,000-image sample is used, so this works offline. Each epoch validates on a held-out\n"
             "--val-fraction of the training set and saves OUT/checkpoint.npz; the test set is used once,\n"
             "at the end. OUT also gets metrics.jsonl, summary.json and curves.png.\n\n"
             "Ctrl-C stops after the current step and saves a checkpoint (exit status 130);\n"
-            "--resume --out OUT continues it, bit-identically to a run that was never stopped."
+            "--resume --out OUT continues it, bit-identically to a run that was never stopped\n"
+            "(flags left out keep the checkpoint's values; --epochs may grow)."
         ),
         epilog="examples:\n  chainrule train\n  chainrule train --dataset fashion-mnist --epochs 10\n"
                "  chainrule train --dataset moons --hidden 16 16 --epochs 50 --out runs/moons\n"
