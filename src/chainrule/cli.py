@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from chainrule.commands import CLIError, RunError
+from chainrule.commands import demo as demo_command
 from chainrule.commands import eval as eval_command
 from chainrule.commands import graph as graph_command
 from chainrule.commands import lab as lab_command
@@ -21,7 +22,7 @@ from chainrule.commands import predict as predict_command
 from chainrule.commands import train as train_command
 
 #: The subcommands, in the order ``chainrule --help`` lists them.
-COMMANDS = [graph_command, train_command, eval_command, predict_command, lab_command]
+COMMANDS = [graph_command, train_command, eval_command, predict_command, lab_command, demo_command]
 
 
 def build_parser() -> argparse.ArgumentParser:

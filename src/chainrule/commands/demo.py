@@ -1,0 +1,50 @@
+"""``chainrule demo``: run one of the lecture's demos, narrate the result, save numbers and figures.
+
+    chainrule demo --list
+    chainrule demo xor --out results/
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from chainrule.commands import CLIError, RunError
+
+
+def run(args: argparse.Namespace) -> int:
+    """List the demos, or run one: print its narration, write NAME.json and its PNGs under --out."""
+    from chainrule.demos import DEMOS  # noqa: PLC0415 (keeps `chainrule --help` fast)
+
+    if args.list:
+        width = max(len(name) for name in DEMOS)
+        for demo in DEMOS.values():
+            print(f"{demo.name:{width}}  {demo.description}")
+        return 0
+    if not args.name:
+        raise CLIError("name a demo to run, or use --list; demos: " + ", ".join(DEMOS))
+    if args.name not in DEMOS:
+        raise CLIError(f"unknown demo {args.name!r}; choose one of: {', '.join(DEMOS)}")
+    try:
+        result = DEMOS[args.name].run(seed=args.seed, quick=args.quick)
+    except FloatingPointError as e:  # a demo that diverges where it should not
+        raise RunError(f"{args.name}: {e}") from None
+    print(result.narrate())
+    if args.out:
+        written = result.save(args.out, dpi=args.dpi)
+        print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    d = sub.add_parser(
+        "demo", help="run a lecture demo: the claim, the measurement, the verdict",
+        description="Run one of the MLP week's demos. Prints the claim, what was measured and the verdict; "
+                    "with --out DIR also writes DIR/NAME.json (the numbers) and DIR/NAME*.png (the figures).",
+    )
+    d.add_argument("name", nargs="?", metavar="NAME", help="the demo to run (see --list)")
+    d.add_argument("--list", action="store_true", help="print the demos, one per line, and exit")
+    d.add_argument("--out", metavar="DIR", help="write NAME.json and the figures into DIR")
+    d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    d.add_argument("--quick", action="store_true", help="a smaller, faster run (what the tests use)")
+    d.add_argument("--dpi", type=int, default=100, help="resolution of the PNG figures (default 100)")
+    d.set_defaults(func=run)

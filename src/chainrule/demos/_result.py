@@ -1,0 +1,129 @@
+"""What every demo returns: the claim, what was measured, the verdict, and the figures.
+
+>>> r = DemoResult("example", "1 + 1 = 2", {"sum": 2.0}, Verdict(True, "1 + 1 is 2"))
+>>> print(r.narrate())
+example
+  claim:    1 + 1 = 2
+  measured: sum = 2
+  verdict:  HOLDS. 1 + 1 is 2
+>>> r.to_dict()["measured"]
+{'sum': 2.0}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from chainrule._io import atomic_path, write_text_atomically
+
+FigureMaker = Callable[[], Figure]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the claim held, and one or two sentences saying why."""
+
+    holds: bool
+    text: str
+
+    def __bool__(self) -> bool:
+        return self.holds
+
+
+def _plain(x: Any) -> Any:
+    """Make ``x`` JSON-ready: arrays to lists, NumPy scalars to Python, NaN and ±inf to None."""
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _plain(x.tolist())
+    if isinstance(x, (np.bool_, bool)):
+        return bool(x)
+    if isinstance(x, (np.integer, int)):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(x) else None  # JSON has no NaN
+    return x
+
+
+def _short(v: Any) -> str:
+    """A number or a short list for the narration; long lists are elided."""
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, (list, tuple)):
+        items = [_short(x) for x in v]
+        return "[" + ", ".join(items if len(items) <= 10 else items[:4] + ["…"] + items[-3:]) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_short(x)}" for k, x in v.items()) + "}"
+    return str(v)
+
+
+@dataclass
+class DemoResult:
+    """A demo's outcome: ``claim`` (what the course says), ``measured`` (numbers), ``verdict``.
+
+    ``headline`` names the measured keys the narration prints (all of them when empty);
+    ``notes`` are extra sentences (course numbers that disagree, choices the demo made).
+    ``figure()`` builds the main matplotlib Figure; ``figure(name)`` any other one.
+    """
+
+    name: str
+    claim: str
+    measured: dict[str, Any]
+    verdict: Verdict
+    notes: list[str] = field(default_factory=list)
+    headline: list[str] = field(default_factory=list)
+    figures: dict[str, FigureMaker] = field(default_factory=dict, repr=False)
+
+    def figure(self, name: str | None = None) -> Figure:
+        """Build a figure: the first one registered, or the one called ``name``."""
+        if not self.figures:
+            raise ValueError(f"demo {self.name!r} draws no figure")
+        if name is None:
+            name = next(iter(self.figures))
+        if name not in self.figures:
+            raise KeyError(f"demo {self.name!r} has no figure {name!r}; it has {', '.join(self.figures)}")
+        return self.figures[name]()
+
+    def to_dict(self) -> dict[str, Any]:
+        measured = _plain(self.measured)
+        return {"name": self.name, "claim": self.claim, "measured": measured,
+                "verdict": {"holds": self.verdict.holds, "text": self.verdict.text},
+                "notes": list(self.notes)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def narrate(self) -> str:
+        """The claim, the headline measurements and the verdict, as a few lines of text."""
+        keys = self.headline or list(self.measured)
+        plain = _plain({k: self.measured[k] for k in keys})
+        lines = [self.name, f"  claim:    {self.claim}"]
+        for i, (k, v) in enumerate(plain.items()):
+            lines.append(f"  {'measured:' if i == 0 else '':9} {k} = {_short(v)}")
+        lines.append(f"  verdict:  {'HOLDS' if self.verdict.holds else 'DOES NOT HOLD'}. {self.verdict.text}")
+        lines.extend(f"  note:     {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def save(self, out_dir: str | Path, dpi: int = 100) -> list[Path]:
+        """Write ``NAME.json`` and one PNG per figure (``NAME.png``, ``NAME-other.png``) atomically."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = [out / f"{self.name}.json"]
+        write_text_atomically(written[0], self.to_json() + "\n")
+        for i, fig_name in enumerate(self.figures):
+            path = out / (f"{self.name}.png" if i == 0 else f"{self.name}-{fig_name}.png")
+            fig = self.figure(fig_name)
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format="png", dpi=dpi)
+            written.append(path)
+        return written

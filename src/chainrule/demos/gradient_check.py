@@ -1,0 +1,94 @@
+"""The lab's Part C: check a hand-derived gradient against autograd, finite differences, PyTorch.
+
+A 4-8-3 ReLU network with hand-written backward passes (``chainrule.manual``) is checked
+with ``chainrule.compare_gradients`` in float64 and in float32, then with a deliberately
+wrong backward pass (the bias gradient averaged over the batch instead of summed), which the
+comparison catches and names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule import manual
+from chainrule.compare import TOLERANCE_NOTE, GradientReport, compare_gradients
+from chainrule.demos._plot import figure
+from chainrule.demos._result import DemoResult, Verdict
+
+CLAIM = ("A hand-derived backward pass can be verified: it matches autograd, finite differences and PyTorch "
+         "within a tolerance that depends on the precision (float64 ~1e-6 relative, float32 ~1e-3).")
+
+
+class MeanBiasLinear(manual.Linear):
+    """A common mistake: db = mean of Δ over the batch instead of the sum (the loss already divided by B)."""
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        dx = super().backward(grad_out)
+        self.grads["b"] = grad_out.mean(axis=0)
+        return dx
+
+
+def _network(rng: np.random.Generator, dtype: type, linear: type = manual.Linear) -> manual.Sequential:
+    return manual.Sequential(
+        linear(rng.normal(scale=0.5, size=(4, 8)).astype(dtype), rng.normal(scale=0.1, size=8).astype(dtype)),
+        manual.ReLU(),
+        linear(rng.normal(scale=0.5, size=(8, 3)).astype(dtype), rng.normal(scale=0.1, size=3).astype(dtype)),
+    )
+
+
+def _worst(report: GradientReport) -> dict[str, float]:
+    """Largest relative difference per pair of sources, over all parameters."""
+    out: dict[str, float] = {}
+    for p in report.params:
+        for (a, b), err in p.rel_err.items():
+            out[f"{a} vs {b}"] = max(out.get(f"{a} vs {b}", 0.0), err)
+    return out
+
+
+def gradient_check(seed: int = 0, quick: bool = False) -> DemoResult:
+    """compare_gradients on a correct network (float64, float32) and on a buggy one."""
+    reports = {}
+    for label, dtype, linear in [("float64", np.float64, manual.Linear), ("float32", np.float32, manual.Linear),
+                                 ("buggy", np.float64, MeanBiasLinear)]:
+        rng = np.random.default_rng(seed)  # the same weights and data for all three
+        net = _network(rng, dtype, linear)
+        x = rng.normal(size=(16, 4))
+        y = rng.integers(0, 3, size=16)
+        reports[label] = compare_gradients(net, manual.SoftmaxCrossEntropy(), x, y)
+    r64, r32, bad = reports["float64"], reports["float32"], reports["buggy"]
+    worst64, worst32 = _worst(r64), _worst(r32)
+    measured = {
+        "sources": r64.sources,
+        "float64_ok": r64.ok, "float32_ok": r32.ok, "buggy_ok": bad.ok,
+        "float64_max_relative_difference": worst64, "float32_max_relative_difference": worst32,
+        "tolerance_float64": r64.tolerance, "tolerance_float32": r32.tolerance,
+        "buggy_verdicts": {p.name: p.verdict for p in bad.params},
+        "loss": r64.loss,
+    }
+    holds = r64.ok and r32.ok and not bad.ok
+
+    def draw():
+        fig, (ax,) = figure(width=6.4, height=3.6)
+        pairs = list(worst64)
+        k = np.arange(len(pairs))
+        ax.bar(k - 0.2, [max(worst64[p], 1e-18) for p in pairs], 0.4, label="float64")
+        ax.bar(k + 0.2, [max(worst32[p], 1e-18) for p in pairs], 0.4, label="float32")
+        ax.axhline(r64.tolerance, color="#0072B2", ls="--", lw=0.8, label=f"float64 tolerance {r64.tolerance:g}")
+        ax.axhline(r32.tolerance, color="#E69F00", ls="--", lw=0.8, label=f"float32 tolerance {r32.tolerance:g}")
+        ax.set_yscale("log")
+        ax.set_xticks(k, [p.replace(" vs ", "\nvs\n") for p in pairs], fontsize=7)
+        ax.set_ylabel("max relative difference")
+        ax.set_title("four gradient sources, pairwise", fontsize=9)
+        ax.legend(fontsize=7)
+        return fig
+
+    flagged = {k: v for k, v in measured["buggy_verdicts"].items() if v != "OK"}
+    return DemoResult(
+        "gradient-check", CLAIM, measured,
+        Verdict(holds, f"correct network: all {len(r64.sources)} sources agree (float64 worst "
+                       f"{max(worst64.values()):.1e}, float32 worst {max(worst32.values()):.1e}); the buggy one is "
+                       f"flagged: " + "; ".join(f"{k}: {v}" for k, v in flagged.items())),
+        notes=[TOLERANCE_NOTE.replace("\n", " "), "float64 report:\n" + str(r64).split("\n\n")[0]],
+        headline=["float64_max_relative_difference", "float32_max_relative_difference", "buggy_verdicts"],
+        figures={"differences": draw},
+    )
