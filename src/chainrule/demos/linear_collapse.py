@@ -42,7 +42,7 @@ def slide_collapse() -> dict[str, list]:
 def linear_collapse(seed: int = 0, quick: bool = False) -> DemoResult:
     """The slide's collapse, then a trained deep linear stack folded into one layer."""
     slide = slide_collapse()
-    epochs = 150 if quick else 400
+    epochs = 100 if quick else 400
     X, y = make_spirals(300, n_classes=3, seed=seed)
     sizes = [2, 64, 64, 64, 3]
 
