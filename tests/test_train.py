@@ -134,6 +134,25 @@ def test_ctrl_c_mid_epoch_saves_and_resumes_bit_identically(capsys, tmp_path, mo
     assert_same_run(straight, stopped)
 
 
+def test_a_second_ctrl_c_stops_at_once_keeping_the_last_epoch(capsys, tmp_path, monkeypatch):
+    original = nn.CrossEntropyLoss.forward
+    calls = {"n": 0}
+
+    def forward(self, input, target):
+        calls["n"] += 1
+        if calls["n"] == 20:  # two presses within one step
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
+        return original(self, input, target)
+
+    monkeypatch.setattr(nn.CrossEntropyLoss, "forward", forward)
+    code, _, err = cli(capsys, "train", *MOONS, "--epochs", 3, "--out", tmp_path)
+    assert code == 130 and "last completed epoch's checkpoint is kept" in err
+    meta = arrays(tmp_path / "checkpoint.npz")[1]
+    assert meta["epoch"] == 1 and meta["partial_epoch"] is None
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+
+
 def test_ctrl_c_on_the_last_step_keeps_the_epoch_checkpoint(capsys, tmp_path, monkeypatch):
     _interrupt_at(monkeypatch, 15)  # the last step of epoch 1: stop at the epoch boundary
     code, _, err = cli(capsys, "train", *MOONS, "--epochs", 3, "--out", tmp_path)

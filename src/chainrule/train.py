@@ -85,8 +85,9 @@ class TrainConfig:
     hidden: tuple[int, ...] = (256, 256)
     activation: str = "relu"  # no saturation for x > 0, so gradients survive depth
     # --- optimisation: the lecture's SGD(lr=0.01, momentum=0.9), batch 64
-    # Measured on the embedded sample: test accuracy is ~0.92 after 5 epochs and levels off at
-    # ~0.93 from epoch 10 to 15; 15 epochs take ~3 s of training on two cores.
+    # Measured on the embedded sample (seeds 0, 1, 2): test accuracy 0.917-0.923 after 5 epochs,
+    # 0.922-0.925 after 10, 0.927-0.932 after 15, 0.929-0.930 after 20 or 30: 15 is where it levels
+    # off. The whole command then takes ~8 s on two idle cores.
     epochs: int = 15
     batch_size: int = 64
     optimizer: str = "sgd"

@@ -47,7 +47,7 @@ def _config_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     """Train, print one line per epoch, and return 0; 130 after Ctrl-C (a checkpoint is saved)."""
     from chainrule.checkpoint import CheckpointError  # noqa: PLC0415
-    from chainrule.train import ConfigError, TrainingError, TrainingInterrupted, train  # noqa: PLC0415
+    from chainrule.train import CHECKPOINT, ConfigError, TrainingError, TrainingInterrupted, train  # noqa: PLC0415
 
     if args.val_fraction is not None and not 0.0 <= args.val_fraction < 1.0:
         raise CLIError(f"--val-fraction must be in [0, 1), got {args.val_fraction}")
@@ -63,9 +63,12 @@ def run(args: argparse.Namespace) -> int:
     except TrainingInterrupted as e:
         print(f"chainrule train: interrupted: {e}", file=sys.stderr)
         return 130
-    except KeyboardInterrupt:  # a second Ctrl-C: the last completed epoch's checkpoint stands
-        where = f" --out {args.out}" if args.out else " --out <the output directory above>"
-        print(f"chainrule train: interrupted; the last completed epoch's checkpoint is kept. Resume with --resume{where}", file=sys.stderr)
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside the loop: the last epoch's checkpoint stands
+        if args.out and (Path(args.out) / CHECKPOINT).is_file():
+            hint = f"the last completed epoch's checkpoint is kept; resume with --resume --out {args.out}"
+        else:
+            hint = "any checkpoint written is in the output directory printed above (resume with --resume --out DIR)"
+        print(f"chainrule train: interrupted; {hint}", file=sys.stderr)
         return 130
     return 0
 
