@@ -110,7 +110,8 @@ def timed(run: Callable[[], tuple[float, float]]) -> tuple[float, tuple[float, f
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="one epoch of chainrule train's loop vs PyTorch, Fashion-MNIST")
-    parser.add_argument("--images", type=int, default=54_000, help="training images per epoch (chainrule train: 54,000)")
+    parser.add_argument("--images", type=int, default=54_000,
+                        help="training images per epoch (chainrule train's default split: 54,000)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
 

@@ -100,7 +100,8 @@ def test_predict_own_images_both_polarities(capsys, mnist_run, tmp_path):
         Image.fromarray(255 - big).save(tmp_path / f"black_{k}.png")  # dark ink on white paper
         rgb = np.stack([255 - big] * 3, axis=-1)
         Image.fromarray(rgb).save(tmp_path / f"photo_{k}.jpg", quality=95)  # colour JPEG
-        paths += [(tmp_path / f"{kind}_{k}.{ext}", label) for kind, ext in (("white", "png"), ("black", "png"), ("photo", "jpg"))]
+        kinds = (("white", "png"), ("black", "png"), ("photo", "jpg"))
+        paths += [(tmp_path / f"{kind}_{k}.{ext}", label) for kind, ext in kinds]
     code, out, err = cli(capsys, "predict", "--checkpoint", mnist_run / "checkpoint.npz", *[p for p, _ in paths])
     assert code == 0, err
     lines = out.splitlines()

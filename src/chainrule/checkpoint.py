@@ -115,7 +115,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     except (json.JSONDecodeError, TypeError) as e:
         raise CheckpointError(f"{path}: its metadata is not valid JSON ({e})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a {FORMAT} file (metadata format {meta.get('format') if isinstance(meta, dict) else None!r})")
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise CheckpointError(f"{path}: not a {FORMAT} file (metadata format {found!r})")
 
     model_state: dict[str, np.ndarray] = {}
     optim_state: dict[int, dict[str, Any]] = {}
@@ -133,5 +134,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     if not model_state:
         raise CheckpointError(f"{path}: holds no model weights")
     groups = meta.pop("optimizer_param_groups", None)
-    optimizer_state = None if groups is None else {"state": optim_state, "param_groups": [_group_from_json(g) for g in groups]}
+    optimizer_state = None
+    if groups is not None:
+        optimizer_state = {"state": optim_state, "param_groups": [_group_from_json(g) for g in groups]}
     return Checkpoint(model_state, optimizer_state, meta)

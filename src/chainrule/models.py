@@ -73,7 +73,8 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     ckpt = load_checkpoint(path)
     try:
         arch, data = ckpt.meta["model"], ckpt.meta["data"]
-        model = build_mlp(int(arch["input_dim"]), [int(h) for h in arch["hidden"]], int(arch["n_classes"]), arch["activation"])
+        hidden = [int(h) for h in arch["hidden"]]
+        model = build_mlp(int(arch["input_dim"]), hidden, int(arch["n_classes"]), arch["activation"])
         classes, mean, std = tuple(data["classes"]), list(data["mean"]), list(data["std"])
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: its metadata does not describe a model ({type(e).__name__}: {e})") from None

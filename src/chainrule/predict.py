@@ -132,7 +132,8 @@ def predict_images(loaded: LoadedModel, paths: Sequence[str | os.PathLike[str]],
     :class:`ImageError` naming the first file that cannot be used.
     """
     if loaded.model[0].in_features != FRAME * FRAME:
-        raise ValueError(f"this checkpoint classifies {loaded.model[0].in_features}-D points ({loaded.dataset}), not 28×28 images")
+        dim = loaded.model[0].in_features
+        raise ValueError(f"this checkpoint classifies {dim}-D points ({loaded.dataset}), not 28×28 images")
     x = np.stack([prepare_image(p, loaded.mean[0], loaded.std[0]) for p in paths])  # (N, 784)
     with no_grad():
         probs = F.softmax(loaded.model.eval()(Tensor(x)), dim=1).data  # (N, K)

@@ -211,7 +211,7 @@ def _anomaly_mode(enabled: bool) -> tuple[contextlib.AbstractContextManager[Any]
     try:  # imported here: anomaly mode is optional, and an older core may lack it
         from chainrule.autograd import AnomalyError, detect_anomaly  # noqa: PLC0415
     except ImportError:
-        raise ConfigError("detect_anomaly: this version of chainrule has no chainrule.autograd.detect_anomaly") from None
+        raise ConfigError("detect_anomaly: this chainrule has no chainrule.autograd.detect_anomaly") from None
     return detect_anomaly(), (AnomalyError,)
 
 
@@ -260,7 +260,10 @@ class _Run:
                 "mean": self.data.mean, "std": self.data.std,
             },
             # PCG64 states hold 128-bit integers: JSON keeps Python ints exact.
-            "rng": {"loader": self.loader.generator.bit_generator.state, "global": global_generator().bit_generator.state},
+            "rng": {
+                "loader": self.loader.generator.bit_generator.state,
+                "global": global_generator().bit_generator.state,
+            },
             "history": self.history,
         }
 
@@ -283,9 +286,13 @@ class _Run:
         differences = saved.differences(self.config)
         if differences:
             name, old, new = differences[0]
-            raise ConfigError(f"resume: {name} was {old!r} in {path} but is {new!r} now; drop the flag, or start a new --out")
+            raise ConfigError(
+                f"resume: {name} was {old!r} in {path} but is {new!r} now; drop the flag, or start a new --out"
+            )
         if data_name != self.data.name:
-            raise ConfigError(f"resume: {path} was trained on {data_name}, but the data now is {self.data.name} ({self.data.source})")
+            raise ConfigError(
+                f"resume: {path} was trained on {data_name}, but the data now is {self.data.name} ({self.data.source})"
+            )
         load_weights(self.model, ckpt.model_state, path)
         _load_optimizer(self.optimizer, ckpt.optimizer_state, path)
         try:
@@ -388,7 +395,8 @@ def train(
     log(f"model: {model}")
     log(f"parameters: {count_parameters(model):,}; forward pass: {forward_flops(model):,} FLOPs per example "
         "(2 per multiply-add in the Linear layers; biases and activations not counted)")
-    log(f"optimizer: {_describe_optimizer(config)}, batch size {config.batch_size}, {config.epochs} epochs, seed {config.seed}")
+    log(f"optimizer: {_describe_optimizer(config)}, batch size {config.batch_size}, "
+        f"{config.epochs} epochs, seed {config.seed}")
     log(f"output: {out}")
     if resume:
         where = f"epoch {run.epoch + 1}, step {run.partial.batches + 1}" if run.partial else f"epoch {run.epoch + 1}"
@@ -457,7 +465,8 @@ def _plot(run: _Run) -> None:
     from chainrule.viz.plots import plot_curves  # noqa: PLC0415 - matplotlib is slow to import
 
     if run.history:
-        plot_curves(run.history, run.out / "curves.png", title=f"{run.data.name}, {run.config.optimizer} lr {run.config.lr}")
+        title = f"{run.data.name}, {run.config.optimizer} lr {run.config.lr}"
+        plot_curves(run.history, run.out / "curves.png", title=title)
 
 
 def _train_epoch(run: _Run, stop: _StopOnInterrupt, show_bar: bool, log: Callable[[str], None]) -> None:
@@ -495,7 +504,8 @@ def _train_epoch(run: _Run, stop: _StopOnInterrupt, show_bar: bool, log: Callabl
             part.correct += int((logits.data.argmax(1) == y.data).sum())
             part.seen += len(y.data)
             if show_bar:
-                bar.set_postfix(loss=f"{part.loss_sum / part.seen:.4f}", acc=f"{part.correct / part.seen:.4f}", refresh=False)
+                loss_so_far, acc_so_far = part.loss_sum / part.seen, part.correct / part.seen
+                bar.set_postfix(loss=f"{loss_so_far:.4f}", acc=f"{acc_so_far:.4f}", refresh=False)
                 bar.update(1)
             if stop.requested and part.batches < len(run.loader):
                 part.seconds += time.perf_counter() - t0
@@ -526,5 +536,6 @@ def _train_epoch(run: _Run, stop: _StopOnInterrupt, show_bar: bool, log: Callabl
     log(_format_epoch(row, config.epochs))
     if stop.requested and run.epoch < config.epochs:
         raise TrainingInterrupted(
-            f"stopped after epoch {epoch}; checkpoint saved to {run.checkpoint_path}. Resume with --resume --out {run.out}"
+            f"stopped after epoch {epoch}; checkpoint saved to {run.checkpoint_path}. "
+            f"Resume with --resume --out {run.out}"
         )

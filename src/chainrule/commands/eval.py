@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(args.checkpoint).parent
     print(f"checkpoint: {args.checkpoint} (epoch {loaded.meta.get('epoch')}, trained on {loaded.meta['data']['name']})")
     print(f"data: {data.describe()}")
-    print(f"test: loss {result.loss:.4f}, accuracy {result.accuracy:.4f} ({int(matrix.trace()):,} of {len(data.y_test):,} right)")
+    right = int(matrix.trace())
+    print(f"test: loss {result.loss:.4f}, accuracy {result.accuracy:.4f} ({right:,} of {len(data.y_test):,} right)")
     print()
     print(format_confusion(matrix, data.classes))
     plot_confusion(matrix, data.classes, out / "confusion.png",

@@ -103,12 +103,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hidden", type=int, nargs="+", metavar="WIDTH",
                    help=f"hidden layer widths (default {' '.join(map(str, d.hidden))})")
     p.add_argument("--activation", choices=list(ACTIVATIONS), help=f"hidden non-linearity (default {d.activation})")
-    p.add_argument("--epochs", type=int, metavar="N", help=f"total epochs; with --resume, train up to N (default {d.epochs})")
+    p.add_argument("--epochs", type=int, metavar="N",
+                   help=f"total epochs; with --resume, train up to N (default {d.epochs})")
     p.add_argument("--batch-size", type=int, metavar="B", help=f"examples per step (default {d.batch_size})")
     p.add_argument("--lr", type=float, help=f"learning rate (default {d.lr})")
     p.add_argument("--momentum", type=float, help=f"SGD momentum, sgd only (default {d.sgd_momentum})")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default {d.optimizer})")
-    p.add_argument("--weight-decay", type=float, metavar="L", help=f"L2 penalty, decoupled for adamw (default {d.weight_decay:g})")
+    p.add_argument("--weight-decay", type=float, metavar="L",
+                   help=f"L2 penalty, decoupled for adamw (default {d.weight_decay:g})")
     p.add_argument("--val-fraction", type=float, metavar="F",
                    help=f"share of the training set held out for validation, in [0, 1) (default {d.val_fraction})")
     p.add_argument("--seed", type=int, help=f"seeds the weights, the split and the batch order (default {d.seed})")

@@ -30,7 +30,9 @@ def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> None:
         fig.savefig(tmp, format="png", dpi=dpi)  # format given: the temporary name ends in .tmp
 
 
-def plot_curves(history: Sequence[Mapping[str, Any]], path: str | os.PathLike[str] | None = None, title: str = "") -> Figure:
+def plot_curves(
+    history: Sequence[Mapping[str, Any]], path: str | os.PathLike[str] | None = None, title: str = ""
+) -> Figure:
     """Plot loss and accuracy per epoch, train vs validation (validation only where it was measured).
 
     ``history`` is one dict per epoch with ``epoch``, ``train_loss``, ``train_acc`` and
