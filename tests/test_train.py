@@ -290,3 +290,10 @@ def test_detect_anomaly_names_the_op(capsys, tmp_path):
     # e.g. "anomaly at epoch 1, step 3: linear: the forward pass produced inf at index (0, 0) ..."
     assert re.search(r"anomaly at epoch 1, step \d+: \w+: ", err) and ("produced" in err or "backward" in err)
     assert len(err.strip().splitlines()) == 1
+
+
+def test_broken_data_files_exit_1(capsys, tmp_path):
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (tmp_path / name).write_bytes(b"junk")
+    code, _, err = cli(capsys, "train", "--data-dir", tmp_path, "--out", tmp_path / "run")
+    assert code == 1 and "cannot read the data" in err and "train-images-idx3-ubyte" in err

@@ -37,7 +37,7 @@ import numpy as np
 from chainrule import nn, optim
 from chainrule._io import write_text_atomically
 from chainrule.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from chainrule.data import DataLoader, TensorDataset
+from chainrule.data import DataLoader, IDXError, TensorDataset
 from chainrule.metrics import count_parameters, evaluate, forward_flops
 from chainrule.models import build_mlp, load_weights
 from chainrule.random import generator as global_generator
@@ -66,7 +66,8 @@ class ConfigError(ValueError):
 
 
 class TrainingError(RuntimeError):
-    """Training cannot go on: the loss became NaN/inf, or anomaly mode found the op that made one."""
+    """Training cannot go on: the loss became NaN/inf, anomaly mode found the op that made one, or the
+    data files are broken."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -377,6 +378,8 @@ def train(
         data = load_training_data(config.dataset, config.data_dir, config.val_fraction, config.seed)
     except FileNotFoundError as e:
         raise ConfigError(str(e)) from None
+    except IDXError as e:  # the files are there but broken
+        raise TrainingError(f"cannot read the data: {e}") from None
 
     manual_seed(config.seed)  # the initial weights come from the global generator
     model = build_mlp(data.input_dim, config.hidden, len(data.classes), config.activation)

@@ -11,6 +11,7 @@ from chainrule.commands import CLIError, RunError
 def run(args: argparse.Namespace) -> int:
     """Rebuild the model from the checkpoint, evaluate it on the test set, print and draw the confusion matrix."""
     from chainrule.checkpoint import CheckpointError  # noqa: PLC0415
+    from chainrule.data import IDXError  # noqa: PLC0415
     from chainrule.metrics import confusion_matrix, evaluate, format_confusion  # noqa: PLC0415
     from chainrule.models import load_model  # noqa: PLC0415
     from chainrule.train_data import load_training_data  # noqa: PLC0415
@@ -27,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
         data = load_training_data(dataset, args.data_dir, saved.get("val_fraction", 0.1), saved.get("seed", 0))
     except FileNotFoundError as e:
         raise CLIError(str(e)) from None
+    except IDXError as e:
+        raise RunError(f"cannot read the data: {e}") from None
     model = loaded.model
     if data.input_dim != model[0].in_features or len(data.classes) != model[-1].out_features:
         raise CLIError(
