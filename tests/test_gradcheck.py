@@ -22,13 +22,12 @@ def f64(shape, requires_grad=True):
     return Tensor(RNG.standard_normal(shape), requires_grad=requires_grad)
 
 
-# A deliberately wrong rule: d(x²)/dx reported as x instead of 2x.
-if "_test_wrong_square" not in RULES:
-    register(
-        "_test_wrong_square",
-        lambda x: (x * x, x),
-        lambda g, x, needs: (g * x,),
-    )
+@pytest.fixture(autouse=True, scope="module")
+def _wrong_square_rule():
+    """A deliberately wrong rule, d(x²)/dx reported as x instead of 2x, for this module only."""
+    register("_test_wrong_square", lambda x: (x * x, x), lambda g, x, needs: (g * x,))
+    yield
+    del RULES["_test_wrong_square"]  # leave the real rule table as it was
 
 
 def wrong_square(t: Tensor) -> Tensor:
