@@ -7,7 +7,6 @@ the output layer is linear, so whatever it gets right there, it separates with o
 
 from __future__ import annotations
 
-import numpy as np
 
 from chainrule.autograd import no_grad
 from chainrule.data import make_spirals

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.data import make_moons
-from chainrule.demos._fit import evaluate, fit, mlp, predictor
+from chainrule.demos._fit import fit, mlp, predictor
 from chainrule.demos._plot import curves, decision_regions, figure
 from chainrule.demos._result import DemoResult, Verdict
 
