@@ -615,11 +615,13 @@ def test_missing_rule_fails_loudly_naming_the_op():
 
 def test_rule_without_vjp_fails_at_backward_naming_the_op():
     name = "_test_floor_without_vjp"
-    if name not in RULES:
-        register(name, lambda x: (np.floor(x), None), None)
-    y = _apply(name, leaf([1.5]))
-    with pytest.raises(NotImplementedError, match=name):
-        y.sum().backward()
+    register(name, lambda x: (np.floor(x), None), None)
+    try:
+        y = _apply(name, leaf([1.5]))
+        with pytest.raises(NotImplementedError, match=name):
+            y.sum().backward()
+    finally:
+        del RULES[name]  # leave the real rule table as it was
 
 
 # ---------------------------------------------------------------------------------------------
