@@ -18,6 +18,11 @@ and accuracy (argmax) that the progress line shows. Inputs are standardised floa
 The two alternate within each round (the order flips every round) and the medians are
 compared, so a change in machine load hits both alike. Validation, checkpoints and plots are
 left out: they are the same for any engine and cost well under a second per epoch.
+
+Measured on the course's 2-core machine, idle, 5 rounds (twice): chainrule 0.75 s, torch 0.91 s
+per epoch, ratio 0.83x; the two runs learn alike (epoch 3: acc 0.880 vs 0.879). With other jobs
+competing for the two cores, both slow down together (1.6 s each at load 1, far more at load 5):
+compare only numbers taken side by side, as this script does.
 """
 
 from __future__ import annotations
