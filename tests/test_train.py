@@ -15,6 +15,7 @@ from chainrule import checkpoint as checkpoint_module
 from chainrule import metrics as metrics_module
 from chainrule import models as models_module
 from chainrule import nn
+from chainrule import train as train_module
 from chainrule import train_data as train_data_module
 from chainrule.cli import main
 from chainrule.train import TrainConfig, train
@@ -49,7 +50,7 @@ def assert_same_run(a, b):
     assert meta_a["epoch"] == meta_b["epoch"]
 
 
-@pytest.mark.parametrize("module", [checkpoint_module, metrics_module, models_module, train_data_module])
+@pytest.mark.parametrize("module", [checkpoint_module, metrics_module, models_module, train_data_module, train_module])
 def test_doctests(module):
     assert doctest.testmod(module).failed == 0
 
@@ -293,7 +294,8 @@ def test_detect_anomaly_names_the_op(capsys, tmp_path):
 
 
 def test_broken_data_files_exit_1(capsys, tmp_path):
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
-        (tmp_path / name).write_bytes(b"junk")
+    for split in ("train", "t10k"):
+        (tmp_path / f"{split}-images-idx3-ubyte").write_bytes(b"junk")
+        (tmp_path / f"{split}-labels-idx1-ubyte").write_bytes(b"junk")
     code, _, err = cli(capsys, "train", "--data-dir", tmp_path, "--out", tmp_path / "run")
     assert code == 1 and "cannot read the data" in err and "train-images-idx3-ubyte" in err

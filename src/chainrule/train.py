@@ -76,7 +76,14 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 @dataclass
 class TrainConfig:
-    """Everything that defines a training run; each default is the lecture's unless it says why not."""
+    """Everything that defines a training run; each default is the lecture's unless it says why not.
+
+    >>> TrainConfig(dataset="moons", hidden=[16, 16]).hidden
+    (16, 16)
+    >>> TrainConfig(optimizer="adam", momentum=0.9).validate()
+    Traceback (most recent call last):
+    chainrule.train.ConfigError: momentum applies to sgd only; adam keeps its own running averages (betas)
+    """
 
     # --- data
     dataset: str = "mnist"  # the lecture's running example; offline, the embedded 5,000-image sample
@@ -187,6 +194,7 @@ class _StopOnInterrupt:
 
     def __init__(self) -> None:
         self.requested = False
+        self._installed = False
         self._previous: Any = None
 
     def _handle(self, signum: int, frame: Any) -> None:
@@ -198,11 +206,13 @@ class _StopOnInterrupt:
     def __enter__(self) -> _StopOnInterrupt:
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        if self._installed:
+            # None means a handler set outside Python; the closest we can restore is the default.
+            signal.signal(signal.SIGINT, self._previous if self._previous is not None else signal.default_int_handler)
 
 
 def _anomaly_mode(enabled: bool) -> tuple[contextlib.AbstractContextManager[Any], tuple[type[BaseException], ...]]:
