@@ -59,6 +59,8 @@ def read_grayscale(path: str | os.PathLike[str]) -> np.ndarray:
                 paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 img = Image.alpha_composite(paper, rgba)
             gray = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such file") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
         raise ImageError(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
     return gray
