@@ -16,7 +16,12 @@ batches:
 - **torch**: PyTorch on the CPU with ``torch.set_num_threads(2)``.
 
 The contenders alternate within each round (the order rotates), and the medians over
-rounds are compared, so a change in machine load hits all three alike. After the
+rounds are compared, so a change in machine load hits all three alike. Each timed epoch
+runs in a fresh worker process: PyTorch's OpenMP threads and NumPy's OpenBLAS threads
+compete for the two cores when they share a process (measured: the NumPy floor ran 2x
+slower after PyTorch had run beside it), so sharing one process would measure that
+contention rather than the engines. Start-up, data loading and a 10-step warm-up are
+outside the timed epoch. After the
 run the three sets of weights are compared: they must agree to float32 rounding,
 which shows the three did the same work. Peak memory (tracemalloc, which sees NumPy
 allocations) is reported for chainrule and the floor.
@@ -27,6 +32,7 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -166,6 +172,29 @@ class TorchMLP:
 
 
 # ---------------------------------------------------------------------- measuring
+def worker(name: str, batch: int, images: int, smoke: bool) -> float:
+    """Time one epoch of one contender in this (fresh) process; see the module docstring."""
+    x, y, _ = load_data(images, smoke)
+    batches = make_batches(x, y, batch)
+    trainer = {"chainrule": ChainruleMLP, "numpy": NumpyMLP, "torch": TorchMLP}[name](initial_weights())
+    epoch(trainer, batches[:10])  # warm-up: BLAS threads start, pages get mapped
+    return epoch(trainer, batches)
+
+
+def timed_epoch_in_subprocess(name: str, args: argparse.Namespace) -> float:
+    cmd = [sys.executable, __file__, "--worker", name, "--batch", str(args.batch),
+           "--images", str(args.images)] + (["--smoke"] if args.smoke else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"benchmark worker {name} failed:\n{out.stderr}")
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def make_batches(x: np.ndarray, y: np.ndarray, batch: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    n = len(x) - len(x) % batch
+    return [(np.ascontiguousarray(x[i:i + batch]), y[i:i + batch]) for i in range(0, n, batch)]
+
+
 def epoch(trainer: object, batches: list[tuple[np.ndarray, np.ndarray]]) -> float:
     gc.collect()
     t0 = time.perf_counter()
@@ -192,13 +221,16 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--images", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--smoke", action="store_true", help="tiny run on random data: checks, no timing")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: time one contender
     args = parser.parse_args(argv)
     if args.smoke:
         args.images, args.rounds = 6 * args.batch, 1
+    if args.worker:
+        print(worker(args.worker, args.batch, args.images, args.smoke))
+        return {}
 
     x, y, source = load_data(args.images, args.smoke)
-    n = len(x) - len(x) % args.batch
-    batches = [(np.ascontiguousarray(x[i:i + args.batch]), y[i:i + args.batch]) for i in range(0, n, args.batch)]
+    batches = make_batches(x, y, args.batch)
     weights = initial_weights()
     makers: dict[str, Callable[[], object]] = {"chainrule": lambda: ChainruleMLP(weights),
                                                "numpy": lambda: NumpyMLP(weights)}
@@ -208,15 +240,11 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
         makers["torch"] = lambda: TorchMLP(weights)
     except ImportError:
         print("(PyTorch not installed: comparing chainrule with the NumPy floor only)")
-    trainers = {name: make() for name, make in makers.items()}
-
-    names = list(trainers)
-    for name in names:  # warm-up, untimed: BLAS threads start, pages get mapped
-        epoch(trainers[name], batches[:10])
+    names = list(makers)
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(args.rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
-            times[name].append(epoch(trainers[name], batches))
+            times[name].append(timed_epoch_in_subprocess(name, args))
 
     # Same work: fresh trainers, 20 steps from the same start, agree to float32 rounding.
     # (Over thousands of steps float32 rounding differences grow, as in any training.)
@@ -254,6 +282,8 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     result = run(argv)
+    if not result:  # a worker process: it printed its time
+        return 0
     agree = all(v < 1e-5 for k, v in result.items() if k.startswith("weight_diff"))
     if not agree:
         print("the contenders did not compute the same thing", file=sys.stderr)

@@ -895,16 +895,21 @@ def cross_entropy_forward(logits, target, ignore_index=-100, mean=False):
         )
     n_classes = logits.shape[-1]
     valid = target != ignore_index
-    safe = np.where(valid, target, 0)
+    # The usual case (nothing ignored) skips every mask: valid=None in what we save.
+    if valid.all():
+        safe, valid = target, None
+    else:
+        safe = np.where(valid, target, 0)
     if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
         bad = safe[(safe < 0) | (safe >= n_classes)].flat[0]
         raise IndexError(f"cross_entropy: target {bad} is out of bounds for {n_classes} classes")
     logp = _log_softmax(logits, -1)  # (N, C)
     rows = np.arange(safe.size)
     picked = logp.reshape(-1, n_classes)[rows, safe.reshape(-1)].reshape(safe.shape)  # (N,)
-    loss = np.where(valid, -picked, 0)
-    count = int(valid.sum()) if mean else 1
+    loss = -picked if valid is None else np.where(valid, -picked, 0)
+    count = 1
     if mean:
+        count = safe.size if valid is None else int(valid.sum())
         # 0 valid rows gives nan, as in torch (0/0)
         loss = np.asarray(loss.sum() / count if count else np.nan, dtype=logits.dtype)
     return loss, (logp, safe, valid, count)
@@ -916,10 +921,10 @@ def cross_entropy_vjp(g, saved, needs):
     # for the mean.
     p = np.exp(logp)  # softmax, (N, C)
     p.reshape(-1, p.shape[-1])[np.arange(safe.size), safe.reshape(-1)] -= 1  # − onehot
-    if g.ndim == 0:  # the mean: one upstream number for every row
-        p *= (valid * (g / count))[..., None]
-    else:
-        p *= (g * valid)[..., None]
+    scale = g / count if g.ndim == 0 else g  # the mean: one upstream number for every row
+    if valid is not None:
+        scale = scale * valid
+    p *= scale[..., None] if np.ndim(scale) else scale
     return p, None
 
 
