@@ -1,0 +1,46 @@
+"""The benchmark scripts run and their comparisons are sound (a smoke test: no timing is asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run(script: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
+                          timeout=600, check=False)
+
+
+def test_mlp_benchmark_smoke_run_compares_the_same_work():
+    pytest.importorskip("torch")
+    out = run("bench_mlp.py", "--smoke")
+    assert out.returncode == 0, out.stderr
+    for line in ("chainrule / numpy floor", "chainrule / torch", "peak NumPy memory",
+                 "max |weight difference| chainrule vs numpy"):
+        assert line in out.stdout
+
+
+def test_scalar_benchmark_smoke_run():
+    pytest.importorskip("micrograd", reason="micrograd==0.1.0 is installed for the benchmark only")
+    out = run("bench_scalar.py", "--steps", "2")
+    assert out.returncode == 0, out.stderr
+    assert "speed-up of chainrule over micrograd" in out.stdout
+
+
+def test_train_epoch_benchmark_smoke_run():
+    pytest.importorskip("torch")
+    if not Path("/usr/share/datasets/fashion-mnist").is_dir():
+        pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+    out = run("bench_train_epoch.py", "--images", "640", "--rounds", "1")
+    assert out.returncode == 0, out.stderr
+    assert "ratio" in out.stdout.lower() or "/" in out.stdout
+
+
+def test_dataloader_benchmark_smoke_run():
+    out = run("bench_dataloader.py", "--epochs", "1", "--steps", "5")
+    assert out.returncode == 0, out.stderr
