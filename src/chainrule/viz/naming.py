@@ -1,9 +1,10 @@
 """How nodes are named and numbers printed, shared by the trace and the drawing.
 
 A node is called by its ``label`` when it has one. An unlabelled leaf is a constant
-the expression used, so it is called by its value (``5``). An unlabelled result is
-``n<k>``, k being its position in the topological order, so names are stable for a
-given expression and the trace and the drawing agree.
+the expression used, so it is called by its value (``5``). An unlabelled root is
+``L`` (it is usually the loss), any other unlabelled result ``n<k>``, k being its
+position in the topological order, so names are stable for a given expression and
+the trace and the drawing agree.
 """
 
 from __future__ import annotations
@@ -37,11 +38,14 @@ def describe(arr: np.ndarray | None) -> str:
 def node_names(order: Iterable[Any]) -> dict[int, str]:
     """Map ``id(node)`` to a display name for every node of a topological order."""
     names = {}
+    order = list(order)
     for k, node in enumerate(order):
         if node.label:
             names[id(node)] = node.label
         elif node.is_leaf:
             names[id(node)] = fmt(node.data)
+        elif k == len(order) - 1:
+            names[id(node)] = "L"
         else:
             names[id(node)] = f"n{k}"
     return names

@@ -13,7 +13,7 @@ data (``Trace.steps``, ``Trace.rows()``); ``str(trace)`` is a text table and
 >>> w, x = Value(3.0, label="w"), Value(2.0, label="x")
 >>> trace = explain(w * x)
 >>> [(r["node"], r["input"], r["downstream"]) for r in trace.rows()]
-[('n2', 'w', 2.0), ('n2', 'x', 3.0)]
+[('L', 'w', 2.0), ('L', 'x', 3.0)]
 """
 
 from __future__ import annotations
