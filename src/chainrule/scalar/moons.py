@@ -22,25 +22,14 @@ import numpy as np
 
 
 def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 1337) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles, labels in {-1, +1} (the demo's convention).
+    """``chainrule.data.make_moons`` in the demo's conventions: X float64 (n, 2), y in {-1, +1}.
 
-    Shapes: X (n, 2) float64, y (n,) int64. Half the points lie on the upper arc
-    (cos t, sin t), half on the lower arc (1 - cos t, 1/2 - sin t), t in [0, π],
-    then Gaussian noise of standard deviation ``noise`` is added.
+    The hinge loss wants labels of ±1, and plain Python floats (float64) feed the Values.
     """
-    rng = np.random.default_rng(seed)
-    n_upper = n_samples // 2
-    n_lower = n_samples - n_upper
-    t_up = np.linspace(0.0, np.pi, n_upper)
-    t_lo = np.linspace(0.0, np.pi, n_lower)
-    X = np.concatenate([
-        np.stack([np.cos(t_up), np.sin(t_up)], axis=1),
-        np.stack([1.0 - np.cos(t_lo), 0.5 - np.sin(t_lo)], axis=1),
-    ])
-    y = np.concatenate([np.zeros(n_upper, np.int64), np.ones(n_lower, np.int64)])
-    X += rng.normal(scale=noise, size=X.shape)
-    order = rng.permutation(n_samples)
-    return X[order], y[order] * 2 - 1
+    from chainrule.data import make_moons as moons  # noqa: PLC0415 (keeps this module light)
+
+    X, y = moons(n_samples, noise=noise, seed=seed)
+    return X.astype(np.float64), y * 2 - 1
 
 
 @dataclass
