@@ -19,8 +19,8 @@ import chainrule
 from chainrule import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule import autograd
 from chainrule.nn import functional as F
-from chainrule.ops import get_rule, register, RULES
-from chainrule.tensor import _apply
+from chainrule.autograd.rules import get_rule, register, RULES
+from chainrule._tensor import _apply
 
 
 def leaf(values, dtype="float64") -> Tensor:
@@ -782,11 +782,11 @@ def test_detect_anomaly_as_a_decorator_and_nesting():
 
     @chainrule.detect_anomaly()
     def f():
-        return autograd._anomaly_enabled
+        return autograd.grad_mode.state.anomaly_enabled
 
-    assert f() is True and autograd._anomaly_enabled is False
+    assert f() is True and autograd.grad_mode.state.anomaly_enabled is False
     with chainrule.detect_anomaly():
         with chainrule.detect_anomaly():
             pass
-        assert autograd._anomaly_enabled is True
-    assert autograd._anomaly_enabled is False
+        assert autograd.grad_mode.state.anomaly_enabled is True
+    assert autograd.grad_mode.state.anomaly_enabled is False

@@ -13,7 +13,7 @@ import chainrule.data.dataloader as loader_module
 import chainrule.data.dataset as dataset_module
 from chainrule.data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
 from chainrule.random import manual_seed
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 
 @pytest.mark.parametrize("module", [data_package, dataset_module, collate_module, loader_module], ids=lambda m: m.__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chainrule.ops import RULES
+from chainrule.autograd.rules import RULES
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

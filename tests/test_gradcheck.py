@@ -12,8 +12,8 @@ import chainrule
 from chainrule import GradcheckError, Tensor, gradcheck
 from chainrule.gradcheck import GradcheckReport
 from chainrule.nn import functional as F
-from chainrule.ops import RULES, register
-from chainrule.tensor import _apply
+from chainrule.autograd.rules import RULES, register
+from chainrule._tensor import _apply
 
 RNG = np.random.default_rng(0)
 

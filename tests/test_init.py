@@ -10,7 +10,7 @@ import pytest
 
 import chainrule
 from chainrule.nn import init
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 torch = pytest.importorskip("torch")
 

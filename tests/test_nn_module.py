@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from chainrule import nn
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 torch = pytest.importorskip("torch")
 

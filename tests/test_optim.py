@@ -16,7 +16,7 @@ import pytest
 from chainrule import nn, optim
 from chainrule.nn import functional as F
 from chainrule.optim.lr_scheduler import CosineAnnealingLR, StepLR
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 torch = pytest.importorskip("torch")
 

@@ -1,4 +1,4 @@
-"""Property tests over a catalogue of tensor ops: every rule in ``chainrule.ops`` is exercised.
+"""Property tests over a catalogue of tensor ops: every rule in ``chainrule.autograd.rules`` is exercised.
 
 Each catalogue entry is one function written once and run on both libraries (``ns`` is either
 chainrule's or torch's namespace), with inputs drawn by hypothesis: shapes (broadcasting ones for
@@ -27,7 +27,7 @@ from hypothesis.extra import numpy as hnp
 import chainrule
 from chainrule import Tensor
 from chainrule.nn import functional as F
-from chainrule.ops import RULES
+from chainrule.autograd.rules import RULES
 
 torch = pytest.importorskip("torch")
 

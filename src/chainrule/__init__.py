@@ -33,7 +33,8 @@ from chainrule.creation import (
     zeros_like,
 )
 from chainrule.gradcheck import GradcheckError, gradcheck
-from chainrule.tensor import Tensor, cat, einsum, float32, float64, int64, matmul, maximum, stack, where
+from chainrule._tensor import Tensor, float32, float64, int64
+from chainrule.functions import cat, einsum, matmul, maximum, stack, where
 
 # layers, losses, optimizers, data (imported after Tensor: they build on it)
 from chainrule import data, manual, nn, optim

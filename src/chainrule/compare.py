@@ -182,7 +182,7 @@ def _numeric(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray,
 def _autograd(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """Rebuild the network from Tensor ops and let chainrule's autograd differentiate it."""
     from chainrule.nn import functional as F  # noqa: PLC0415
-    from chainrule.tensor import Tensor  # noqa: PLC0415
+    from chainrule._tensor import Tensor  # noqa: PLC0415
 
     leaves: dict[str, Tensor] = {}
     h = Tensor(x)

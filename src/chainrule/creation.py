@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import random as _random
-from chainrule.tensor import DTypeLike, Tensor, _shape_arg, _to_array, float32, int64
+from chainrule._tensor import DTypeLike, Tensor, _shape_arg, _to_array, float32, int64
 
 __all__ = [
     "tensor",

@@ -22,7 +22,7 @@ import numpy as np
 from chainrule.autograd import no_grad
 from chainrule.nn.layers import Identity, Linear, Sequential
 from chainrule.nn.module import Module
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 __all__ = [
     "accuracy",

@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from chainrule import autograd
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 __all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "GradcheckRow"]
 

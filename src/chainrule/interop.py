@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import nn
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 
 def _torch() -> Any:

@@ -15,7 +15,7 @@ import numpy as np
 from chainrule.autograd import no_grad
 from chainrule.nn import Linear, Module
 from chainrule.nn import functional as F
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 __all__ = ["Evaluation", "evaluate", "confusion_matrix", "format_confusion", "count_parameters", "forward_flops"]
 

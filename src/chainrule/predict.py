@@ -27,7 +27,7 @@ import numpy as np
 
 from chainrule.models import LoadedModel
 from chainrule.nn import functional as F
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 from chainrule.autograd import no_grad
 
 __all__ = ["ImageError", "Prediction", "read_grayscale", "to_mnist_frame", "prepare_image", "predict_images"]

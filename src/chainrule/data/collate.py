@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 __all__ = ["default_collate"]
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from chainrule.data.collate import default_collate
 from chainrule.random import generator as global_generator
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split"]
 

@@ -19,7 +19,7 @@ from chainrule.diagnostics import accuracy
 from chainrule.nn import functional as F
 from chainrule.nn.layers import Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from chainrule.nn.module import Module
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 

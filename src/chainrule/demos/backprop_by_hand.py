@@ -15,7 +15,7 @@ from chainrule.demos._plot import figure
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.nn import functional as F
 from chainrule.scalar.value import Value
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 from chainrule.viz.trace import explain
 
 CLAIM = ("Backprop is the chain rule on the graph: for the slide's 2-1-1 sigmoid net the engine reproduces "

@@ -20,7 +20,7 @@ from chainrule.demos._plot import figure
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.diagnostics import double_softmax_floor
 from chainrule.nn import functional as F
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 CLAIM = ("A softmax before cross_entropy (double softmax) cripples the loss: it can never fall below "
          "log(1 + (K-1)/e) = 1.46 for K = 10, while raw logits go towards 0. (The slide's symptom: "

@@ -13,7 +13,7 @@ from chainrule.data import make_spirals
 from chainrule.demos._fit import evaluate, fit, mlp, predictor
 from chainrule.demos._plot import decision_regions, figure
 from chainrule.demos._result import DemoResult, Verdict
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 CLAIM = ("A hidden layer reshapes the data: spirals that no straight line separates are unrolled into "
          "bands that the final linear layer separates.")

@@ -13,7 +13,7 @@ from chainrule.demos._fit import mlp
 from chainrule.demos._plot import figure
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.nn import functional as F
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 CLAIM = "After two backward() calls on the same loss with no zero_grad(), .grad holds twice the single-step gradient."
 

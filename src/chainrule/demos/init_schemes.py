@@ -18,7 +18,7 @@ from chainrule.demos._result import DemoResult, Verdict
 from chainrule.diagnostics import activation_stats, linear_layers, weight_grad_norms
 from chainrule.nn import functional as F
 from chainrule.nn import init
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 CLAIM = ("Unscaled N(0, 1) weights make activations and gradients explode (or vanish) with depth; "
          "He init keeps ReLU activations at a steady scale, Xavier keeps tanh's.")

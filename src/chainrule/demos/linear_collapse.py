@@ -16,7 +16,7 @@ from chainrule.demos._plot import curves, decision_regions, figure
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.diagnostics import collapse_linear
 from chainrule.nn import functional as F
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 CLAIM = ("A stack of linear layers without non-linearities is exactly one linear layer "
          "(slide: x=[2,3] gives [9,10] through both); depth without σ buys nothing.")

@@ -13,7 +13,7 @@ import numpy as np
 from chainrule.demos._plot import figure
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.nn import functional as F
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 CLAIM = "For softmax followed by cross-entropy, ∂L/∂z_k = ŷ_k − y_k: push the true logit up, the others down."
 

@@ -21,7 +21,7 @@ from chainrule.demos._result import DemoResult, Verdict
 from chainrule.diagnostics import linear_layers, weight_grad_norms
 from chainrule.nn import functional as F
 from chainrule.nn import init
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 CLAIM = ("Each sigmoid layer multiplies the backward signal by at most 0.25, so in a 10-layer sigmoid "
          "net the input-side layers get ~0.25^L of the gradient (10 layers: ~1e-6); ReLU with He init does not shrink it.")

@@ -14,7 +14,7 @@ from chainrule.demos._fit import evaluate, fit, mlp, predictor
 from chainrule.demos._plot import decision_regions, figure
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.nn import functional as F
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 CLAIM = ("No straight line separates XOR, but a 2-layer MLP with 2 hidden ReLU units does; "
          "the slide's weights W1=[[1,1],[1,1]], b1=[0,-1], w2=[1,-2], b2=0 output exactly 0, 1, 1, 0.")

@@ -79,7 +79,7 @@ def _log_softmax(z: np.ndarray, axis: int = 1) -> np.ndarray:
 def _reference(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
     """The loss and dL/dlogits from chainrule's autograd on F.cross_entropy."""
     from chainrule.nn import functional as F  # noqa: PLC0415
-    from chainrule.tensor import Tensor  # noqa: PLC0415
+    from chainrule._tensor import Tensor  # noqa: PLC0415
 
     z = Tensor(logits.copy(), requires_grad=True)
     loss = F.cross_entropy(z, Tensor(labels.astype(np.int64)))

@@ -1,6 +1,6 @@
 """Stateless neural-network functions with ``torch.nn.functional``'s names and signatures.
 
-Activations dispatch to their primitives in ``chainrule.ops``. Losses return per-element
+Activations dispatch to their primitives in ``chainrule.autograd.rules``. Losses return per-element
 values from a primitive (or a short composition) and then reduce them with
 ``reduction='mean' | 'sum' | 'none'``, as PyTorch does. Arguments after ``weight`` are
 keyword-only here (PyTorch's deprecated ``size_average``/``reduce`` are not accepted).
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import random as _random
-from chainrule.tensor import Tensor, _apply, _make, int64
+from chainrule._tensor import Tensor, _apply, _wrap, int64
 
 __all__ = [
     "relu",
@@ -209,7 +209,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if idx.dtype.kind not in "iu":
         raise TypeError("one_hot: indices must be an integer tensor")
     n = int(idx.max()) + 1 if num_classes == -1 else num_classes
-    return _make((idx[..., None] == np.arange(n)).astype(int64))
+    return _wrap((idx[..., None] == np.arange(n)).astype(int64))
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +311,7 @@ def nll_loss(
     x, t = _classes_last(input if input.ndim > 1 else input.unsqueeze(0), target.reshape(-1))
     valid = t._data != ignore_index
     safe = np.where(valid, t._data, 0)
-    picked = x.gather(1, _make(safe[:, None])).squeeze(1)  # input[n, t[n]]
+    picked = x.gather(1, _wrap(safe[:, None])).squeeze(1)  # input[n, t[n]]
     w = valid.astype(x.dtype)
     if weight is not None:
         w = w * weight._data[safe]

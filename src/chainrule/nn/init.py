@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 FanMode = Literal["fan_in", "fan_out"]
 

@@ -17,7 +17,7 @@ from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 
 class Linear(Module):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 Reduction = Literal["mean", "sum", "none"]
 _REDUCTIONS = ("mean", "sum", "none")

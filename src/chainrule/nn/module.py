@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from chainrule.nn.parameter import Parameter
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 M = TypeVar("M", bound="Module")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 
 class Parameter(Tensor):

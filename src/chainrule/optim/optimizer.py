@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.tensor import Tensor
+from chainrule._tensor import Tensor
 
 # What an optimizer accepts: Parameters, or dicts {"params": [...], "lr": ...} (param groups).
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]

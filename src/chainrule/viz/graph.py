@@ -236,7 +236,7 @@ def draw_graph(root: Any, path: str | os.PathLike[str] | None = None,
     graph before ``backward()`` frees it, or after ``backward(retain_graph=True)``.
     """
     from chainrule.scalar.value import Value  # noqa: PLC0415
-    from chainrule.tensor import Tensor  # noqa: PLC0415
+    from chainrule._tensor import Tensor  # noqa: PLC0415
 
     if isinstance(root, Value):
         spec = scalar_graph(root)

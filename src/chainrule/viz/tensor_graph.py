@@ -4,7 +4,7 @@ The same pictures as for scalars, with tensor facts: each box shows a tensor's n
 shape and dtype and a summary of its data and gradient (the values themselves when
 there are at most four); each op circle names the primitive. The trace shows, per
 op, the upstream gradient's shape, the op's local rule for each input (``Δ Wᵀ``,
-from the rule table in ``chainrule.ops``, where g is the upstream gradient) and the
+from the rule table in ``chainrule.autograd.rules``, where g is the upstream gradient) and the
 shape of what each input receives.
 
 Names: pass ``names={"W1": model[0].weight, ...}`` or simply
@@ -34,7 +34,7 @@ def walk(root: Any) -> list[Any]:
     Read-only introspection for drawing; the backward pass has its own order in
     ``chainrule.autograd``. Iterative, so deep graphs are fine.
     """
-    from chainrule.tensor import Tensor  # noqa: PLC0415
+    from chainrule._tensor import Tensor  # noqa: PLC0415
 
     order, seen, stack = [], {id(root)}, [(root, False)]
     while stack:
@@ -74,7 +74,7 @@ def tensor_names(order: list[Any], names: Mapping[str, Any] | None) -> dict[int,
 
 def tensor_graph(root: Any, names: Mapping[str, Any] | None = None) -> GraphSpec:
     """Describe a tensor graph for drawing: tensor boxes joined through op circles."""
-    from chainrule.tensor import Tensor  # noqa: PLC0415
+    from chainrule._tensor import Tensor  # noqa: PLC0415
 
     order = walk(root)
     label = tensor_names(order, names)
@@ -117,7 +117,7 @@ def tensor_trace(root: Any, gradient: Any = None, retain_graph: bool = False,
             if not need:
                 continue
             # n-ary ops (cat, einsum) give one formula for all their inputs
-            rule = formulas[min(j, len(formulas) - 1)] if formulas else "(see chainrule.ops)"
+            rule = formulas[min(j, len(formulas) - 1)] if formulas else "(see chainrule.autograd.rules)"
             sent = grads[j]
             edges.append(TraceEdge(label.get(id(inp), "?"), rule,
                                    "—" if sent is None else str(tuple(np.shape(sent)))))

@@ -151,7 +151,7 @@ def explain(root: Any, gradient: Any = None, retain_graph: bool = False,
     ``names`` labels tensors (e.g. ``dict(model.named_parameters())``).
     """
     from chainrule.scalar.value import Value  # noqa: PLC0415
-    from chainrule.tensor import Tensor  # noqa: PLC0415
+    from chainrule._tensor import Tensor  # noqa: PLC0415
 
     if isinstance(root, Value):
         return root.backward(trace=True)

@@ -1,6 +1,6 @@
 """``Tensor``: a NumPy array plus what autograd needs, with PyTorch's names and semantics.
 
-Every differentiable method is one line that dispatches into the table in ``chainrule.ops``
+Every differentiable method is one line that dispatches into the table in ``chainrule.autograd.rules``
 through :func:`_apply`, which runs the rule's forward and, when a gradient will be needed,
 records a :class:`~chainrule.autograd.Node`. Composite methods (``mean``, ``var``, ``softmax``,
 ``stack``, ...) are written in terms of those, with the math in a comment.
@@ -27,22 +27,15 @@ from typing import Any, Callable, Iterator, Sequence, Union
 
 import numpy as np
 
-from chainrule import autograd as _ag
-from chainrule.autograd import Node
-from chainrule.ops import RULES, broadcast_error, get_rule, normalize_dim, normalize_dims
+from chainrule.autograd import backward as _backward
+from chainrule.autograd.backward import warn_non_leaf_grad
+from chainrule.autograd.grad_mode import check_forward
+from chainrule.autograd.grad_mode import state as _mode
+from chainrule.autograd.graph import Node
+from chainrule.autograd.registry import RULES, get_rule
+from chainrule.autograd.shapes import broadcast_error, normalize_dim, normalize_dims
 
-__all__ = [
-    "Tensor",
-    "cat",
-    "stack",
-    "where",
-    "maximum",
-    "einsum",
-    "matmul",
-    "float32",
-    "float64",
-    "int64",
-]
+__all__ = ["Tensor", "float32", "float64", "int64"]
 
 # dtype aliases, so ``chainrule.float64`` reads like ``torch.float64``. They are NumPy dtypes.
 float32 = np.dtype("float32")
@@ -60,13 +53,13 @@ min_result = namedtuple("min", ["values", "indices"])
 
 
 # --------------------------------------------------------------------------------------------
-# Dispatch: the single path from a Tensor method to a rule in ops.py
+# Dispatch: the single path from a Tensor method to a rule in autograd/rules.py
 # --------------------------------------------------------------------------------------------
 
 _new = object.__new__
 
 
-def _make(data: Any, node: Node | None = None) -> "Tensor":
+def _wrap(data: Any, node: Node | None = None) -> "Tensor":
     """Wrap an array produced by an op (no checks, no copy): the fast internal constructor."""
     if type(data) is not np.ndarray:  # NumPy reductions hand back scalars; keep arrays
         data = np.asarray(data)
@@ -97,14 +90,14 @@ def _apply(name: str, *inputs: Any, **params: Any) -> "Tensor":
             except ValueError:
                 raise broadcast_error(name, *arrays) from None
         raise
-    if _ag._anomaly_enabled:
-        _ag.check_forward(name, out, arrays)
-    if _ag._grad_enabled:
+    if _mode.anomaly_enabled:
+        check_forward(name, out, arrays)
+    if _mode.grad_enabled:
         # Record only if some input wants a gradient; ops on constants build no graph.
         needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
         if True in needs:
-            return _make(out, Node(rule, saved, inputs, needs))
-    return _make(out)
+            return _wrap(out, Node(rule, saved, inputs, needs))
+    return _wrap(out)
 
 
 def _operand(x: Any) -> Any:
@@ -236,7 +229,8 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    _wrap = staticmethod(_make)
+    # The engine builds tensors (gradients, hook arguments) through this, never by class name.
+    _wrap = staticmethod(_wrap)
 
     # ---- attributes ------------------------------------------------------------------------
 
@@ -256,7 +250,7 @@ class Tensor:
         Filled in for leaves, and for non-leaves only after ``retain_grad()``.
         """
         if self._node is not None and not self._retains_grad and self._grad is None:
-            _ag._warn_non_leaf_grad()
+            warn_non_leaf_grad()
         return self._grad
 
     @grad.setter
@@ -395,7 +389,7 @@ class Tensor:
             return self
         if dt.kind == "f" and self._data.dtype.kind == "f":
             return _apply("cast", self, dtype=dt)
-        return _make(self._data.astype(dt))  # to an integer/bool type: no gradient flows
+        return _wrap(self._data.astype(dt))  # to an integer/bool type: no gradient flows
 
     def float(self) -> "Tensor":
         return self.to(float32)
@@ -470,7 +464,7 @@ class Tensor:
             raise NotImplementedError(
                 "backward: create_graph=True (higher-order gradients) is not supported"
             )
-        _ag.backward(self, gradient, bool(retain_graph))
+        _backward(self, gradient, bool(retain_graph))
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set ``requires_grad`` in place (only on leaves, only for floating dtypes); return self."""
@@ -491,7 +485,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """Return a tensor sharing this one's data but cut from the graph (no grad flows back)."""
-        return _make(self._data)
+        return _wrap(self._data)
 
     def retain_grad(self) -> None:
         """Ask backward() to fill in ``.grad`` for this non-leaf tensor too."""
@@ -529,7 +523,7 @@ class Tensor:
     # ---- in place (only outside a graph, e.g. on .grad or under no_grad) ------------------
 
     def _check_inplace(self, op: str) -> None:
-        if self._requires_grad and _ag._grad_enabled:
+        if self._requires_grad and _mode.grad_enabled:
             raise RuntimeError(
                 f"{op}: a tensor that requires grad cannot be modified in place while grad mode "
                 f"is on (use `with chainrule.no_grad():`, or write x = x + y)"
@@ -578,7 +572,7 @@ class Tensor:
         o = _operand(other)
         if o is NotImplemented:
             return NotImplemented
-        if _ag._grad_enabled and (self._requires_grad or (isinstance(o, Tensor) and o._requires_grad)):
+        if _mode.grad_enabled and (self._requires_grad or (isinstance(o, Tensor) and o._requires_grad)):
             if self._requires_grad and self._node is None:
                 raise RuntimeError(
                     f"{name}: a leaf tensor that requires grad cannot be modified in place "
@@ -602,7 +596,7 @@ class Tensor:
         return self._inplace_op(np.divide, "div", other)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self._requires_grad and _ag._grad_enabled:
+        if self._requires_grad and _mode.grad_enabled:
             raise RuntimeError(
                 "setitem: cannot assign into a tensor that requires grad (in-place ops on a "
                 "graph are not supported); build a new tensor with where() or cat() instead"
@@ -697,7 +691,7 @@ class Tensor:
             return NotImplemented
         a, b = self._data, _array_of(o)
         try:
-            return _make(ufunc(a, b))
+            return _wrap(ufunc(a, b))
         except ValueError:
             raise broadcast_error(name, a, b) from None
 
@@ -838,7 +832,7 @@ class Tensor:
         max(values=tensor([5., 7.]), indices=tensor([1, 0]))
         """
         if isinstance(dim, Tensor):
-            return maximum(self, dim)
+            return self.maximum(dim)
         if dim is None:
             return self.amax()
         return max_result(*self._pick(np.argmax, dim, keepdim))
@@ -846,44 +840,53 @@ class Tensor:
     def min(self, dim: "int | Tensor | None" = None, keepdim: bool = False):
         """``min()`` -> 0-d tensor; ``min(dim)`` -> ``(values, indices)``; ``min(other)`` -> minimum."""
         if isinstance(dim, Tensor):
-            return -maximum(-self, -dim)  # min(a, b) = -max(-a, -b)
+            return -(-self).maximum(-dim)  # min(a, b) = -max(-a, -b)
         if dim is None:
             return self.amin()
         return min_result(*self._pick(np.argmin, dim, keepdim))
 
+    def maximum(self, other: Operand) -> "Tensor":
+        """Elementwise max of two tensors; at ties each side gets half the gradient (as torch).
+
+        >>> Tensor([1.0, 5.0]).maximum(Tensor([3.0, 2.0]))
+        tensor([3., 5.])
+        """
+        o = _operand(other)
+        return _apply("maximum", self, Tensor(other) if o is NotImplemented else o)
+
     def _pick(self, arg: Callable, dim: int, keepdim: bool) -> tuple["Tensor", "Tensor"]:
         axis = normalize_dim("max" if arg is np.argmax else "min", dim, self.ndim)
         if self.ndim == 0:
-            return self.clone(), _make(np.zeros((), dtype=int64))
+            return self.clone(), _wrap(np.zeros((), dtype=int64))
         idx = arg(self._data, axis=axis, keepdims=True)  # (…, 1, …)
-        values = self.gather(axis, _make(idx))
+        values = self.gather(axis, _wrap(idx))
         if not keepdim:
             values, idx = values.squeeze(axis), idx.squeeze(axis)
-        return values, _make(idx)
+        return values, _wrap(idx)
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """True where every element (over ``dim``) is nonzero; not differentiable."""
         axes = normalize_dims("all", dim, self.ndim)
-        return _make(np.all(self._data, axis=axes, keepdims=keepdim))
+        return _wrap(np.all(self._data, axis=axes, keepdims=keepdim))
 
     def any(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """True where some element (over ``dim``) is nonzero; not differentiable."""
         axes = normalize_dims("any", dim, self.ndim)
-        return _make(np.any(self._data, axis=axes, keepdims=keepdim))
+        return _wrap(np.any(self._data, axis=axes, keepdims=keepdim))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
         if dim is None:
-            return _make(np.argmax(self._data))
+            return _wrap(np.argmax(self._data))
         axis = normalize_dim("argmax", dim, self.ndim)
-        return _make(np.argmax(self._data, axis=axis, keepdims=keepdim))
+        return _wrap(np.argmax(self._data, axis=axis, keepdims=keepdim))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Index of the smallest value (over the flattened tensor when ``dim`` is None)."""
         if dim is None:
-            return _make(np.argmin(self._data))
+            return _wrap(np.argmin(self._data))
         axis = normalize_dim("argmin", dim, self.ndim)
-        return _make(np.argmin(self._data, axis=axis, keepdims=keepdim))
+        return _wrap(np.argmin(self._data, axis=axis, keepdims=keepdim))
 
     # ---- shape -----------------------------------------------------------------------------
 
@@ -961,83 +964,3 @@ class Tensor:
     def clone(self) -> "Tensor":
         """Return a copy that stays in the graph (gradient flows back unchanged)."""
         return _apply("clone", self)
-
-
-# --------------------------------------------------------------------------------------------
-# Module-level ops (torch.cat, torch.stack, ...)
-# --------------------------------------------------------------------------------------------
-
-
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def _coerce(x: Any) -> Any:
-    """A binary-op operand for module-level functions: numbers stay numbers, lists become tensors."""
-    o = _operand(x)
-    return Tensor(x) if o is NotImplemented else o
-
-
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim; the gradient is cut back into the pieces.
-
-    >>> cat([Tensor([1.0]), Tensor([2.0, 3.0])])
-    tensor([1., 2., 3.])
-    """
-    return _apply("cat", *[_as_tensor(t) for t in tensors], dim=dim)
-
-
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join same-shape tensors along a new dim: ``cat([t.unsqueeze(dim) for t in tensors], dim)``.
-
-    >>> stack([Tensor([1.0, 2.0]), Tensor([3.0, 4.0])]).shape
-    (2, 2)
-    """
-    tensors = [_as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
-    shapes = {t.shape for t in tensors}
-    if len(shapes) > 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
-    d = normalize_dim("stack", dim, tensors[0].ndim + 1)
-    return cat([t.unsqueeze(d) for t in tensors], d)
-
-
-def where(condition: Any, input: Operand, other: Operand) -> Tensor:
-    """Pick ``input`` where ``condition`` is True and ``other`` elsewhere (broadcasting).
-
-    >>> where(Tensor([True, False]), Tensor([1.0, 2.0]), 0.0)
-    tensor([1., 0.])
-    """
-    cond = np.asarray(_array_of(condition))
-    if cond.dtype != bool:
-        cond = cond.astype(bool)
-    return _apply("where", cond, _coerce(input), _coerce(other))
-
-
-def maximum(input: Operand, other: Operand) -> Tensor:
-    """Elementwise max of two tensors; at ties each side gets half the gradient (as torch).
-
-    >>> maximum(Tensor([1.0, 5.0]), Tensor([3.0, 2.0]))
-    tensor([3., 5.])
-    """
-    return _apply("maximum", _coerce(input), _coerce(other))
-
-
-def matmul(input: Operand, other: Operand) -> Tensor:
-    """Matrix product with NumPy/torch rules for 1-D operands and batch broadcasting."""
-    return _apply("matmul", _coerce(input), _coerce(other))
-
-
-def einsum(equation: str, *operands: Any) -> Tensor:
-    """Einstein summation; the VJP for each operand is an einsum of g with the others.
-
-    Supports explicit (``'ij,jk->ik'``) and implicit (``'ij,jk'``) outputs and ``...``;
-    repeated indices in one operand (diagonals, ``'ii->i'``) raise NotImplementedError.
-
-    >>> einsum("i,i->", Tensor([1.0, 2.0]), Tensor([3.0, 4.0]))
-    tensor(11.)
-    """
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    return _apply("einsum", *[_as_tensor(t) for t in operands], equation=equation)

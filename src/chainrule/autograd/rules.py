@@ -20,7 +20,7 @@ Conventions every rule follows:
   and integer or bool masks are multiplied into float arrays, never the other way around.
 
 Everything that is *not* here (mean, var, softmax, mse_loss, dropout, stack, ...) is composed from
-these primitives in ``tensor.py`` / ``nn/functional.py``. The few fused rules at the end exist for
+these primitives in ``chainrule/_tensor.py`` / ``nn/functional.py``. The few fused rules at the end exist for
 numerical stability or measured speed, and say which.
 
 >>> out, saved = RULES["mul"].forward(np.array([2.0]), np.array([3.0]))
@@ -31,139 +31,15 @@ numerical stability or measured speed, and say which.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
-Shape = tuple[int, ...]
-Saved = Any
-Needs = tuple[bool, ...]
-Grads = tuple["np.ndarray | None", ...]
+from chainrule.autograd.registry import RULES, Rule, get_rule, register
+from chainrule.autograd.rule_helpers import erf, parse_einsum, promote
+from chainrule.autograd.shapes import normalize_dim, normalize_dims, unbroadcast
 
-__all__ = ["Rule", "RULES", "register", "get_rule", "unbroadcast", "normalize_dim", "normalize_dims"]
-
-
-# ============================================================================================
-# The registry
-# ============================================================================================
-
-
-class Rule:
-    """A primitive: its name, forward, VJP, whether it broadcasts, and its VJP in words.
-
-    ``formula[i]`` is the gradient sent to input ``i`` written out (``g`` is dL/d(out)), for
-    graph traces; variadic ops (cat, einsum) give one formula that applies to every input.
-    """
-
-    __slots__ = ("name", "forward", "vjp", "broadcasts", "formula")
-
-    def __init__(
-        self,
-        name: str,
-        forward: Callable[..., tuple[np.ndarray, Saved]],
-        vjp: Callable[[np.ndarray, Saved, Needs], Grads] | None,
-        broadcasts: bool,
-        formula: tuple[str, ...] = (),
-    ) -> None:
-        self.name = name
-        self.forward = forward
-        self.vjp = vjp
-        self.broadcasts = broadcasts
-        self.formula = formula
-
-    def __repr__(self) -> str:
-        return f"Rule({self.name!r})"
-
-
-RULES: dict[str, Rule] = {}
-
-
-def register(
-    name: str,
-    forward: Callable[..., tuple[np.ndarray, Saved]],
-    vjp: Callable[[np.ndarray, Saved, Needs], Grads] | None,
-    *,
-    broadcasts: bool = False,
-    formula: tuple[str, ...] = (),
-) -> Rule:
-    """Add a primitive to the table (a ``vjp`` of None makes the op non-differentiable)."""
-    if name in RULES:
-        raise ValueError(f"register: a rule named {name!r} already exists")
-    RULES[name] = rule = Rule(name, forward, vjp, broadcasts, formula)
-    return rule
-
-
-def get_rule(name: str) -> Rule:
-    """Look a primitive up by name, failing loudly (and by name) when it is missing.
-
-    >>> get_rule("matmul")
-    Rule('matmul')
-    """
-    try:
-        return RULES[name]
-    except KeyError:
-        raise NotImplementedError(f"no rule is registered for op {name!r}") from None
-
-
-# ============================================================================================
-# Shared helpers: broadcasting, dims, error messages
-# ============================================================================================
-
-
-def unbroadcast(grad: np.ndarray, shape: Shape) -> np.ndarray:
-    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting.
-
-    Rule: if x of shape ``shape`` was broadcast to y, then dL/dx = dL/dy summed over the
-    dimensions broadcasting added (leading ones) or stretched (size 1 in ``shape``).
-
-    >>> unbroadcast(np.ones((2, 3)), (3,))
-    array([2., 2., 2.])
-    >>> unbroadcast(np.ones((2, 3)), (2, 1))
-    array([[3.],
-           [3.]])
-    """
-    if grad.shape == shape:  # the common case, free
-        return grad
-    lead = grad.ndim - len(shape)
-    if lead > 0:  # dims broadcasting prepended: sum them away
-        grad = grad.sum(axis=tuple(range(lead)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:  # dims that were size 1 and got stretched: sum, keeping them as size 1
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad
-
-
-def normalize_dim(op: str, dim: int, ndim: int) -> int:
-    """Map a possibly negative ``dim`` into ``range(ndim)``, naming the op when it is invalid.
-
-    >>> normalize_dim("sum", -1, 2)
-    1
-    """
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-    top = max(ndim, 1)  # a 0-d tensor accepts dim 0 / -1, as in PyTorch
-    if not -top <= dim < top:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dims")
-    return int(dim) % top if ndim else 0
-
-
-def normalize_dims(op: str, dim: "int | Sequence[int] | None", ndim: int) -> "tuple[int, ...] | None":
-    """Normalise ``dim`` (None, an int, or a tuple of ints) to a sorted tuple, or None for all."""
-    if dim is None:
-        return None
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    out = sorted({normalize_dim(op, d, ndim) for d in dims})
-    if len(out) != len(dims):
-        raise ValueError(f"{op}: dim {dim} repeats a dimension")
-    if ndim == 0:
-        return ()
-    return tuple(out)
-
-
-def broadcast_error(op: str, *arrays: Any) -> ValueError:
-    """The error for operands whose shapes do not broadcast, e.g. ``add: shapes (2, 3) and (4,)``."""
-    shapes = " and ".join(str(np.shape(a)) for a in arrays)
-    return ValueError(f"{op}: shapes {shapes} cannot be broadcast")
+__all__ = ["Rule", "RULES", "register", "get_rule", "unbroadcast"]
 
 
 # ============================================================================================
@@ -172,7 +48,7 @@ def broadcast_error(op: str, *arrays: Any) -> ValueError:
 
 
 def add_forward(a, b):
-    return _promote(a + b, a, b), None
+    return promote(a + b, a, b), None
 
 
 def add_vjp(g, saved, needs):
@@ -183,7 +59,7 @@ register("add", add_forward, add_vjp, broadcasts=True, formula=("g", "g"))
 
 
 def sub_forward(a, b):
-    return _promote(a - b, a, b), None
+    return promote(a - b, a, b), None
 
 
 def sub_vjp(g, saved, needs):
@@ -194,7 +70,7 @@ register("sub", sub_forward, sub_vjp, broadcasts=True, formula=("g", "−g"))
 
 
 def mul_forward(a, b):
-    return _promote(a * b, a, b), (a, b)
+    return promote(a * b, a, b), (a, b)
 
 
 def mul_vjp(g, saved, needs):
@@ -206,7 +82,7 @@ register("mul", mul_forward, mul_vjp, broadcasts=True, formula=("g·b", "g·a"))
 
 
 def div_forward(a, b):
-    out = _promote(a / b, a, b)  # int / int is float32, as in PyTorch
+    out = promote(a / b, a, b)  # int / int is float32, as in PyTorch
     return out, (b, out)
 
 
@@ -232,7 +108,7 @@ register("neg", neg_forward, neg_vjp, formula=("−g",))
 
 
 def pow_forward(a, b):
-    out = _promote(a**b, a, b)
+    out = promote(a**b, a, b)
     return out, (a, b, out)
 
 
@@ -256,7 +132,7 @@ register("pow", pow_forward, pow_vjp, broadcasts=True, formula=("g·b·a^(b−1)
 
 
 def maximum_forward(a, b):
-    return _promote(np.maximum(a, b), a, b), (a, b)
+    return promote(np.maximum(a, b), a, b), (a, b)
 
 
 def maximum_vjp(g, saved, needs):
@@ -275,7 +151,7 @@ register(
 
 
 def where_forward(cond, a, b):
-    return _promote(np.where(cond, a, b), a, b), cond
+    return promote(np.where(cond, a, b), a, b), cond
 
 
 def where_vjp(g, cond, needs):
@@ -290,17 +166,6 @@ register(
     formula=("—", "g where cond", "g where not cond"),
 )
 
-
-def _promote(out, a, b):
-    """Apply PyTorch's result dtype where NumPy's differs: float32, not float64, when neither
-    operand is a float64 array (an int tensor times a Python float, int / int)."""
-    if out.dtype == np.float64 and not (_is_float64(a) or _is_float64(b)):
-        return out.astype(np.float32)
-    return out
-
-
-def _is_float64(x) -> bool:
-    return isinstance(x, np.ndarray) and x.dtype == np.float64
 
 
 # ============================================================================================
@@ -437,19 +302,6 @@ def tanh_vjp(g, out, needs):
 register("tanh", tanh_forward, tanh_vjp, formula=("g·(1 − tanh² x)",))
 
 
-# NumPy has no erf. Build a Chebyshev interpolant of math.erf on [0, 6] once, at import
-# (41 calls to math.erf); it is accurate to ~2e-14 there, erf(x) = 1 to double precision for
-# x > 6, and erf is odd. Evaluating it is array work only, no Python loop over elements.
-_ERF_CHEB = np.polynomial.chebyshev.Chebyshev.interpolate(
-    np.vectorize(math.erf), 40, domain=[0.0, 6.0]
-)
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    ax = np.minimum(np.abs(x), 6.0)
-    return (np.sign(x) * _ERF_CHEB(ax)).astype(x.dtype, copy=False)
-
-
 _SQRT_2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -457,7 +309,7 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 def gelu_forward(x, approximate="none"):
     if approximate == "none":
-        cdf = 0.5 * (1 + _erf(x / _SQRT_2))  # Φ(x), the standard normal CDF
+        cdf = 0.5 * (1 + erf(x / _SQRT_2))  # Φ(x), the standard normal CDF
         return x * cdf, (x, approximate, cdf)
     if approximate == "tanh":
         t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
@@ -736,61 +588,8 @@ def matmul_vjp(g, saved, needs):
 register("matmul", matmul_forward, matmul_vjp, broadcasts=True, formula=("g·Bᵀ", "Aᵀ·g"))
 
 
-def _parse_einsum(equation: str, shapes: Sequence[Shape]) -> tuple[list[str], str]:
-    """Split an einsum equation into one letter string per operand and the output letters.
-
-    '...' is replaced by fresh letters (the same for every operand, right-aligned); an implicit
-    output is every letter used exactly once, in alphabetical order, after the '...' letters.
-    """
-    eq = equation.replace(" ", "")
-    lhs, arrow, rhs = eq.partition("->")
-    terms = lhs.split(",")
-    if len(terms) != len(shapes):
-        raise ValueError(
-            f"einsum: equation {equation!r} has {len(terms)} operands but {len(shapes)} were given"
-        )
-    used = set(eq) - set(".,->")
-    spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used)
-    n_ell = 0
-    for t, s in zip(terms, shapes):
-        if "..." in t:
-            n_ell = max(n_ell, len(s) - (len(t) - 3))
-    ell = "".join(next(spare) for _ in range(n_ell))
-    expanded = []
-    for t, s in zip(terms, shapes):
-        if "..." in t:
-            k = len(s) - (len(t) - 3)
-            t = t.replace("...", ell[n_ell - k:] if k else "")
-        if len(t) != len(s):
-            raise ValueError(f"einsum: term {t!r} does not match an operand of shape {s}")
-        if len(set(t)) != len(t):
-            raise NotImplementedError(
-                f"einsum: repeated index in {t!r} (diagonals) is not supported"
-            )
-        expanded.append(t)
-    if arrow:
-        out = rhs.replace("...", ell)
-    else:
-        counts: dict[str, int] = {}
-        for t in expanded:
-            for c in t:
-                counts[c] = counts.get(c, 0) + 1
-        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
-    sizes: dict[str, int] = {}
-    for t, s in zip(expanded, shapes):
-        for c, n in zip(t, s):
-            if sizes.setdefault(c, n) != n:
-                raise ValueError(
-                    f"einsum: index {c!r} has sizes {sizes[c]} and {n} in equation {equation!r}"
-                )
-    for c in out:
-        if c not in sizes:
-            raise ValueError(f"einsum: output index {c!r} does not appear in any input")
-    return expanded, out
-
-
 def einsum_forward(*arrays, equation=""):
-    terms, out_term = _parse_einsum(equation, [a.shape for a in arrays])
+    terms, out_term = parse_einsum(equation, [a.shape for a in arrays])
     eq = ",".join(terms) + "->" + out_term
     try:
         out = np.einsum(eq, *arrays, optimize=len(arrays) > 2)

@@ -1,0 +1,74 @@
+"""The rule registry: one :class:`Rule` per primitive, looked up by name.
+
+The table itself (every primitive's forward and VJP) is ``chainrule.autograd.rules``; this file
+is only the plumbing that stores it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+Saved = Any
+Needs = tuple[bool, ...]
+Grads = tuple["np.ndarray | None", ...]
+
+__all__ = ["Rule", "RULES", "register", "get_rule"]
+
+
+class Rule:
+    """A primitive: its name, forward, VJP, whether it broadcasts, and its VJP in words.
+
+    ``formula[i]`` is the gradient sent to input ``i`` written out (``g`` is dL/d(out)), for
+    graph traces; variadic ops (cat, einsum) give one formula that applies to every input.
+    """
+
+    __slots__ = ("name", "forward", "vjp", "broadcasts", "formula")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., tuple[np.ndarray, Saved]],
+        vjp: Callable[[np.ndarray, Saved, Needs], Grads] | None,
+        broadcasts: bool,
+        formula: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjp = vjp
+        self.broadcasts = broadcasts
+        self.formula = formula
+
+    def __repr__(self) -> str:
+        return f"Rule({self.name!r})"
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(
+    name: str,
+    forward: Callable[..., tuple[np.ndarray, Saved]],
+    vjp: Callable[[np.ndarray, Saved, Needs], Grads] | None,
+    *,
+    broadcasts: bool = False,
+    formula: tuple[str, ...] = (),
+) -> Rule:
+    """Add a primitive to the table (a ``vjp`` of None makes the op non-differentiable)."""
+    if name in RULES:
+        raise ValueError(f"register: a rule named {name!r} already exists")
+    RULES[name] = rule = Rule(name, forward, vjp, broadcasts, formula)
+    return rule
+
+
+def get_rule(name: str) -> Rule:
+    """Look a primitive up by name, failing loudly (and by name) when it is missing.
+
+    >>> get_rule("matmul")
+    Rule('matmul')
+    """
+    try:
+        return RULES[name]
+    except KeyError:
+        raise NotImplementedError(f"no rule is registered for op {name!r}") from None
