@@ -4,7 +4,7 @@
 
 The workload is micrograd's demo (2-16-16-1 MLP, 100 two-moons points, hinge loss
 plus L2, full-batch SGD), driven by the same function for both engines
-(``chainrule.scalar.moons.moons_step``). Each training step is timed on its own,
+(``chainrule.demos.scalar_moons.moons_step``). Each training step is timed on its own,
 the two engines alternate step by step (and swap who goes first), and the medians
 are compared, so drift in machine load hits both alike. Both runs start from the
 same weights and must produce the same losses, which shows the work is identical.
@@ -21,7 +21,7 @@ import sys
 import time
 
 from chainrule.scalar import MLP, Value
-from chainrule.scalar.moons import make_moons, moons_step
+from chainrule.demos.scalar_moons import make_moons, moons_step
 
 
 def main() -> int:

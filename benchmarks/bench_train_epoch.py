@@ -52,7 +52,7 @@ def chainrule_epoch_runner(x: np.ndarray, y: np.ndarray) -> Callable[[], tuple[f
     import chainrule
     from chainrule import nn, optim
     from chainrule.data import DataLoader, TensorDataset
-    from chainrule.models import build_mlp
+    from chainrule.training.models import build_mlp
 
     chainrule.manual_seed(0)
     model = build_mlp(784, (256, 256), 10)

@@ -176,7 +176,7 @@ for k in hand:
 
 # %% [markdown]
 # The same check for a whole layer, four ways at once: `compare_gradients` takes a network
-# of hand-written layers (`chainrule.manual`, the lab's reference) and compares their
+# of hand-written layers (`chainrule.lab.manual`, the lab's reference) and compares their
 # backward passes with autograd, finite differences and (when installed) PyTorch.
 
 # %%

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chainrule import manual
-from chainrule.compare import TOLERANCE_NOTE, compare_gradients, diagnose
+from chainrule.lab import manual
+from chainrule.lab.compare import TOLERANCE_NOTE, compare_gradients, diagnose
 
 
 def net(rng, layer_cls=manual.Linear, act=manual.ReLU, sizes=(3, 5, 4), dtype=np.float64):

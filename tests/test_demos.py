@@ -10,7 +10,7 @@ import pytest
 
 from chainrule.cli import main
 from chainrule.demos import DEMOS, DemoResult, run_demo
-from chainrule.diagnostics import collapse_linear, double_softmax_floor
+from chainrule.demos.diagnostics import collapse_linear, double_softmax_floor
 from chainrule.nn import Identity, Linear, Sequential
 
 

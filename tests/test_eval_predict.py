@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chainrule import predict as predict_module
+from chainrule.training import predict as predict_module
 from chainrule import Tensor, no_grad
 from chainrule.cli import main
 from chainrule.data import load_mnist_sample
-from chainrule.metrics import confusion_matrix, format_confusion
-from chainrule.models import load_model
+from chainrule.training.metrics import confusion_matrix, format_confusion
+from chainrule.training.models import load_model
 from chainrule.nn import functional as F
-from chainrule.predict import read_grayscale, to_mnist_frame
+from chainrule.training.predict import read_grayscale, to_mnist_frame
 from chainrule.viz import plots as plots_module
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -14,7 +14,7 @@ import json
 import numpy as np
 import pytest
 
-from chainrule import manual
+from chainrule.lab import manual
 from chainrule.cli import main
 from chainrule.lab import (
     LAB_SOURCE,

@@ -1,4 +1,4 @@
-"""Hand-written backward passes (``chainrule.manual``) against finite differences,
+"""Hand-written backward passes (``chainrule.lab.manual``) against finite differences,
 PyTorch and the slides' numbers."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainrule import manual
+from chainrule.lab import manual
 
 
 def numeric_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:

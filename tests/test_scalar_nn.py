@@ -7,7 +7,7 @@ import random
 import pytest
 
 from chainrule.scalar import MLP, Layer, Neuron, Value
-from chainrule.scalar.moons import make_moons, train_moons
+from chainrule.demos.scalar_moons import make_moons, train_moons
 
 
 def test_mlp_shapes_and_parameter_count():

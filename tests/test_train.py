@@ -1,4 +1,4 @@
-"""``chainrule train`` and ``chainrule.train``: files, resume bit-identity, atomic checkpoints, errors."""
+"""``chainrule train`` and ``chainrule.training.loop``: files, resume bit-identity, atomic checkpoints, errors."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from chainrule import nn
 from chainrule import train as train_module
 from chainrule import train_data as train_data_module
 from chainrule.cli import main
-from chainrule.train import TrainConfig, train
+from chainrule.training.loop import TrainConfig, train
 
 # Small and fast: the 2-D moons set (900 training points, 15 steps per epoch) with a small MLP.
 MOONS = ["--dataset", "moons", "--hidden", "16", "16", "--lr", "0.1"]

@@ -37,8 +37,14 @@ from chainrule._tensor import Tensor, float32, float64, int64
 from chainrule.functions import cat, einsum, matmul, maximum, stack, where
 
 # layers, losses, optimizers, data (imported after Tensor: they build on it)
-from chainrule import data, manual, nn, optim
-from chainrule.compare import compare_gradients
+from chainrule import data, nn, optim
+from chainrule.lab import manual
+from chainrule.lab.compare import compare_gradients
+
+# ``import chainrule.train`` and the other pre-layout module paths still work.
+from chainrule import _moved
+
+_moved.install()
 
 __version__ = "0.1.0"
 

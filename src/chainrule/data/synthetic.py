@@ -3,7 +3,7 @@
 Every maker takes ``n_samples``, ``noise`` and ``seed`` (same seed, same points) and returns
 ``X`` (n, 2) float32 and ``y`` (n,) int64 with labels 0..K-1, in a seeded random order (so a
 loader without shuffling still sees mixed classes). Classes get ``n // K`` points each, and the
-first ``n % K`` classes one more. Unlike ``chainrule.scalar.moons.make_moons`` (micrograd's
+first ``n % K`` classes one more. Unlike ``chainrule.demos.scalar_moons.make_moons`` (micrograd's
 demo, labels -1/+1, float64), these follow ``cross_entropy``'s conventions.
 
 >>> X, y = make_spirals(300, n_classes=3, seed=0)

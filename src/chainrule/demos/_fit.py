@@ -15,7 +15,7 @@ import numpy as np
 from chainrule import optim
 from chainrule.autograd import no_grad
 from chainrule.creation import manual_seed
-from chainrule.diagnostics import accuracy
+from chainrule.demos.diagnostics import accuracy
 from chainrule.nn import functional as F
 from chainrule.nn.layers import Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from chainrule.nn.module import Module

@@ -3,7 +3,7 @@
 ``cross_entropy`` applies log-softmax itself, so the model's probabilities p get a second
 softmax. Because p lies in [0, 1], softmax(p) can never be confident: the per-example loss
 is at least log(1 + (K − 1)/e) (1.4612 for K = 10; derivation in
-``chainrule.diagnostics.double_softmax_floor``). We train the same MLP on the embedded MNIST
+``chainrule.demos.diagnostics.double_softmax_floor``). We train the same MLP on the embedded MNIST
 sample with the slide's loop (SGD, lr 0.01, momentum 0.9, batches of 64), with and without
 the extra softmax, and compare with the slide's symptom ("stuck at ~2.30 = log 10").
 """
@@ -18,7 +18,7 @@ from chainrule.data import load_mnist_sample, normalize, to_float
 from chainrule.demos._fit import evaluate, fit, mlp
 from chainrule.demos._plot import figure
 from chainrule.demos._result import DemoResult, Verdict
-from chainrule.diagnostics import double_softmax_floor
+from chainrule.demos.diagnostics import double_softmax_floor
 from chainrule.nn import functional as F
 from chainrule._tensor import Tensor
 

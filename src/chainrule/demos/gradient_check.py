@@ -1,6 +1,6 @@
 """The lab's Part C: check a hand-derived gradient against autograd, finite differences, PyTorch.
 
-A 4-8-3 ReLU network with hand-written backward passes (``chainrule.manual``) is checked
+A 4-8-3 ReLU network with hand-written backward passes (``chainrule.lab.manual``) is checked
 with ``chainrule.compare_gradients`` in float64 and in float32, then with a deliberately
 wrong backward pass (the bias gradient averaged over the batch instead of summed), which the
 comparison catches and names.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule import manual
-from chainrule.compare import TOLERANCE_NOTE, GradientReport, compare_gradients
+from chainrule.lab import manual
+from chainrule.lab.compare import TOLERANCE_NOTE, GradientReport, compare_gradients
 from chainrule.demos._plot import figure
 from chainrule.demos._result import DemoResult, Verdict
 

@@ -14,7 +14,7 @@ from chainrule.data import make_spirals
 from chainrule.demos._fit import evaluate, fit, mlp, predictor
 from chainrule.demos._plot import curves, decision_regions, figure
 from chainrule.demos._result import DemoResult, Verdict
-from chainrule.diagnostics import collapse_linear
+from chainrule.demos.diagnostics import collapse_linear
 from chainrule.nn import functional as F
 from chainrule._tensor import Tensor
 

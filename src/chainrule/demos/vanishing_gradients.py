@@ -18,7 +18,7 @@ import numpy as np
 from chainrule.demos._fit import mlp
 from chainrule.demos._plot import figure, per_layer
 from chainrule.demos._result import DemoResult, Verdict
-from chainrule.diagnostics import linear_layers, weight_grad_norms
+from chainrule.demos.diagnostics import linear_layers, weight_grad_norms
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule._tensor import Tensor

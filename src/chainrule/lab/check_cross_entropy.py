@@ -160,7 +160,7 @@ def check_cross_entropy(impl: Callable[..., Any] | Any) -> CheckResult:
     """Check your softmax cross-entropy: the loss (mean over the batch) and dL/dlogits.
 
     ``impl`` is a function ``cross_entropy(logits, labels) -> (loss, dlogits)`` or an
-    object (class or instance) like ``chainrule.manual.SoftmaxCrossEntropy`` with
+    object (class or instance) like ``chainrule.lab.manual.SoftmaxCrossEntropy`` with
     ``forward(logits, labels) -> loss`` and ``backward() -> dlogits``.
     """
     findings: list[Finding] = []

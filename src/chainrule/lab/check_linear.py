@@ -1,7 +1,7 @@
 """Check a hand-written linear-layer backward pass and name the mistake.
 
 The layer is the slides' batched one, Z = X W + b with W of shape (d_in, d_out), and
-its backward pass is three lines (``chainrule.manual.Linear`` is the reference):
+its backward pass is three lines (``chainrule.lab.manual.Linear`` is the reference):
 
     dW = Xᵀ Δ         (d_in, d_out): every example adds its outer product xᵢᵀ Δᵢ
     db = Σᵢ Δᵢ        (d_out,):      b is added to every row, so its gradient sums them
@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from chainrule import manual
+from chainrule.lab import manual
 from chainrule.lab.feedback import CheckResult, Finding, find_mistake
 
 B, D_IN, D_OUT = 4, 3, 2
@@ -128,7 +128,7 @@ def check_linear_backward(impl: Callable[..., Any] | Any, seed: int = 0) -> Chec
     ``impl`` is either
 
     - a function ``backward(X, W, delta) -> (dW, db, dX)``, or
-    - a layer in the style of ``chainrule.manual.Linear`` (the class or an instance):
+    - a layer in the style of ``chainrule.lab.manual.Linear`` (the class or an instance):
       built as ``cls(W, b)``, it must store ``grads["W"]`` and ``grads["b"]`` in
       ``backward(delta)`` and return dX.
 

@@ -3,7 +3,7 @@
 A checker compares each quantity a student computed (``dW``, ``db``, ``dX``, a loss, a
 prediction) with a reference and turns every disagreement into a ``Finding`` that names
 the element and the likely mistake. ``find_mistake`` does the naming: it asks
-``chainrule.compare.diagnose`` first (transposed, sign, missing or extra 1/B, scaled,
+``chainrule.lab.compare.diagnose`` first (transposed, sign, missing or extra 1/B, scaled,
 all zeros) and then looks for the mistake diagnose cannot see because it needs the
 batch: a sum over examples that kept only one of them, stopped early, skipped one, or
 was never taken.
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.compare import diagnose
+from chainrule.lab.compare import diagnose
 
 #: The mistake names a ``Finding`` can carry (``Finding.mistake``), most specific first.
 MISTAKES = (

@@ -137,7 +137,7 @@ check_linear_backward(linear_backward)
 
 # %%
 class MyLinear(manual.Linear):
-    """chainrule.manual.Linear with your backward pass."""
+    """chainrule.lab.manual.Linear with your backward pass."""
 
     def backward(self, grad_out):
         dW, db, dX = linear_backward(self.x, self.params["W"], grad_out)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from chainrule.commands import CLIError, RunError
+from chainrule.cli.errors import CLIError, RunError
 
 
 def run(args: argparse.Namespace) -> int:

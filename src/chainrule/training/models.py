@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainrule import nn
-from chainrule.checkpoint import CheckpointError, load_checkpoint
+from chainrule.training.checkpoint import CheckpointError, load_checkpoint
 
 __all__ = ["ACTIVATIONS", "build_mlp", "LoadedModel", "load_model", "load_weights"]
 
@@ -67,7 +67,7 @@ class LoadedModel:
 def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     """Rebuild the MLP described by a ``chainrule train`` checkpoint and load its weights.
 
-    Raises :class:`~chainrule.checkpoint.CheckpointError` (one line, naming the file) when the
+    Raises :class:`~chainrule.training.checkpoint.CheckpointError` (one line, naming the file) when the
     file is unreadable, lacks the model description, or its weights do not fit it.
     """
     ckpt = load_checkpoint(path)

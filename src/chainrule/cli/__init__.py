@@ -2,7 +2,7 @@
 
     chainrule graph "(w*x + b - 5)**2" --set x=2 w=3 b=1 --out graph.svg --explain
 
-Each subcommand lives in ``chainrule.commands.<name>``. Every error ends the command
+Each subcommand lives in ``chainrule.cli.<name>``. Every error ends the command
 with one readable line on stderr: exit status 2 for a usage problem, 1 for a failure
 while running. Tracebacks are for bugs, not for user mistakes.
 """
@@ -13,13 +13,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from chainrule.commands import CLIError, RunError
-from chainrule.commands import demo as demo_command
-from chainrule.commands import eval as eval_command
-from chainrule.commands import graph as graph_command
-from chainrule.commands import lab as lab_command
-from chainrule.commands import predict as predict_command
-from chainrule.commands import train as train_command
+from chainrule.cli.errors import CLIError, RunError
+from chainrule.cli import demo as demo_command
+from chainrule.cli import eval as eval_command
+from chainrule.cli import graph as graph_command
+from chainrule.cli import lab as lab_command
+from chainrule.cli import predict as predict_command
+from chainrule.cli import train as train_command
 
 #: The subcommands, in the order ``chainrule --help`` lists them.
 COMMANDS = [graph_command, train_command, eval_command, predict_command, lab_command, demo_command]
@@ -52,6 +52,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"chainrule {args.command}: interrupted", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())

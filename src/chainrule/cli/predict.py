@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from chainrule.commands import CLIError, RunError
+from chainrule.cli.errors import CLIError, RunError
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the three most likely classes, with probabilities, for each image."""
-    from chainrule.checkpoint import CheckpointError  # noqa: PLC0415
-    from chainrule.models import load_model  # noqa: PLC0415
-    from chainrule.predict import ImageError, predict_images  # noqa: PLC0415
+    from chainrule.training.checkpoint import CheckpointError  # noqa: PLC0415
+    from chainrule.training.models import load_model  # noqa: PLC0415
+    from chainrule.training.predict import ImageError, predict_images  # noqa: PLC0415
 
     try:
         loaded = load_model(args.checkpoint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from chainrule.commands import CLIError
+from chainrule.cli.errors import CLIError
 from chainrule.viz.naming import fmt
 
 

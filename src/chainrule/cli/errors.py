@@ -1,4 +1,4 @@
-"""One module per ``chainrule`` subcommand, each with ``add_parser(subparsers)``.
+"""The two errors every ``chainrule`` subcommand may raise, and what exit status each means.
 
 ``chainrule.cli`` lists them; a command's ``run(args)`` returns the exit status and
 raises ``CLIError`` (exit 2, a usage problem) or ``RunError`` (exit 1, a failure

@@ -6,7 +6,7 @@
 
 From Python or a notebook::
 
-    from chainrule.train import TrainConfig, train
+    from chainrule.training.loop import TrainConfig, train
     summary = train(TrainConfig(dataset="moons", epochs=5), out_dir="runs/moons")
     summary["test_accuracy"]
 
@@ -36,13 +36,13 @@ import numpy as np
 
 from chainrule import nn, optim
 from chainrule._io import write_text_atomically
-from chainrule.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from chainrule.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from chainrule.data import DataLoader, IDXError, TensorDataset
-from chainrule.metrics import count_parameters, evaluate, forward_flops
-from chainrule.models import build_mlp, load_weights
+from chainrule.training.metrics import count_parameters, evaluate, forward_flops
+from chainrule.training.models import build_mlp, load_weights
 from chainrule.random import generator as global_generator
 from chainrule.random import manual_seed
-from chainrule.train_data import DATASETS, TrainingData, load_training_data
+from chainrule.training.datasets import DATASETS, TrainingData, load_training_data
 
 __all__ = [
     "TrainConfig",
@@ -82,7 +82,7 @@ class TrainConfig:
     (16, 16)
     >>> TrainConfig(optimizer="adam", momentum=0.9).validate()
     Traceback (most recent call last):
-    chainrule.train.ConfigError: momentum applies to sgd only; adam keeps its own running averages (betas)
+    chainrule.training.loop.ConfigError: momentum applies to sgd only; adam keeps its own running averages (betas)
     """
 
     # --- data

@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from chainrule.commands import CLIError, RunError
+from chainrule.cli.errors import CLIError, RunError
 
 
 def run(args: argparse.Namespace) -> int:
     """Rebuild the model from the checkpoint, evaluate it on the test set, print and draw the confusion matrix."""
-    from chainrule.checkpoint import CheckpointError  # noqa: PLC0415
+    from chainrule.training.checkpoint import CheckpointError  # noqa: PLC0415
     from chainrule.data import IDXError  # noqa: PLC0415
-    from chainrule.metrics import confusion_matrix, evaluate, format_confusion  # noqa: PLC0415
-    from chainrule.models import load_model  # noqa: PLC0415
-    from chainrule.train_data import load_training_data  # noqa: PLC0415
+    from chainrule.training.metrics import confusion_matrix, evaluate, format_confusion  # noqa: PLC0415
+    from chainrule.training.models import load_model  # noqa: PLC0415
+    from chainrule.training.datasets import load_training_data  # noqa: PLC0415
     from chainrule.viz.plots import plot_confusion  # noqa: PLC0415
 
     try:
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from chainrule.train_data import DATASETS  # noqa: PLC0415
+    from chainrule.training.datasets import DATASETS  # noqa: PLC0415
 
     p = sub.add_parser(
         "eval", help="test a checkpoint from chainrule train: loss, accuracy, confusion matrix",

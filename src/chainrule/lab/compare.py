@@ -1,6 +1,6 @@
 """Four gradients for one model, side by side: the lab's "check your backward pass".
 
-``compare_gradients(model, loss, x, y)`` takes a ``chainrule.manual`` network (your
+``compare_gradients(model, loss, x, y)`` takes a ``chainrule.lab.manual`` network (your
 hand-written backward passes, or the reference ones) and computes every parameter's
 gradient four ways:
 
@@ -14,7 +14,7 @@ pair, a verdict, and, when the hand gradient is off, the likely mistake (transpo
 missing 1/B, wrong sign ...).
 
 >>> import numpy as np
->>> from chainrule import manual
+>>> from chainrule.lab import manual
 >>> rng = np.random.default_rng(0)
 >>> net = manual.Sequential(manual.Linear(rng.normal(size=(3, 4)), np.zeros(4)), manual.ReLU(),
 ...                         manual.Linear(rng.normal(size=(4, 2)), np.zeros(2)))
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import manual
+from chainrule.lab import manual
 
 #: How close two gradients must be (relative to the larger) to count as agreeing.
 #: float64 hand/autograd/torch agree to ~1e-12; finite differences to ~1e-8.

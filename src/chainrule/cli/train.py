@@ -1,4 +1,4 @@
-"""``chainrule train``: train the lecture's MLP (``chainrule.train.train``) from the command line."""
+"""``chainrule train``: train the lecture's MLP (``chainrule.training.loop.train``) from the command line."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from chainrule.commands import CLIError, RunError
+from chainrule.cli.errors import CLIError, RunError
 
 # Flags whose value is a TrainConfig field of the same name (``--val-fraction`` → val_fraction).
 _CONFIG_FLAGS = (
@@ -22,8 +22,8 @@ def _config_from_args(args: argparse.Namespace):
     Flags left out are None here (argparse default), which is how "not given" is told apart from
     "given the default value": a resumed run keeps its own learning rate unless --lr is passed.
     """
-    from chainrule.checkpoint import CheckpointError, load_checkpoint  # noqa: PLC0415
-    from chainrule.train import CHECKPOINT, ConfigError, TrainConfig  # noqa: PLC0415
+    from chainrule.training.checkpoint import CheckpointError, load_checkpoint  # noqa: PLC0415
+    from chainrule.training.loop import CHECKPOINT, ConfigError, TrainConfig  # noqa: PLC0415
 
     given = {name: getattr(args, name) for name in _CONFIG_FLAGS if getattr(args, name) is not None}
     base = {}
@@ -46,8 +46,8 @@ def _config_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Train, print one line per epoch, and return 0; 130 after Ctrl-C (a checkpoint is saved)."""
-    from chainrule.checkpoint import CheckpointError  # noqa: PLC0415
-    from chainrule.train import CHECKPOINT, ConfigError, TrainingError, TrainingInterrupted, train  # noqa: PLC0415
+    from chainrule.training.checkpoint import CheckpointError  # noqa: PLC0415
+    from chainrule.training.loop import CHECKPOINT, ConfigError, TrainingError, TrainingInterrupted, train  # noqa: PLC0415
 
     if args.val_fraction is not None and not 0.0 <= args.val_fraction < 1.0:
         raise CLIError(f"--val-fraction must be in [0, 1), got {args.val_fraction}")
@@ -74,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from chainrule.train import OPTIMIZERS, TrainConfig  # noqa: PLC0415
-    from chainrule.models import ACTIVATIONS  # noqa: PLC0415
-    from chainrule.train_data import DATASETS  # noqa: PLC0415
+    from chainrule.training.loop import OPTIMIZERS, TrainConfig  # noqa: PLC0415
+    from chainrule.training.models import ACTIVATIONS  # noqa: PLC0415
+    from chainrule.training.datasets import DATASETS  # noqa: PLC0415
 
     d = TrainConfig()
     p = sub.add_parser(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.models import LoadedModel
+from chainrule.training.models import LoadedModel
 from chainrule.nn import functional as F
 from chainrule._tensor import Tensor
 from chainrule.autograd import no_grad
