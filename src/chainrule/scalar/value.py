@@ -16,7 +16,7 @@ chain rule). That single loop is ``Value.backward``.
 
 Differences from micrograd, all deliberate:
 
-- local derivatives are stored as numbers (``_local``) instead of a closure per node,
+- local derivatives are stored as numbers (``_local_grads``) instead of a closure per node,
   which is faster and is what the backprop trace prints;
 - the topological order is found without recursion, so million-node chains work;
 - gradients accumulate on leaves across calls, as in micrograd and PyTorch, but each
@@ -38,10 +38,7 @@ import math
 from itertools import count
 from numbers import Real
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Union
-
-if TYPE_CHECKING:  # imported lazily by backward(trace=True) to keep this module standalone
-    from chainrule.viz.trace import Trace
+from typing import Any, Callable, Union
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
@@ -84,7 +81,7 @@ class Value:
     """
 
     # __slots__ removes the per-instance __dict__: smaller nodes, faster attribute access.
-    __slots__ = ("data", "grad", "label", "_prev", "_local", "_op", "_id")
+    __slots__ = ("data", "grad", "label", "_inputs", "_local_grads", "_op", "_id")
 
     # NumPy scalars (np.float64, np.int64) meet Values in user code such as
     # ``np_y * value``. Declaring no ufunc support makes NumPy hand the operation to
@@ -95,16 +92,16 @@ class Value:
         self,
         data: Number,
         label: str = "",
-        _prev: tuple[Value, ...] = (),
-        _local: tuple[float, ...] = (),
+        _inputs: tuple[Value, ...] = (),
+        _local_grads: tuple[float, ...] = (),
         _op: str = "",
     ) -> None:
         # Fast path: every internal result is already a float.
         self.data = data if type(data) is float else _as_float(data, "Value")
         self.grad = 0.0
         self.label = label
-        self._prev = _prev  # the inputs this node was computed from
-        self._local = _local  # d(self)/d(input), one per input, same order
+        self._inputs = _inputs  # the inputs this node was computed from
+        self._local_grads = _local_grads  # d(self)/d(input), one per input, same order
         self._op = _op  # the operation's symbol, for the trace and the drawing
         self._id = next(_serial)
 
@@ -121,17 +118,17 @@ class Value:
     @property
     def inputs(self) -> tuple[Value, ...]:
         """The values this one was computed from (empty for a leaf)."""
-        return self._prev
+        return self._inputs
 
     @property
     def local_grads(self) -> tuple[float, ...]:
         """d(self)/d(input) for each input, recorded during the forward pass."""
-        return self._local
+        return self._local_grads
 
     @property
     def is_leaf(self) -> bool:
         """True for values made by the user rather than by an operation."""
-        return not self._prev
+        return not self._inputs
 
     # ------------------------------------------------------------------ binary ops
     # Each op: forward on the first line, local derivatives on the second.
@@ -245,34 +242,48 @@ class Value:
         return Value(math.log(x), "", (self,), (1.0 / x,), "log")
 
     # ------------------------------------------------------------------ backward
-    def backward(self, trace: bool = False) -> Trace | None:
+    def backward(self, on_step: StepCallback | None = None, trace: bool = False) -> Any:
         """Backpropagate from this value: fill ``.grad`` of everything it depends on.
 
         Seeds dL/dL = 1, then visits nodes from the root back to the leaves, sending
         ``upstream x local`` to each input. Leaf gradients accumulate across calls
         (call ``zero_grad`` between steps); intermediate gradients are recomputed.
-        With ``trace=True`` it also returns the step-by-step ``Trace``.
+        ``on_step(node, upstream)``, if given, is called as each node is visited: the
+        seam ``chainrule.explain`` records its step-by-step trace through.
+        ``trace=True`` is the older spelling of ``chainrule.explain(self)``.
         """
+        if trace:
+            return _explain(self)
         order = topological_order(self)
         # Intermediate nodes hold gradients of *this* pass only; leaves keep theirs.
         for node in order:
-            if node._prev:
+            if node._inputs:
                 node.grad = 0.0
-        self.grad = 1.0 if self._prev else self.grad + 1.0
+        self.grad = 1.0 if self._inputs else self.grad + 1.0
 
-        steps = [] if trace else None
         for node in reversed(order):  # root first: every node's grad is final here
             upstream = node.grad
-            if steps is not None and node._prev:
-                steps.append((node, upstream))
-            for child, local in zip(node._prev, node._local):
+            if on_step is not None and node._inputs:
+                on_step(node, upstream)
+            for child, local in zip(node._inputs, node._local_grads):
                 child.grad += local * upstream  # downstream = upstream x local
+        return None
 
-        if steps is None:
-            return None
-        from chainrule.viz.trace import Trace  # noqa: PLC0415 (viz imports this module)
 
-        return Trace.from_scalar_steps(self, steps)
+#: Called as each node is visited: ``on_step(node, upstream)``.
+StepCallback = Callable[[Value, float], None]
+
+
+def _explain(root: Value) -> Any:
+    # The step table lives in chainrule.viz, which imports this module (never the reverse);
+    # it registers its builder here as ``explainer`` when it is imported.
+    if explainer is None:
+        raise RuntimeError("backward(trace=True) needs chainrule.viz; call chainrule.explain(root)")
+    return explainer(root)
+
+
+#: Set by ``chainrule.viz.scalar_view``: builds the ``Trace`` of a backward pass from ``root``.
+explainer: Callable[[Value], Any] | None = None
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -287,7 +298,7 @@ def topological_order(root: Value) -> list[Value]:
     while stack:
         node = stack.pop()
         nodes.append(node)
-        for child in node._prev:
+        for child in node._inputs:
             if child not in seen:
                 seen.add(child)
                 stack.append(child)

@@ -25,51 +25,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chainrule._io import atomic_path, write_text_atomically
-from chainrule.viz.naming import fmt, node_names
+from chainrule._tensor import Tensor
+from chainrule.scalar.value import Value
+from chainrule.viz.graph_spec import GraphNode, GraphSpec
+from chainrule.viz.scalar_view import scalar_graph
+from chainrule.viz.tensor_view import tensor_graph
 
 #: Drawing more nodes than this gives an unreadable picture; DOT text still works.
 MAX_DRAWN_NODES = 400
-
-
-@dataclass
-class GraphNode:
-    """One box (``kind='value'``) or one op circle (``kind='op'``) of the drawing."""
-
-    key: str
-    kind: str
-    lines: list[str]
-
-
-@dataclass
-class GraphSpec:
-    """A drawing-neutral description of a computation graph."""
-
-    nodes: list[GraphNode] = field(default_factory=list)
-    edges: list[tuple[str, str]] = field(default_factory=list)  # (from, to), forward direction
-
-
-def scalar_graph(root: Any) -> GraphSpec:
-    """Describe the graph of a scalar ``Value``: value boxes joined through op circles."""
-    from chainrule.scalar.value import topological_order  # noqa: PLC0415
-
-    order = topological_order(root)
-    names = node_names(order)
-    spec = GraphSpec()
-    for v in order:
-        key = f"v{id(v)}"
-        spec.nodes.append(GraphNode(key, "value",
-                                    [names[id(v)], f"data {fmt(v.data)}", f"grad {fmt(v.grad)}"]))
-        if v.op:
-            op_key = f"op{id(v)}"
-            spec.nodes.append(GraphNode(op_key, "op", [v.op]))
-            spec.edges.append((op_key, key))
-            spec.edges.extend((f"v{id(child)}", op_key) for child in v.inputs)
-    return spec
 
 
 def to_dot(spec: GraphSpec) -> str:
@@ -235,14 +202,9 @@ def draw_graph(root: Any, path: str | os.PathLike[str] | None = None,
     ``names`` labels tensors, e.g. ``dict(model.named_parameters())``. Draw a tensor
     graph before ``backward()`` frees it, or after ``backward(retain_graph=True)``.
     """
-    from chainrule.scalar.value import Value  # noqa: PLC0415
-    from chainrule._tensor import Tensor  # noqa: PLC0415
-
     if isinstance(root, Value):
         spec = scalar_graph(root)
     elif isinstance(root, Tensor):
-        from chainrule.viz.tensor_graph import tensor_graph  # noqa: PLC0415
-
         spec = tensor_graph(root, names)
     else:
         raise TypeError(f"draw_graph needs the root of a computation (a Value or a Tensor), "

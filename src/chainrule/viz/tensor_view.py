@@ -19,9 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.viz.graph import GraphNode, GraphSpec
+from chainrule import autograd
+from chainrule._tensor import Tensor
+from chainrule.viz.graph_spec import GraphNode, GraphSpec
 from chainrule.viz.naming import describe
-from chainrule.viz.trace import Trace, TraceEdge, TraceStep
+from chainrule.viz.trace_table import Trace, TraceEdge, TraceStep
 
 
 def shape_text(arr: np.ndarray) -> str:
@@ -34,8 +36,6 @@ def walk(root: Any) -> list[Any]:
     Read-only introspection for drawing; the backward pass has its own order in
     ``chainrule.autograd``. Iterative, so deep graphs are fine.
     """
-    from chainrule._tensor import Tensor  # noqa: PLC0415
-
     order, seen, stack = [], {id(root)}, [(root, False)]
     while stack:
         t, expanded = stack.pop()
@@ -74,8 +74,6 @@ def tensor_names(order: list[Any], names: Mapping[str, Any] | None) -> dict[int,
 
 def tensor_graph(root: Any, names: Mapping[str, Any] | None = None) -> GraphSpec:
     """Describe a tensor graph for drawing: tensor boxes joined through op circles."""
-    from chainrule._tensor import Tensor  # noqa: PLC0415
-
     order = walk(root)
     label = tensor_names(order, names)
     spec = GraphSpec()
@@ -98,8 +96,6 @@ def tensor_graph(root: Any, names: Mapping[str, Any] | None = None) -> GraphSpec
 def tensor_trace(root: Any, gradient: Any = None, retain_graph: bool = False,
                  names: Mapping[str, Any] | None = None) -> Trace:
     """Run ``root.backward`` and record each op's step: shapes in, local rule, shapes out."""
-    from chainrule import autograd  # noqa: PLC0415
-
     order = walk(root)
     label = tensor_names(order, names)
     records: list[tuple[Any, Any, tuple, tuple, np.ndarray, tuple]] = []
