@@ -26,7 +26,9 @@ from chainrule.data import DataLoader, Dataset, TensorDataset
 N, D, H, C = 60_000, 784, 256, 10
 
 
-def numpy_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+def numpy_step(
+    params: list[np.ndarray], x: np.ndarray, y: np.ndarray
+) -> tuple[float, list[np.ndarray]]:
     """One forward + backward of the MLP: x (B, 784) -> h1 (B, 256) -> h2 (B, 256) -> logits (B, 10)."""
     w1, b1, w2, b2, w3, b3 = params
     a1 = x @ w1 + b1
@@ -78,14 +80,17 @@ def main() -> int:
     epoch_times = []
     for _ in range(args.epochs + 1):  # the first epoch warms caches and is dropped
         t0 = time.perf_counter()
-        for xb, yb in loader:
+        for _batch in loader:
             pass
         epoch_times.append(time.perf_counter() - t0)
     loader_epoch = statistics.median(epoch_times[1:])
 
     params = []
     for fan_in, fan_out in [(D, H), (H, H), (H, C)]:
-        params += [rng.normal(scale=fan_in**-0.5, size=(fan_in, fan_out)).astype(np.float32), np.zeros(fan_out, np.float32)]
+        params += [
+            rng.normal(scale=fan_in**-0.5, size=(fan_in, fan_out)).astype(np.float32),
+            np.zeros(fan_out, np.float32),
+        ]
     xb, yb = x[:B], y[:B]
     step_times = []
     for _ in range(args.steps + 10):
@@ -103,11 +108,17 @@ def main() -> int:
     per_sample_epoch = (time.perf_counter() - t0) / n_slow * len(slow)
 
     print(f"data: {N} x {D} float32, batch {B}, {len(loader)} batches per epoch")
-    print(f"loader epoch (fast path, median of {args.epochs}):   {loader_epoch * 1e3:8.1f} ms  ({loader_epoch / len(loader) * 1e6:.1f} us/batch)")
+    print(
+        f"loader epoch (fast path, median of {args.epochs}):   {loader_epoch * 1e3:8.1f} ms  "
+        f"({loader_epoch / len(loader) * 1e6:.1f} us/batch)"
+    )
     print(f"NumPy fwd+bwd step (median of {args.steps}):         {step * 1e3:8.3f} ms")
     print(f"training epoch = step x {len(loader)} batches:          {train_epoch * 1e3:8.1f} ms")
     print(f"loader / training ratio:                       {loader_epoch / train_epoch:8.3f}")
-    print(f"per-sample path epoch (extrapolated, reference):{per_sample_epoch * 1e3:7.1f} ms  (ratio {per_sample_epoch / train_epoch:.3f})")
+    print(
+        f"per-sample path epoch (extrapolated, reference):{per_sample_epoch * 1e3:7.1f} ms  "
+        f"(ratio {per_sample_epoch / train_epoch:.3f})"
+    )
     return 0
 
 

@@ -57,8 +57,7 @@ def load_data(n_images: int, smoke: bool) -> tuple[np.ndarray, np.ndarray, str]:
         except Exception as e:  # noqa: BLE001 - say why, then fall back
             print(f"(Fashion-MNIST unavailable: {e}; using random data of the same shape)")
     rng = np.random.default_rng(0)
-    return (rng.random((n_images, 784), dtype=np.float32),
-            rng.integers(0, 10, n_images), "random")
+    return (rng.random((n_images, 784), dtype=np.float32), rng.integers(0, 10, n_images), "random")
 
 
 def initial_weights(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -67,8 +66,12 @@ def initial_weights(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     out = []
     for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
         bound = 1 / np.sqrt(fan_in)
-        out.append((rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32),
-                    rng.uniform(-bound, bound, fan_out).astype(np.float32)))
+        out.append(
+            (
+                rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32),
+                rng.uniform(-bound, bound, fan_out).astype(np.float32),
+            )
+        )
     return out
 
 
@@ -82,20 +85,22 @@ class NumpyMLP:
 
     def step(self, x: np.ndarray, y: np.ndarray) -> None:
         W1, b1, W2, b2, W3, b3 = self.params
-        z1 = x @ W1.T + b1                       # (B, 256)
+        z1 = x @ W1.T + b1  # (B, 256)
         h1 = np.maximum(z1, 0)
-        z2 = h1 @ W2.T + b2                      # (B, 256)
+        z2 = h1 @ W2.T + b2  # (B, 256)
         h2 = np.maximum(z2, 0)
-        logits = h2 @ W3.T + b3                  # (B, 10)
+        logits = h2 @ W3.T + b3  # (B, 10)
         shifted = logits - logits.max(axis=1, keepdims=True)
         probs = np.exp(shifted)
         total = probs.sum(axis=1, keepdims=True)
         rows = np.arange(len(y))
-        self.loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, y]))  # the loss value, as the others do
+        self.loss = float(
+            np.mean(np.log(total[:, 0]) - shifted[rows, y])
+        )  # the loss value, as the others do
         probs /= total
         d3 = probs
-        d3[rows, y] -= 1                         # ŷ − y
-        d3 /= len(y)                             # mean over the batch
+        d3[rows, y] -= 1  # ŷ − y
+        d3 /= len(y)  # mean over the batch
         grads = [None] * 6
         grads[4], grads[5] = d3.T @ h2, d3.sum(axis=0)
         d2 = (d3 @ W3) * (z2 > 0)
@@ -104,7 +109,7 @@ class NumpyMLP:
         grads[0], grads[1] = d1.T @ x, d1.sum(axis=0)
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if self.bufs[i] is None:
-                self.bufs[i] = g.copy()          # torch: the first buffer is the gradient
+                self.bufs[i] = g.copy()  # torch: the first buffer is the gradient
             else:
                 self.bufs[i] *= MOMENTUM
                 self.bufs[i] += g
@@ -123,8 +128,9 @@ class ChainruleMLP:
         from chainrule.nn import functional as F
 
         self.chainrule, self.F = chainrule, F
-        self.model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
-                                   nn.Linear(256, 10))
+        self.model = nn.Sequential(
+            nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)
+        )
         linears = [m for m in self.model if isinstance(m, nn.Linear)]
         for layer, (W, b) in zip(linears, weights):
             layer.weight.data = W.copy()
@@ -150,9 +156,13 @@ class TorchMLP:
 
         torch.set_num_threads(2)
         self.torch = torch
-        self.model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
-                                         torch.nn.Linear(256, 256), torch.nn.ReLU(),
-                                         torch.nn.Linear(256, 10))
+        self.model = torch.nn.Sequential(
+            torch.nn.Linear(784, 256),
+            torch.nn.ReLU(),
+            torch.nn.Linear(256, 256),
+            torch.nn.ReLU(),
+            torch.nn.Linear(256, 10),
+        )
         linears = [m for m in self.model if isinstance(m, torch.nn.Linear)]
         with torch.no_grad():
             for layer, (W, b) in zip(linears, weights):
@@ -176,14 +186,24 @@ def worker(name: str, batch: int, images: int, smoke: bool) -> float:
     """Time one epoch of one contender in this (fresh) process; see the module docstring."""
     x, y, _ = load_data(images, smoke)
     batches = make_batches(x, y, batch)
-    trainer = {"chainrule": ChainruleMLP, "numpy": NumpyMLP, "torch": TorchMLP}[name](initial_weights())
+    trainer = {"chainrule": ChainruleMLP, "numpy": NumpyMLP, "torch": TorchMLP}[name](
+        initial_weights()
+    )
     epoch(trainer, batches[:10])  # warm-up: BLAS threads start, pages get mapped
     return epoch(trainer, batches)
 
 
 def timed_epoch_in_subprocess(name: str, args: argparse.Namespace) -> float:
-    cmd = [sys.executable, __file__, "--worker", name, "--batch", str(args.batch),
-           "--images", str(args.images)] + (["--smoke"] if args.smoke else [])
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        name,
+        "--batch",
+        str(args.batch),
+        "--images",
+        str(args.images),
+    ] + (["--smoke"] if args.smoke else [])
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"benchmark worker {name} failed:\n{out.stderr}")
@@ -192,7 +212,7 @@ def timed_epoch_in_subprocess(name: str, args: argparse.Namespace) -> float:
 
 def make_batches(x: np.ndarray, y: np.ndarray, batch: int) -> list[tuple[np.ndarray, np.ndarray]]:
     n = len(x) - len(x) % batch
-    return [(np.ascontiguousarray(x[i:i + batch]), y[i:i + batch]) for i in range(0, n, batch)]
+    return [(np.ascontiguousarray(x[i : i + batch]), y[i : i + batch]) for i in range(0, n, batch)]
 
 
 def epoch(trainer: object, batches: list[tuple[np.ndarray, np.ndarray]]) -> float:
@@ -216,11 +236,15 @@ def peak_memory(make: Callable[[], object], batches: list[tuple[np.ndarray, np.n
 
 
 def run(argv: list[str] | None = None) -> dict[str, float]:
-    parser = argparse.ArgumentParser(description="chainrule vs NumPy floor vs PyTorch on the lecture's MLP")
+    parser = argparse.ArgumentParser(
+        description="chainrule vs NumPy floor vs PyTorch on the lecture's MLP"
+    )
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--images", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--smoke", action="store_true", help="tiny run on random data: checks, no timing")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny run on random data: checks, no timing"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: time one contender
     args = parser.parse_args(argv)
     if args.smoke:
@@ -232,8 +256,10 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
     x, y, source = load_data(args.images, args.smoke)
     batches = make_batches(x, y, args.batch)
     weights = initial_weights()
-    makers: dict[str, Callable[[], object]] = {"chainrule": lambda: ChainruleMLP(weights),
-                                               "numpy": lambda: NumpyMLP(weights)}
+    makers: dict[str, Callable[[], object]] = {
+        "chainrule": lambda: ChainruleMLP(weights),
+        "numpy": lambda: NumpyMLP(weights),
+    }
     try:
         import torch  # noqa: F401
 
@@ -243,7 +269,7 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
     names = list(makers)
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(args.rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             times[name].append(timed_epoch_in_subprocess(name, args))
 
     # Same work: fresh trainers, 20 steps from the same start, agree to float32 rounding.
@@ -253,15 +279,22 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
         for trainer in fresh.values():
             trainer.step(x_b, y_b)
     ref = fresh["numpy"].weights()
-    worst = {name: max(float(np.max(np.abs(a - b))) for a, b in zip(fresh[name].weights(), ref))
-             for name in names if name != "numpy"}
+    worst = {
+        name: max(float(np.max(np.abs(a - b))) for a, b in zip(fresh[name].weights(), ref))
+        for name in names
+        if name != "numpy"
+    }
 
     med = {name: statistics.median(t) for name, t in times.items()}
-    print(f"{source} data, {len(batches)} batches of {args.batch} per epoch, {args.rounds} rounds, float32, "
-          f"784-256-256-10 ReLU MLP, SGD lr {LR} momentum {MOMENTUM}")
+    print(
+        f"{source} data, {len(batches)} batches of {args.batch} per epoch, {args.rounds} rounds, float32, "
+        f"784-256-256-10 ReLU MLP, SGD lr {LR} momentum {MOMENTUM}"
+    )
     for name in names:
-        print(f"{name:>10}: median {med[name]:7.3f} s per epoch "
-              f"({med[name] / len(batches) * 1e3:6.2f} ms per step)")
+        print(
+            f"{name:>10}: median {med[name]:7.3f} s per epoch "
+            f"({med[name] / len(batches) * 1e3:6.2f} ms per step)"
+        )
     result = {f"time_{k}": v for k, v in med.items()}
     result["chainrule_over_numpy"] = med["chainrule"] / med["numpy"]
     print(f"chainrule / numpy floor : {result['chainrule_over_numpy']:.3f}x")
@@ -272,8 +305,10 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
         print(f"torch / numpy floor     : {result['torch_over_numpy']:.3f}x")
     mem = {name: peak_memory(makers[name], batches) for name in ("chainrule", "numpy")}
     result["peak_memory_ratio"] = mem["chainrule"] / mem["numpy"]
-    print(f"peak NumPy memory over 20 steps: chainrule {mem['chainrule'] / 2**20:.1f} MiB, "
-          f"floor {mem['numpy'] / 2**20:.1f} MiB ({result['peak_memory_ratio']:.2f}x)")
+    print(
+        f"peak NumPy memory over 20 steps: chainrule {mem['chainrule'] / 2**20:.1f} MiB, "
+        f"floor {mem['numpy'] / 2**20:.1f} MiB ({result['peak_memory_ratio']:.2f}x)"
+    )
     for name, w in worst.items():
         print(f"max |weight difference| {name} vs numpy after 20 steps: {w:.2e}")
         result[f"weight_diff_{name}"] = w

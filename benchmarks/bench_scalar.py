@@ -20,13 +20,15 @@ import statistics
 import sys
 import time
 
-from chainrule.scalar import MLP, Value
 from chainrule.demos.scalar_moons import make_moons, moons_step
+from chainrule.scalar import MLP, Value
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=30, help="training steps per engine (default 30)")
+    parser.add_argument(
+        "--steps", type=int, default=30, help="training steps per engine (default 30)"
+    )
     args = parser.parse_args()
     try:
         import micrograd.engine as mg_engine
@@ -49,7 +51,7 @@ def main() -> int:
     losses: dict[str, list[float]] = {name: [] for name in engines}
     names = list(engines)
     for k in range(args.steps):
-        for name in names[k % len(names):] + names[:k % len(names)]:  # rotate who goes first
+        for name in names[k % len(names) :] + names[: k % len(names)]:  # rotate who goes first
             value_cls, model = engines[name]
             # Collect the previous step's garbage untimed: micrograd's closures form
             # reference cycles, and a collection they trigger must not land inside
@@ -61,15 +63,20 @@ def main() -> int:
             losses[name].append(float(loss))
 
     reference = losses["micrograd"]
-    worst = max(abs(a - b) / max(abs(b), 1e-12)
-                for name in names for a, b in zip(losses[name], reference))
+    worst = max(
+        abs(a - b) / max(abs(b), 1e-12) for name in names for a, b in zip(losses[name], reference)
+    )
     med = {name: statistics.median(t) for name, t in times.items()}
-    print(f"workload: micrograd demo, 2-16-16-1 MLP, 100 points, {args.steps} steps per engine, interleaved")
+    print(
+        f"workload: micrograd demo, 2-16-16-1 MLP, 100 points, {args.steps} steps per engine, interleaved"
+    )
     print(f"same losses on all engines: max relative difference {worst:.1e}")
     for name in names:
         print(f"{name:>20}: median {med[name] * 1e3:8.2f} ms per training step")
     for name in names[:-1]:
-        print(f"speed-up of {name} over micrograd (median ratio): {med['micrograd'] / med[name]:.2f}x")
+        print(
+            f"speed-up of {name} over micrograd (median ratio): {med['micrograd'] / med[name]:.2f}x"
+        )
     return 0 if worst < 1e-9 else 1
 
 

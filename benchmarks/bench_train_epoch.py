@@ -41,10 +41,18 @@ LR, MOMENTUM, BATCH = 0.01, 0.9, 64
 
 def load(n_images: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``n_images`` Fashion-MNIST training images, (n, 784) standardised float32, and labels."""
-    from chainrule.data import FASHION_MNIST_MEAN, FASHION_MNIST_STD, load_fashion_mnist, normalize, to_float
+    from chainrule.data import (
+        FASHION_MNIST_MEAN,
+        FASHION_MNIST_STD,
+        load_fashion_mnist,
+        normalize,
+        to_float,
+    )
 
     ds = load_fashion_mnist()
-    return normalize(to_float(ds.x_train[:n_images]), FASHION_MNIST_MEAN, FASHION_MNIST_STD), ds.y_train[:n_images]
+    return normalize(
+        to_float(ds.x_train[:n_images]), FASHION_MNIST_MEAN, FASHION_MNIST_STD
+    ), ds.y_train[:n_images]
 
 
 def chainrule_epoch_runner(x: np.ndarray, y: np.ndarray) -> Callable[[], tuple[float, float]]:
@@ -81,8 +89,13 @@ def torch_epoch_runner(x: np.ndarray, y: np.ndarray) -> Callable[[], tuple[float
 
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256),
-                                torch.nn.ReLU(), torch.nn.Linear(256, 10))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 10),
+    )
     optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     criterion = torch.nn.CrossEntropyLoss()
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
@@ -114,9 +127,15 @@ def timed(run: Callable[[], tuple[float, float]]) -> tuple[float, tuple[float, f
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="one epoch of chainrule train's loop vs PyTorch, Fashion-MNIST")
-    parser.add_argument("--images", type=int, default=54_000,
-                        help="training images per epoch (chainrule train's default split: 54,000)")
+    parser = argparse.ArgumentParser(
+        description="one epoch of chainrule train's loop vs PyTorch, Fashion-MNIST"
+    )
+    parser.add_argument(
+        "--images",
+        type=int,
+        default=54_000,
+        help="training images per epoch (chainrule train's default split: 54,000)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
 
@@ -132,13 +151,19 @@ def main(argv: list[str] | None = None) -> int:
         for name in names if r % 2 == 0 else names[::-1]:
             seconds, (loss, acc) = timed(runners[name])
             times[name].append(seconds)
-            print(f"round {r + 1} {name:>9}: {seconds:6.2f} s   (epoch {r + 1}: loss {loss:.4f}, acc {acc:.4f})")
+            print(
+                f"round {r + 1} {name:>9}: {seconds:6.2f} s   (epoch {r + 1}: loss {loss:.4f}, acc {acc:.4f})"
+            )
 
-    print(f"\nFashion-MNIST, {len(y):,} images, {-(-len(y) // BATCH)} steps of {BATCH}, 784-256-256-10 ReLU, "
-          f"SGD lr {LR} momentum {MOMENTUM}, float32, median of {args.rounds} rounds")
+    print(
+        f"\nFashion-MNIST, {len(y):,} images, {-(-len(y) // BATCH)} steps of {BATCH}, 784-256-256-10 ReLU, "
+        f"SGD lr {LR} momentum {MOMENTUM}, float32, median of {args.rounds} rounds"
+    )
     med = {name: statistics.median(t) for name, t in times.items()}
     for name in names:
-        print(f"{name:>9}: {med[name]:6.2f} s per epoch ({med[name] / -(-len(y) // BATCH) * 1e3:.2f} ms per step)")
+        print(
+            f"{name:>9}: {med[name]:6.2f} s per epoch ({med[name] / -(-len(y) // BATCH) * 1e3:.2f} ms per step)"
+        )
     if "torch" in med:
         print(f"chainrule / torch: {med['chainrule'] / med['torch']:.2f}x")
     return 0

@@ -22,7 +22,10 @@ OUT = Path(__file__).resolve().parent.parent / "docs" / "images" / "demos"
 def main(names: list[str]) -> int:
     unknown = [n for n in names if n not in DEMOS]
     if unknown:
-        print(f"unknown demo(s): {', '.join(unknown)}; choose from {', '.join(DEMOS)}", file=sys.stderr)
+        print(
+            f"unknown demo(s): {', '.join(unknown)}; choose from {', '.join(DEMOS)}",
+            file=sys.stderr,
+        )
         return 2
     with tempfile.TemporaryDirectory() as scratch:
         for name in names or list(DEMOS):
@@ -32,7 +35,9 @@ def main(names: list[str]) -> int:
                     target = OUT / path.name
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(path.read_bytes())
-                    print(f"{target.relative_to(OUT.parent.parent.parent)}  {target.stat().st_size // 1024} KiB")
+                    print(
+                        f"{target.relative_to(OUT.parent.parent.parent)}  {target.stat().st_size // 1024} KiB"
+                    )
     return 0
 
 

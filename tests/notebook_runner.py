@@ -44,7 +44,11 @@ def execute(source: Path | str, workdir: Path) -> Executed:
     pytest.importorskip("ipykernel", reason="add ipykernel to the test extra")
     text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) else source
     nb = jupytext.reads(text, fmt="py:percent")
-    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                                     resources={"metadata": {"path": str(workdir)}})
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
+    )
     client.execute()  # raises CellExecutionError, with the cell and traceback, on any error
     return Executed(nb, [_cell_text(c) for c in nb.cells if c.cell_type == "code"])

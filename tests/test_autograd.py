@@ -9,18 +9,16 @@ from __future__ import annotations
 import gc
 import time
 import tracemalloc
-import warnings
 import weakref
 
 import numpy as np
 import pytest
 
 import chainrule
-from chainrule import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from chainrule import autograd
-from chainrule.nn import functional as F
-from chainrule.autograd.rules import get_rule, register, RULES
+from chainrule import Tensor, autograd, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule._tensor import _apply
+from chainrule.autograd.rules import RULES, get_rule, register
+from chainrule.nn import functional as F
 
 
 def leaf(values, dtype="float64") -> Tensor:
@@ -92,7 +90,7 @@ def test_grad_accumulates_across_backward_calls():
 def test_gradient_dtype_equals_tensor_dtype(dtype):
     x = leaf([1.0, 2.0], dtype=dtype)
     w = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]], dtype=dtype), requires_grad=True)
-    loss = F.cross_entropy(F.linear(x.reshape(1, 2), w), Tensor([1])) * 2.5 + (x ** 2).mean()
+    loss = F.cross_entropy(F.linear(x.reshape(1, 2), w), Tensor([1])) * 2.5 + (x**2).mean()
     assert loss.dtype == np.dtype(dtype)
     loss.backward()
     assert x.grad.dtype == np.dtype(dtype) and w.grad.dtype == np.dtype(dtype)
@@ -152,7 +150,9 @@ def test_grads_never_flow_to_integer_tensors():
 
 def test_backward_on_non_scalar_without_gradient_raises():
     y = leaf([1.0, 2.0]) * 2
-    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+    with pytest.raises(
+        RuntimeError, match="grad can be implicitly created only for scalar outputs"
+    ):
         y.backward()
 
 
@@ -512,7 +512,7 @@ def test_np_asarray_and_numpy_share_memory_without_copy():
 def test_float32_is_never_upcast_by_python_or_numpy_scalars():
     x = Tensor([1.0, 2.0], requires_grad=True)
     assert x.dtype == np.float32
-    y = (x * 2.0 + np.float64(0.5)) / np.sqrt(2.0) - np.array(1.0) + 2 ** x + x ** 0.5
+    y = (x * 2.0 + np.float64(0.5)) / np.sqrt(2.0) - np.array(1.0) + 2**x + x**0.5
     y = y.exp().log().sigmoid().tanh().relu() * x.gelu() + x.softmax(0)
     assert y.dtype == np.float32
     y.sum().backward()
@@ -583,7 +583,9 @@ def test_tensors_hash_by_identity():
 
 
 def test_matmul_shape_error_names_shapes():
-    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2, 3\) do not align \(3 != 2\)"):
+    with pytest.raises(
+        ValueError, match=r"matmul: shapes \(2, 3\) and \(2, 3\) do not align \(3 != 2\)"
+    ):
         Tensor(np.ones((2, 3))) @ Tensor(np.ones((2, 3)))
 
 
@@ -595,7 +597,9 @@ def test_broadcast_error_names_op_and_shapes():
 
 
 def test_reshape_error_names_sizes():
-    with pytest.raises(ValueError, match=r"reshape: cannot reshape \(2, 3\) \(6 elements\) into \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"reshape: cannot reshape \(2, 3\) \(6 elements\) into \(4,\)"
+    ):
         Tensor(np.ones((2, 3))).reshape(4)
 
 
@@ -728,9 +732,17 @@ def test_on_step_callback_sees_each_node_before_it_is_freed():
     w = leaf([3.0])
     loss = (x * w).sum()
     steps = []
-    autograd.backward(loss, on_step=lambda t, node, g, sent: steps.append(
-        (node.name, node.inputs is not None, g.shape, [None if s is None else s.shape for s in sent])
-    ))
+    autograd.backward(
+        loss,
+        on_step=lambda t, node, g, sent: steps.append(
+            (
+                node.name,
+                node.inputs is not None,
+                g.shape,
+                [None if s is None else s.shape for s in sent],
+            )
+        ),
+    )
     # mul's gradient for w is unbroadcast from (2,) to (1,) before it is sent
     assert steps == [("sum", True, (), [(2,)]), ("mul", True, (2,), [(2,), (1,)])]
     assert loss.grad_fn.freed
@@ -759,7 +771,9 @@ def test_detect_anomaly_names_the_op_in_the_forward():
     import chainrule
 
     x = Tensor(np.array([1.0, 0.0]), requires_grad=True)
-    with pytest.raises(chainrule.AnomalyError, match=r"^log: the forward pass produced -inf at index \(1,\)"):
+    with pytest.raises(
+        chainrule.AnomalyError, match=r"^log: the forward pass produced -inf at index \(1,\)"
+    ):
         with chainrule.detect_anomaly():
             x.log()
     assert x.log().numpy()[1] == -np.inf  # off again outside the block: no error

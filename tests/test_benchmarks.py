@@ -12,16 +12,25 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def run(script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
-                          timeout=600, check=False)
+    return subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def test_mlp_benchmark_smoke_run_compares_the_same_work():
     pytest.importorskip("torch")
     out = run("bench_mlp.py", "--smoke")
     assert out.returncode == 0, out.stderr
-    for line in ("chainrule / numpy floor", "chainrule / torch", "peak NumPy memory",
-                 "max |weight difference| chainrule vs numpy"):
+    for line in (
+        "chainrule / numpy floor",
+        "chainrule / torch",
+        "peak NumPy memory",
+        "max |weight difference| chainrule vs numpy",
+    ):
         assert line in out.stdout
 
 

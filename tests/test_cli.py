@@ -26,8 +26,18 @@ def test_course_example_prints_the_three_gradients(capsys):
 
 def test_explain_and_out(capsys, tmp_path):
     target = tmp_path / "g.svg"
-    code, out, _ = run(capsys, "graph", "(w*x + b - 5)**2", "--set", "x=2", "w=3", "b=1",
-                       "--explain", "--out", str(target))
+    code, out, _ = run(
+        capsys,
+        "graph",
+        "(w*x + b - 5)**2",
+        "--set",
+        "x=2",
+        "w=3",
+        "b=1",
+        "--explain",
+        "--out",
+        str(target),
+    )
     assert code == 0
     assert "downstream = upstream × local" in out
     assert "w * x + b - 5" in out  # intermediate nodes are named by their sub-expression
@@ -35,27 +45,37 @@ def test_explain_and_out(capsys, tmp_path):
 
 
 def test_functions_and_unary_minus(capsys):
-    code, out, _ = run(capsys, "graph", "-tanh(x) + exp(y) * log(z) + sigmoid(relu(x))",
-                       "--set", "x=0.5", "y=0", "z=2.718281828459045")
+    code, out, _ = run(
+        capsys,
+        "graph",
+        "-tanh(x) + exp(y) * log(z) + sigmoid(relu(x))",
+        "--set",
+        "x=0.5",
+        "y=0",
+        "z=2.718281828459045",
+    )
     assert code == 0
     assert "dL/dy = 1" in out.splitlines()
 
 
-@pytest.mark.parametrize("expr, message", [
-    ("__import__('os').system('true')", "not allowed"),
-    ("x.data", "attribute access"),
-    ("x[0]", "indexing"),
-    ("open(x)", "calling 'open'"),
-    ("(lambda: 1)()", "not allowed"),
-    ("x if x else x", "if-else"),
-    ("x < 1", "comparison"),
-    ("x // 2", "operator FloorDiv"),
-    ("~x", "unary Invert"),
-    ("'a' + x", "only numbers"),
-    ("x +", "cannot parse"),
-    ("tanh(x, x)", "exactly one argument"),
-    ("y * x", "unknown variable 'y'"),
-])
+@pytest.mark.parametrize(
+    "expr, message",
+    [
+        ("__import__('os').system('true')", "not allowed"),
+        ("x.data", "attribute access"),
+        ("x[0]", "indexing"),
+        ("open(x)", "calling 'open'"),
+        ("(lambda: 1)()", "not allowed"),
+        ("x if x else x", "if-else"),
+        ("x < 1", "comparison"),
+        ("x // 2", "operator FloorDiv"),
+        ("~x", "unary Invert"),
+        ("'a' + x", "only numbers"),
+        ("x +", "cannot parse"),
+        ("tanh(x, x)", "exactly one argument"),
+        ("y * x", "unknown variable 'y'"),
+    ],
+)
 def test_rejections_are_one_clear_line(capsys, expr, message):
     code, out, err = run(capsys, "graph", expr, "--set", "x=1")
     assert code == 2
@@ -64,10 +84,14 @@ def test_rejections_are_one_clear_line(capsys, expr, message):
     assert message in err
 
 
-@pytest.mark.parametrize("sets, message", [
-    (["x"], "expects name=number"), (["x=abc"], "'abc' is not a number"),
-    (["x=1", "q=2"], "does not use"),
-])
+@pytest.mark.parametrize(
+    "sets, message",
+    [
+        (["x"], "expects name=number"),
+        (["x=abc"], "'abc' is not a number"),
+        (["x=1", "q=2"], "does not use"),
+    ],
+)
 def test_bad_set_arguments(capsys, sets, message):
     code, _, err = run(capsys, "graph", "x * 2", "--set", *sets)
     assert code == 2 and message in err
@@ -81,7 +105,11 @@ def test_math_errors_are_reported_not_raised(capsys):
 
 
 def test_console_script_entry_point_runs():
-    result = subprocess.run([sys.executable, "-m", "chainrule.cli", "graph", "x*x", "--set", "x=3"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule.cli", "graph", "x*x", "--set", "x=3"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "dL/dx = 6" in result.stdout

@@ -12,7 +12,11 @@ from chainrule.lab.compare import TOLERANCE_NOTE, compare_gradients, diagnose
 def net(rng, layer_cls=manual.Linear, act=manual.ReLU, sizes=(3, 5, 4), dtype=np.float64):
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(layer_cls(rng.normal(size=(a, b)).astype(dtype), (rng.normal(size=b) * 0.1).astype(dtype)))
+        layers.append(
+            layer_cls(
+                rng.normal(size=(a, b)).astype(dtype), (rng.normal(size=b) * 0.1).astype(dtype)
+            )
+        )
         if i < len(sizes) - 2:
             layers.append(act())
     return manual.Sequential(*layers)
@@ -62,7 +66,9 @@ def test_correct_model_agrees_on_all_four_sources(batch):
 
 def test_transposed_weight_gradient_is_flagged_and_named(batch):
     rng, x, y = batch
-    report = compare_gradients(net(rng, layer_cls=TransposedLinear), manual.SoftmaxCrossEntropy(), x, y)
+    report = compare_gradients(
+        net(rng, layer_cls=TransposedLinear), manual.SoftmaxCrossEntropy(), x, y
+    )
     assert not report.ok
     bad = {p.name: p.verdict for p in report.bad()}
     assert set(bad) == {"0.W", "2.W"}
@@ -79,14 +85,18 @@ def test_missing_one_over_batch_is_flagged(batch):
 
 def test_sign_error_is_flagged(batch):
     rng, x, y = batch
-    report = compare_gradients(net(rng, layer_cls=SignFlippedLinear), manual.SoftmaxCrossEntropy(), x, y)
+    report = compare_gradients(
+        net(rng, layer_cls=SignFlippedLinear), manual.SoftmaxCrossEntropy(), x, y
+    )
     assert {p.name for p in report.bad()} == {"0.b", "2.b"}
     assert all("sign" in p.verdict for p in report.bad())
 
 
 def test_float32_model_agrees_within_the_float32_tolerance(batch):
     rng, x, y = batch
-    report = compare_gradients(net(rng, act=manual.Sigmoid, dtype=np.float32), manual.SoftmaxCrossEntropy(), x, y)
+    report = compare_gradients(
+        net(rng, act=manual.Sigmoid, dtype=np.float32), manual.SoftmaxCrossEntropy(), x, y
+    )
     assert report.ok and report.tolerance == 1e-3
     assert np.dtype(report.dtype) == np.float32
 
@@ -121,15 +131,18 @@ def test_finite_differences_leave_the_model_untouched(batch):
         assert v.dtype == np.float32 and np.array_equal(v, before[k])
 
 
-@pytest.mark.parametrize("got, expected, batch_size, words", [
-    (np.ones((2, 3)) * 4, np.ones((2, 3)), 4, "missing 1/B"),
-    (np.ones((2, 3)), np.ones((2, 3)) * 4, 4, "extra 1/B"),
-    (np.zeros((2, 2)), np.eye(2), None, "all zeros"),
-    (np.array([1.0, 2.0]) * 3, np.array([1.0, 2.0]), None, "scaled"),
-    (np.array([1.0, 2.5]), np.array([1.0, 2.0]), None, "index (1,)"),
-    (np.ones((3, 2)), np.ones((2, 3)), None, "transposed"),
-    (np.ones(4), np.ones((2, 3)), None, "wrong shape"),
-])
+@pytest.mark.parametrize(
+    "got, expected, batch_size, words",
+    [
+        (np.ones((2, 3)) * 4, np.ones((2, 3)), 4, "missing 1/B"),
+        (np.ones((2, 3)), np.ones((2, 3)) * 4, 4, "extra 1/B"),
+        (np.zeros((2, 2)), np.eye(2), None, "all zeros"),
+        (np.array([1.0, 2.0]) * 3, np.array([1.0, 2.0]), None, "scaled"),
+        (np.array([1.0, 2.5]), np.array([1.0, 2.0]), None, "index (1,)"),
+        (np.ones((3, 2)), np.ones((2, 3)), None, "transposed"),
+        (np.ones(4), np.ones((2, 3)), None, "wrong shape"),
+    ],
+)
 def test_diagnose_names_the_mistake(got, expected, batch_size, words):
     assert words in diagnose(got, expected, batch_size=batch_size)
 

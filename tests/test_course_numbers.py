@@ -75,7 +75,13 @@ def test_slides_part2_one_neuron_sigmoid_of_0_3_is_0_574():
     assert t(0.3).sigmoid().item() == pytest.approx(0.574, abs=5e-4)  # 0.57444
 
 
-SLIDE_COLLAPSE = dict(x=[2.0, 3.0], W1=[[1.0, 0.0], [0.0, 1.0]], b1=[1.0, 0.0], W2=[[2.0, 1.0], [1.0, 2.0]], b2=[0.0, 1.0])
+SLIDE_COLLAPSE = dict(
+    x=[2.0, 3.0],
+    W1=[[1.0, 0.0], [0.0, 1.0]],
+    b1=[1.0, 0.0],
+    W2=[[2.0, 1.0], [1.0, 2.0]],
+    b2=[0.0, 1.0],
+)
 
 
 def test_slides_part2_collapse_hidden_is_3_3():
@@ -115,7 +121,9 @@ def test_slides_part2_xor_hand_weights_table():
 
 
 def test_slides_part2_mnist_mlp_has_269322_parameters():
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    model = nn.Sequential(
+        nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)
+    )
     assert n_params(model) == 256 * 784 + 256 + 256 * 256 + 256 + 10 * 256 + 10 == 269_322
 
 
@@ -138,10 +146,14 @@ def test_slides_part2_double_softmax_symptom_log_10_is_2_30():
     # What the loss starts at with near-zero logits, with or without the bug:
     logits = Tensor(np.zeros((4, 10)))
     assert F.cross_entropy(logits, Tensor([0, 1, 2, 3])).item() == pytest.approx(math.log(10))
-    assert F.cross_entropy(F.softmax(logits, dim=1), Tensor([0, 1, 2, 3])).item() == pytest.approx(math.log(10))
+    assert F.cross_entropy(F.softmax(logits, dim=1), Tensor([0, 1, 2, 3])).item() == pytest.approx(
+        math.log(10)
+    )
     # ... but the bug's floor is log(1 + 9/e) = 1.46, not 2.30 (docs/errata.md).
     one_hot = Tensor(np.eye(10)[[0]])
-    assert F.cross_entropy(F.softmax(one_hot * 1e4, dim=1), Tensor([0])).item() == pytest.approx(1.4612, abs=1e-4)
+    assert F.cross_entropy(F.softmax(one_hot * 1e4, dim=1), Tensor([0])).item() == pytest.approx(
+        1.4612, abs=1e-4
+    )
 
 
 # ---- 002, Part 3: losses and backprop ------------------------------------------------------------
@@ -164,12 +176,16 @@ def test_slides_part3_softmax_0_66_0_24_0_10():
     np.testing.assert_allclose(p, [0.66, 0.24, 0.10], atol=0.005)  # exact: 0.6590, 0.2424, 0.0986
 
 
-@pytest.mark.parametrize("probs, label, course", [
-    ([0.70, 0.20, 0.10], 0, 0.36),
-    ([0.99, 0.005, 0.005], 0, 0.01),
-    ([0.70, 0.20, 0.10], 1, 1.61),
-    ([0.99, 0.005, 0.005], 1, 5.30),
-], ids=["-log0.70=0.36", "-log0.99=0.01", "-log0.20=1.61", "-log0.005=5.30"])
+@pytest.mark.parametrize(
+    "probs, label, course",
+    [
+        ([0.70, 0.20, 0.10], 0, 0.36),
+        ([0.99, 0.005, 0.005], 0, 0.01),
+        ([0.70, 0.20, 0.10], 1, 1.61),
+        ([0.99, 0.005, 0.005], 1, 5.30),
+    ],
+    ids=["-log0.70=0.36", "-log0.99=0.01", "-log0.20=1.61", "-log0.005=5.30"],
+)
 def test_slides_part3_cross_entropy_table(probs, label, course):
     loss = F.nll_loss(t([probs]).log(), Tensor([label]))
     assert loss.item() == pytest.approx(course, abs=0.005)
@@ -260,7 +276,9 @@ def test_slides_part3_211_backward_deltas_and_gradients():
 
 def test_slides_part3_211_update_w1_0_4156_w2_0_7150():
     v = _net211(W1, W2)
-    assert W1 - LR * v["w1"].grad == pytest.approx(0.4156, abs=1e-4)  # 0.415529 (slide rounds δ1 first)
+    assert W1 - LR * v["w1"].grad == pytest.approx(
+        0.4156, abs=1e-4
+    )  # 0.415529 (slide rounds δ1 first)
     assert W2 - LR * v["w2"].grad == pytest.approx(0.7150, abs=5e-5)
 
 
@@ -319,7 +337,7 @@ def test_slides_part4_sigmoid_derivative_at_3_is_0_045():
 
 @pytest.mark.parametrize("depth, course", [(5, 1e-3), (10, 1e-6), (20, 1e-12)])
 def test_slides_part4_sigmoid_bound_table(depth, course):
-    assert 0.25 ** depth == pytest.approx(course, rel=0.1)  # 9.8e-4, 9.5e-7, 9.1e-13
+    assert 0.25**depth == pytest.approx(course, rel=0.1)  # 9.8e-4, 9.5e-7, 9.1e-13
 
 
 def test_slides_part4_five_layer_saturated_chain():
@@ -379,7 +397,7 @@ def test_slides_practice_p5_logits_are_stable_where_probabilities_are_not():
 
 def test_slides_practice_p6_ten_sigmoid_layers_bound():
     # With |σ'| ≤ 1/4 and unit-scale weights: at most 0.25^10 ≈ 1e-6 of the upstream gradient.
-    assert 0.25 ** 10 == pytest.approx(9.54e-7, rel=1e-3)
+    assert 0.25**10 == pytest.approx(9.54e-7, rel=1e-3)
 
 
 # ---- 003: fast.ai notes ----------------------------------------------------------------------------
@@ -409,7 +427,7 @@ def test_day1_notes_hand_exercise_forward_values():
     z2 = z1 + b
     z3 = z2.relu()
     z4 = w2 * z3
-    L = z4 ** 2
+    L = z4**2
     assert [z1.data, z2.data, z3.data, z4.data, L.data] == [6.0, 6.5, 6.5, -6.5, 42.25]
 
 
@@ -458,7 +476,7 @@ def test_day1_notes_vanishing_gradient_exercise_code_shows_no_sigmoid_vanishing(
     # Erratum: the exercise's model is ten nn.Linear(64, 64) with no activation. Its weight-gradient
     # norms differ by about one order of magnitude between layer 1 and layer 10 (default init's
     # scale), nothing like the 0.25^10 ≈ 1e-6 of a sigmoid stack; with sigmoids added they span ~8.
-    from chainrule.demos.vanishing_gradients import layer_gradient_norms
+    from chainrule.demos.lecture.vanishing_gradients import layer_gradient_norms
 
     for seed in range(3):
         linear = layer_gradient_norms("none", he_init=False, seed=seed)

@@ -17,7 +17,9 @@ def test_day1_pytorch_example():
     L.backward()
     assert (w.grad, x.grad, b.grad) == (8.0, 12.0, 4.0)
     torch = pytest.importorskip("torch")
-    tx, tw, tb = (torch.tensor([v], dtype=torch.float64, requires_grad=True) for v in (2.0, 3.0, 1.0))
+    tx, tw, tb = (
+        torch.tensor([v], dtype=torch.float64, requires_grad=True) for v in (2.0, 3.0, 1.0)
+    )
     ((tw * tx + tb - 5.0) ** 2).sum().backward()
     assert (tw.grad.item(), tx.grad.item(), tb.grad.item()) == (8.0, 12.0, 4.0)
 
@@ -29,7 +31,7 @@ def test_hand_computation_exercise():
     z2 = z1 + b
     z3 = z2.relu()
     z4 = w2 * z3
-    L = z4 ** 2
+    L = z4**2
     assert [z1.data, z2.data, z3.data, z4.data, L.data] == [6.0, 6.5, 6.5, -6.5, 42.25]
     L.backward()
     # dL/dz4 = 2 z4 = -13; dL/dw2 = -13 z3 = -84.5; dL/dz3 = -13 w2 = 13 = dL/db; dL/dw1 = 13 x = 26

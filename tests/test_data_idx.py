@@ -36,7 +36,10 @@ def test_doctests():
 # ---- real data -------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not FASHION.is_dir(), reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
+@pytest.mark.skipif(
+    not FASHION.is_dir(),
+    reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)",
+)
 def test_real_fashion_mnist_files():
     x_train = read_idx(FASHION / "train-images-idx3-ubyte.gz")
     y_train = read_idx(FASHION / "train-labels-idx1-ubyte.gz")
@@ -97,7 +100,9 @@ def test_gz_suffix_compresses_by_default_and_output_is_reproducible(tmp_path):
     write_idx(tmp_path / "a.gz", array)
     write_idx(tmp_path / "b.gz", array)
     assert (tmp_path / "a.gz").read_bytes()[:2] == b"\x1f\x8b"
-    assert (tmp_path / "a.gz").read_bytes() == (tmp_path / "b.gz").read_bytes()  # no timestamp inside
+    assert (tmp_path / "a.gz").read_bytes() == (
+        tmp_path / "b.gz"
+    ).read_bytes()  # no timestamp inside
 
 
 def test_zero_size_dimensions_read_as_empty_arrays(tmp_path):
@@ -144,7 +149,9 @@ def test_truncated_dimension_sizes(tmp_path):
 
 @pytest.mark.parametrize("gz", [False, True])
 def test_truncated_data(tmp_path, gz):
-    path = _write(tmp_path / "train-images-idx3-ubyte", _header(0x08, (60000, 28, 28)) + b"\x07" * 1000, gz=gz)
+    path = _write(
+        tmp_path / "train-images-idx3-ubyte", _header(0x08, (60000, 28, 28)) + b"\x07" * 1000, gz=gz
+    )
     message = _error(path)
     assert "truncated: header says 47040000 bytes of data" in message
     assert message.endswith("has 1000")

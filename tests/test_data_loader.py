@@ -11,12 +11,16 @@ import chainrule.data as data_package
 import chainrule.data.collate as collate_module
 import chainrule.data.dataloader as loader_module
 import chainrule.data.dataset as dataset_module
+from chainrule._tensor import Tensor
 from chainrule.data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
 from chainrule.random import manual_seed
-from chainrule._tensor import Tensor
 
 
-@pytest.mark.parametrize("module", [data_package, dataset_module, collate_module, loader_module], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module",
+    [data_package, dataset_module, collate_module, loader_module],
+    ids=lambda m: m.__name__,
+)
 def test_doctests(module):
     assert doctest.testmod(module).failed == 0
 
@@ -25,7 +29,9 @@ def test_torch_import_path_gives_the_same_objects():
     import chainrule.utils.data as utils_data
 
     assert doctest.testmod(utils_data).failed == 0
-    assert all(getattr(utils_data, name) is getattr(data_package, name) for name in utils_data.__all__)
+    assert all(
+        getattr(utils_data, name) is getattr(data_package, name) for name in utils_data.__all__
+    )
 
 
 def _dataset(n: int = 10) -> TensorDataset:
@@ -58,7 +64,9 @@ def test_tensor_dataset_accepts_tensors_without_copying():
 
 
 def test_tensor_dataset_names_the_shapes_that_disagree():
-    with pytest.raises(ValueError, match=r"size mismatch in the first dimension: shapes \(5, 2\), \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"size mismatch in the first dimension: shapes \(5, 2\), \(4,\)"
+    ):
         TensorDataset(np.zeros((5, 2)), np.zeros(4))
     with pytest.raises(ValueError, match="at least one tensor"):
         TensorDataset()
@@ -161,7 +169,9 @@ def test_permutation_is_drawn_when_iter_is_called():
     next(it)
     after_iter = loader.generator.bit_generator.state
     list(it)
-    assert loader.generator.bit_generator.state == after_iter  # consuming the epoch draws nothing more
+    assert (
+        loader.generator.bit_generator.state == after_iter
+    )  # consuming the epoch draws nothing more
 
 
 def test_checkpointing_the_generator_state_resumes_bit_identically():
@@ -209,7 +219,9 @@ def test_tensor_dataset_batches_never_call_getitem(monkeypatch):
     ds = _dataset(20)
     assert len(_labels(DataLoader(ds, batch_size=6, shuffle=True, seed=0))) == 4
     train, _ = random_split(ds, [15, 5], seed=0)
-    assert sorted(sum(_labels(DataLoader(train, batch_size=4, shuffle=True, seed=0)), [])) == sorted(train.indices.tolist())
+    assert sorted(
+        sum(_labels(DataLoader(train, batch_size=4, shuffle=True, seed=0)), [])
+    ) == sorted(train.indices.tolist())
 
 
 class Pairs(Dataset):
@@ -238,12 +250,19 @@ def test_generic_datasets_are_collated_by_stacking():
     singles = list(DataLoader(Numbers(), batch_size=2))
     assert [b.data.tolist() for b in singles] == [[0.0, 0.5], [1.0, 1.5], [2.0]]
     # A Subset of a generic dataset collates too.
-    (x, y), = DataLoader(Subset(Pairs(), [6, 1]), batch_size=2)
+    ((x, y),) = DataLoader(Subset(Pairs(), [6, 1]), batch_size=2)
     assert y.data.tolist() == [6, 1]
 
 
 def test_same_seed_same_batches_on_both_paths():
-    fast = _labels(DataLoader(TensorDataset(np.zeros((7, 2), np.float32), np.arange(7)), batch_size=3, shuffle=True, seed=5))
+    fast = _labels(
+        DataLoader(
+            TensorDataset(np.zeros((7, 2), np.float32), np.arange(7)),
+            batch_size=3,
+            shuffle=True,
+            seed=5,
+        )
+    )
     slow = [y.data.tolist() for _, y in DataLoader(Pairs(), batch_size=3, shuffle=True, seed=5)]
     assert fast == slow
 
@@ -279,20 +298,33 @@ def test_random_split_sizes_match_torch():
     torch = pytest.importorskip("torch")
     from torch.utils.data import random_split as torch_split
 
-    for n, fractions in [(10, [0.33, 0.33, 0.34]), (7, [0.5, 0.5]), (101, [0.8, 0.1, 0.1]), (13, [0.25] * 4)]:
-        expected = [len(s) for s in torch_split(range(n), fractions, generator=torch.Generator().manual_seed(0))]
+    for n, fractions in [
+        (10, [0.33, 0.33, 0.34]),
+        (7, [0.5, 0.5]),
+        (101, [0.8, 0.1, 0.1]),
+        (13, [0.25] * 4),
+    ]:
+        expected = [
+            len(s)
+            for s in torch_split(range(n), fractions, generator=torch.Generator().manual_seed(0))
+        ]
         assert [len(p) for p in random_split(_dataset(n), fractions, seed=0)] == expected
 
 
 def test_random_split_is_deterministic_with_a_seed():
     a = [p.indices.tolist() for p in random_split(_dataset(30), [20, 10], seed=4)]
-    b = [p.indices.tolist() for p in random_split(_dataset(30), [20, 10], generator=np.random.default_rng(4))]
+    b = [
+        p.indices.tolist()
+        for p in random_split(_dataset(30), [20, 10], generator=np.random.default_rng(4))
+    ]
     c = [p.indices.tolist() for p in random_split(_dataset(30), [20, 10], seed=5)]
     assert a == b and a != c
 
 
 def test_random_split_rejects_bad_lengths():
-    with pytest.raises(ValueError, match=r"lengths \[3, 3\] sum to 6, but the dataset has 10 items"):
+    with pytest.raises(
+        ValueError, match=r"lengths \[3, 3\] sum to 6, but the dataset has 10 items"
+    ):
         random_split(_dataset(10), [3, 3])
     with pytest.raises(ValueError, match="sum to 1"):
         random_split(_dataset(10), [0.5, 0.6])

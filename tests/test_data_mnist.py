@@ -42,7 +42,12 @@ from chainrule.data import (
 from chainrule.data.sample import SAMPLE_PATH
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
-NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+NAMES = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+]
 N_TRAIN, N_TEST = 30, 10
 
 
@@ -80,7 +85,11 @@ def no_ambient_data_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
 
 
-@pytest.mark.parametrize("module", [mnist_module, sample_module, transforms_module, download_module], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module",
+    [mnist_module, sample_module, transforms_module, download_module],
+    ids=lambda m: m.__name__,
+)
 def test_doctests(module):
     assert doctest.testmod(module).failed == 0
 
@@ -183,7 +192,9 @@ def test_environment_variable_then_cache_dir(tmp_path, monkeypatch):
 
 def test_malformed_local_files_raise_instead_of_falling_back(tmp_path):
     _write_fake(tmp_path)
-    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x0a" + b"\x01" * 3)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(
+        b"\x00\x00\x08\x01\x00\x00\x00\x0a" + b"\x01" * 3
+    )
     with pytest.raises(IDXError, match="truncated"):
         load_mnist(root=tmp_path)
 
@@ -245,13 +256,25 @@ def server(tmp_path_factory):
     damaged = bytearray((root / "bad" / "train-images-idx3-ubyte.gz").read_bytes())
     damaged[-12] ^= 0xFF  # one flipped byte: the checksum must catch it
     (root / "bad" / "train-images-idx3-ubyte.gz").write_bytes(bytes(damaged))
-    checksums = {f"{n}.gz": hashlib.sha256((root / "good" / f"{n}.gz").read_bytes()).hexdigest() for n in NAMES}
+    checksums = {
+        f"{n}.gz": hashlib.sha256((root / "good" / f"{n}.gz").read_bytes()).hexdigest()
+        for n in NAMES
+    }
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root))
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield {"good": f"{base}/good/", "bad": f"{base}/bad/", "missing": f"{base}/nothing-here/", "short": f"{base}/short/", "checksums": checksums, "arrays": arrays}
+    yield {
+        "good": f"{base}/good/",
+        "bad": f"{base}/bad/",
+        "missing": f"{base}/nothing-here/",
+        "short": f"{base}/short/",
+        "checksums": checksums,
+        "arrays": arrays,
+    }
     httpd.shutdown()
     httpd.server_close()
 
@@ -270,36 +293,65 @@ def _leftovers(directory: Path) -> list[str]:
 
 
 def test_download_fetches_verifies_and_caches(tmp_path, server):
-    data = load_mnist(root=tmp_path, download=True, mirrors=[server["good"]], checksums=server["checksums"], progress=False)
+    data = load_mnist(
+        root=tmp_path,
+        download=True,
+        mirrors=[server["good"]],
+        checksums=server["checksums"],
+        progress=False,
+    )
     _check_fake(data, server["arrays"])
     assert _leftovers(tmp_path) == sorted(f"{n}.gz" for n in NAMES)
     assert server["good"].rstrip("/") in data.source
     # Second call: served from the cache, no mirror needed.
-    _check_fake(load_mnist(root=tmp_path, download=True, mirrors=[], progress=False), server["arrays"])
+    _check_fake(
+        load_mnist(root=tmp_path, download=True, mirrors=[], progress=False), server["arrays"]
+    )
 
 
 def test_download_goes_to_the_default_cache_dir(tmp_path, server, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    load_mnist(download=True, mirrors=[server["good"]], checksums=server["checksums"], progress=False)
+    load_mnist(
+        download=True, mirrors=[server["good"]], checksums=server["checksums"], progress=False
+    )
     assert len(_leftovers(tmp_path / "chainrule" / "mnist")) == 4
 
 
 def test_download_only_fetches_missing_files(tmp_path, server):
     _write_fake(tmp_path)
     (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
-    data = load_mnist(root=tmp_path, download=True, mirrors=[server["good"]], checksums=server["checksums"], progress=False)
+    data = load_mnist(
+        root=tmp_path,
+        download=True,
+        mirrors=[server["good"]],
+        checksums=server["checksums"],
+        progress=False,
+    )
     _check_fake(data, server["arrays"])
 
 
 def test_download_with_a_progress_bar(tmp_path, server, capsys):
     pytest.importorskip("tqdm")
-    load_mnist(root=tmp_path, download=True, mirrors=[server["good"]], checksums=server["checksums"], progress=True)
+    load_mnist(
+        root=tmp_path,
+        download=True,
+        mirrors=[server["good"]],
+        checksums=server["checksums"],
+        progress=True,
+    )
     assert "train-images-idx3-ubyte.gz" in capsys.readouterr().err  # tqdm writes to stderr
 
 
 def test_corrupted_file_is_rejected_and_not_cached(tmp_path, server):
     with pytest.raises(DownloadError) as info:
-        load_mnist(root=tmp_path, download=True, mirrors=[server["bad"]], checksums=server["checksums"], fallback=False, progress=False)
+        load_mnist(
+            root=tmp_path,
+            download=True,
+            mirrors=[server["bad"]],
+            checksums=server["checksums"],
+            fallback=False,
+            progress=False,
+        )
     message = str(info.value)
     assert "train-images-idx3-ubyte.gz" in message and "does not match the expected" in message
     assert server["bad"] in message
@@ -308,10 +360,17 @@ def test_corrupted_file_is_rejected_and_not_cached(tmp_path, server):
 
 def test_corrupted_mirror_then_good_mirror(tmp_path, server):
     data = load_mnist(
-        root=tmp_path, download=True, mirrors=[server["bad"], server["good"]], checksums=server["checksums"], progress=False
+        root=tmp_path,
+        download=True,
+        mirrors=[server["bad"], server["good"]],
+        checksums=server["checksums"],
+        progress=False,
     )
     _check_fake(data, server["arrays"])
-    assert hashlib.sha256((tmp_path / "train-images-idx3-ubyte.gz").read_bytes()).hexdigest() == server["checksums"]["train-images-idx3-ubyte.gz"]
+    assert (
+        hashlib.sha256((tmp_path / "train-images-idx3-ubyte.gz").read_bytes()).hexdigest()
+        == server["checksums"]["train-images-idx3-ubyte.gz"]
+    )
 
 
 @pytest.mark.parametrize("first", ["refused", "missing", "short"])
@@ -319,14 +378,27 @@ def test_unreachable_404_or_cut_off_mirror_then_good_mirror(tmp_path, server, re
     bad = refused if first == "refused" else server[first]
     with warnings.catch_warnings():
         warnings.simplefilter("error", DatasetFallbackWarning)  # it must not fall back
-        data = load_mnist(root=tmp_path, download=True, mirrors=[bad, server["good"]], checksums=server["checksums"], progress=False)
+        data = load_mnist(
+            root=tmp_path,
+            download=True,
+            mirrors=[bad, server["good"]],
+            checksums=server["checksums"],
+            progress=False,
+        )
     _check_fake(data, server["arrays"])
     assert _leftovers(tmp_path) == sorted(f"{n}.gz" for n in NAMES)
 
 
 def test_cut_off_download_is_reported_and_not_cached(tmp_path, server):
     with pytest.raises(DownloadError, match="connection closed after 10 of 100000 bytes"):
-        load_mnist(root=tmp_path, download=True, mirrors=[server["short"]], checksums=server["checksums"], fallback=False, progress=False)
+        load_mnist(
+            root=tmp_path,
+            download=True,
+            mirrors=[server["short"]],
+            checksums=server["checksums"],
+            fallback=False,
+            progress=False,
+        )
     assert _leftovers(tmp_path) == []
 
 
@@ -355,7 +427,10 @@ def test_pinned_mirrors_and_checksums_look_right():
 # ---- Fashion-MNIST -----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not FASHION.is_dir(), reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
+@pytest.mark.skipif(
+    not FASHION.is_dir(),
+    reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)",
+)
 def test_fashion_mnist_from_the_debian_package():
     data = load_fashion_mnist()
     assert data.name == "fashion-mnist" and data.classes == FASHION_MNIST_CLASSES
@@ -375,7 +450,11 @@ def test_fashion_mnist_missing_names_every_path_tried(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError) as info:
         load_fashion_mnist(root=tmp_path / "mine")
     message = str(info.value)
-    assert str(tmp_path / "mine") in message and str(system) in message and "dataset-fashion-mnist" in message
+    assert (
+        str(tmp_path / "mine") in message
+        and str(system) in message
+        and "dataset-fashion-mnist" in message
+    )
 
 
 # ---- preprocessing ---------------------------------------------------------------------------------

@@ -40,7 +40,9 @@ def test_classes_are_balanced(name):
     X, y = make(n_samples=100, seed=0)
     counts = np.bincount(y, minlength=k)
     assert counts.max() - counts.min() <= 1 and counts.sum() == 100
-    assert counts.tolist() == sorted(counts.tolist(), reverse=True)  # the extra points go to the first classes
+    assert counts.tolist() == sorted(
+        counts.tolist(), reverse=True
+    )  # the extra points go to the first classes
 
 
 @pytest.mark.parametrize("name", MAKERS)
@@ -66,7 +68,9 @@ def test_noise_free_geometry():
     X, y = make_circles(100, noise=0.0, factor=0.3, seed=0)
     np.testing.assert_allclose(np.hypot(*X.T), np.where(y == 0, 1.0, 0.3), rtol=1e-6)
     X, y = make_moons(100, noise=0.0, seed=0)
-    np.testing.assert_allclose(np.hypot(*(X[y == 1] - [1.0, 0.5]).T), 1.0, rtol=1e-6)  # class 1: unit circle around (1, 1/2)
+    np.testing.assert_allclose(
+        np.hypot(*(X[y == 1] - [1.0, 0.5]).T), 1.0, rtol=1e-6
+    )  # class 1: unit circle around (1, 1/2)
     X, y = make_spirals(300, n_classes=3, noise=0.0, seed=0)
     assert np.hypot(*X.T).max() == pytest.approx(1.0)
 

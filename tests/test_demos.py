@@ -129,8 +129,9 @@ def test_backprop_by_hand(results):
     m = get(results, "backprop-by-hand").measured
     assert m["loss_before"] == pytest.approx(0.541740, abs=1e-6)
     g = m["grads"]
-    assert (g["w1"], g["b1"], g["w2"], g["b2"]) == pytest.approx((-0.0310582, -0.0621165, -0.229976, -0.418265),
-                                                                 abs=1e-6)
+    assert (g["w1"], g["b1"], g["w2"], g["b2"]) == pytest.approx(
+        (-0.0310582, -0.0621165, -0.229976, -0.418265), abs=1e-6
+    )
     assert m["params_after"]["b2"] == pytest.approx(0.209132, abs=1e-6)
     assert m["loss_after"] == pytest.approx(0.434268, abs=1e-6)
     assert m["weights_only_variant"]["loss_after"] == pytest.approx(0.515227, abs=1e-6)
@@ -185,8 +186,12 @@ def test_collapse_linear_matches_the_stack():
     from chainrule import Tensor, manual_seed
 
     manual_seed(0)
-    stack = Sequential(Linear(3, 5, dtype=np.float64), Identity(), Linear(5, 4, dtype=np.float64),
-                       Linear(4, 2, dtype=np.float64))
+    stack = Sequential(
+        Linear(3, 5, dtype=np.float64),
+        Identity(),
+        Linear(5, 4, dtype=np.float64),
+        Linear(4, 2, dtype=np.float64),
+    )
     one = collapse_linear(stack)
     x = Tensor(np.random.default_rng(0).normal(size=(7, 3)))
     np.testing.assert_allclose(stack(x).numpy(), one(x).numpy(), atol=1e-12)

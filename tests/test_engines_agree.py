@@ -28,8 +28,12 @@ def tensor_copy(scalar_mlp: MLP, activation: str) -> nn.Sequential:
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(0, 10_000), st.sampled_from(["relu", "tanh", "sigmoid"]),
-       st.lists(st.integers(1, 5), min_size=1, max_size=3), st.integers(1, 6))
+@given(
+    st.integers(0, 10_000),
+    st.sampled_from(["relu", "tanh", "sigmoid"]),
+    st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    st.integers(1, 6),
+)
 def test_scalar_and_tensor_mlps_agree(seed, activation, hidden, batch):
     random.seed(seed)
     rng = np.random.default_rng(seed)

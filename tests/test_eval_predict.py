@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chainrule.training import predict as predict_module
 from chainrule import Tensor, no_grad
 from chainrule.cli import main
 from chainrule.data import load_mnist_sample
+from chainrule.nn import functional as F
+from chainrule.training import predict as predict_module
 from chainrule.training.metrics import confusion_matrix, format_confusion
 from chainrule.training.models import load_model
-from chainrule.nn import functional as F
 from chainrule.training.predict import read_grayscale, to_mnist_frame
 from chainrule.viz import plots as plots_module
 
@@ -40,7 +40,10 @@ def mnist_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def moons_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("moons_run")
-    assert main(["train", "--dataset", "moons", "--hidden", "8", "--epochs", "1", "--out", str(out)]) == 0
+    assert (
+        main(["train", "--dataset", "moons", "--hidden", "8", "--epochs", "1", "--out", str(out)])
+        == 0
+    )
     return out
 
 
@@ -50,7 +53,9 @@ def test_doctests(module):
 
 
 def test_eval_prints_accuracy_and_draws_the_confusion_matrix(capsys, mnist_run, tmp_path):
-    code, out, err = cli(capsys, "eval", "--checkpoint", mnist_run / "checkpoint.npz", "--out", tmp_path)
+    code, out, err = cli(
+        capsys, "eval", "--checkpoint", mnist_run / "checkpoint.npz", "--out", tmp_path
+    )
     assert code == 0, err
     assert re.search(r"test: loss \d\.\d{4}, accuracy 0\.(8|9)\d{3}", out)
     assert "true \\ pred" in out
@@ -67,7 +72,9 @@ def test_eval_matches_the_training_summary(capsys, mnist_run):
 
 
 def test_eval_rejects_a_dataset_of_another_shape(capsys, moons_run):
-    code, _, err = cli(capsys, "eval", "--checkpoint", moons_run / "checkpoint.npz", "--dataset", "mnist")
+    code, _, err = cli(
+        capsys, "eval", "--checkpoint", moons_run / "checkpoint.npz", "--dataset", "mnist"
+    )
     assert code == 2 and "takes 2 inputs" in err
 
 
@@ -102,7 +109,9 @@ def test_predict_own_images_both_polarities(capsys, mnist_run, tmp_path):
         Image.fromarray(rgb).save(tmp_path / f"photo_{k}.jpg", quality=95)  # colour JPEG
         kinds = (("white", "png"), ("black", "png"), ("photo", "jpg"))
         paths += [(tmp_path / f"{kind}_{k}.{ext}", label) for kind, ext in kinds]
-    code, out, err = cli(capsys, "predict", "--checkpoint", mnist_run / "checkpoint.npz", *[p for p, _ in paths])
+    code, out, err = cli(
+        capsys, "predict", "--checkpoint", mnist_run / "checkpoint.npz", *[p for p, _ in paths]
+    )
     assert code == 0, err
     lines = out.splitlines()
     assert len(lines) == len(paths)
@@ -115,20 +124,31 @@ def test_predict_unreadable_file_is_named(capsys, mnist_run, tmp_path):
     bad = tmp_path / "notes.png"
     bad.write_text("this is not a picture")
     code, _, err = cli(capsys, "predict", "--checkpoint", mnist_run / "checkpoint.npz", bad)
-    assert code == 1 and str(bad) in err and "not a readable image" in err and len(err.strip().splitlines()) == 1
-    code, _, err = cli(capsys, "predict", "--checkpoint", mnist_run / "checkpoint.npz", tmp_path / "missing.png")
+    assert (
+        code == 1
+        and str(bad) in err
+        and "not a readable image" in err
+        and len(err.strip().splitlines()) == 1
+    )
+    code, _, err = cli(
+        capsys, "predict", "--checkpoint", mnist_run / "checkpoint.npz", tmp_path / "missing.png"
+    )
     assert code == 1 and f"{tmp_path / 'missing.png'}: no such file" in err
 
 
 def test_predict_too_small_image(capsys, mnist_run, tmp_path):
     Image.fromarray(np.zeros((20, 20), np.uint8)).save(tmp_path / "tiny.png")
-    code, _, err = cli(capsys, "predict", "--checkpoint", mnist_run / "checkpoint.npz", tmp_path / "tiny.png")
+    code, _, err = cli(
+        capsys, "predict", "--checkpoint", mnist_run / "checkpoint.npz", tmp_path / "tiny.png"
+    )
     assert code == 1 and "need at least 28×28" in err
 
 
 def test_predict_with_a_2d_model_is_a_usage_error(capsys, moons_run, tmp_path):
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "x.png")
-    code, _, err = cli(capsys, "predict", "--checkpoint", moons_run / "checkpoint.npz", tmp_path / "x.png")
+    code, _, err = cli(
+        capsys, "predict", "--checkpoint", moons_run / "checkpoint.npz", tmp_path / "x.png"
+    )
     assert code == 2 and "not 28×28 images" in err
 
 

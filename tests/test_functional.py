@@ -17,7 +17,9 @@ RNG = np.random.default_rng(0)
 
 def pair(values, requires_grad=True):
     arr = np.asarray(values, dtype=np.float64)
-    return Tensor(arr.copy(), requires_grad=requires_grad), torch.tensor(arr, requires_grad=requires_grad)
+    return Tensor(arr.copy(), requires_grad=requires_grad), torch.tensor(
+        arr, requires_grad=requires_grad
+    )
 
 
 def check(ours, theirs, inputs, rtol=1e-9, atol=1e-12):
@@ -40,11 +42,19 @@ def check(ours, theirs, inputs, rtol=1e-9, atol=1e-12):
     [
         ("relu", lambda x: F.relu(x), lambda x: TF.relu(x)),
         ("leaky_relu_default", lambda x: F.leaky_relu(x), lambda x: TF.leaky_relu(x)),
-        ("leaky_relu_slope", lambda x: F.leaky_relu(x, negative_slope=0.3), lambda x: TF.leaky_relu(x, 0.3)),
+        (
+            "leaky_relu_slope",
+            lambda x: F.leaky_relu(x, negative_slope=0.3),
+            lambda x: TF.leaky_relu(x, 0.3),
+        ),
         ("sigmoid", lambda x: F.sigmoid(x), lambda x: torch.sigmoid(x)),
         ("tanh", lambda x: F.tanh(x), lambda x: torch.tanh(x)),
         ("gelu", lambda x: F.gelu(x), lambda x: TF.gelu(x)),
-        ("gelu_tanh", lambda x: F.gelu(x, approximate="tanh"), lambda x: TF.gelu(x, approximate="tanh")),
+        (
+            "gelu_tanh",
+            lambda x: F.gelu(x, approximate="tanh"),
+            lambda x: TF.gelu(x, approximate="tanh"),
+        ),
         ("softmax", lambda x: F.softmax(x, dim=1), lambda x: TF.softmax(x, dim=1)),
         ("softmax_dim0", lambda x: F.softmax(x, dim=0), lambda x: TF.softmax(x, dim=0)),
         ("log_softmax", lambda x: F.log_softmax(x, dim=-1), lambda x: TF.log_softmax(x, dim=-1)),
@@ -274,9 +284,17 @@ def test_cross_entropy_equals_nll_of_log_softmax():
 def test_mse_and_l1_match_torch(reduction):
     a, ta = pair(RNG.standard_normal((3, 4)))
     b, tb = pair(RNG.standard_normal((3, 4)))
-    check(F.mse_loss(a, b, reduction=reduction), TF.mse_loss(ta, tb, reduction=reduction), [(a, ta), (b, tb)])
+    check(
+        F.mse_loss(a, b, reduction=reduction),
+        TF.mse_loss(ta, tb, reduction=reduction),
+        [(a, ta), (b, tb)],
+    )
     a.grad = b.grad = ta.grad = tb.grad = None
-    check(F.l1_loss(a, b, reduction=reduction), TF.l1_loss(ta, tb, reduction=reduction), [(a, ta), (b, tb)])
+    check(
+        F.l1_loss(a, b, reduction=reduction),
+        TF.l1_loss(ta, tb, reduction=reduction),
+        [(a, ta), (b, tb)],
+    )
 
 
 def test_mse_loss_warns_when_shapes_broadcast():
@@ -342,7 +360,9 @@ def test_binary_cross_entropy_with_logits_is_stable_for_huge_logits(dtype):
     sigma = (zs > 0).astype(dtype)  # σ(±100) is 1 or 0 to machine precision
     np.testing.assert_allclose(z.grad.numpy(), sigma - ys, atol=1e-30)  # σ(z) − y
     tz = torch.tensor(zs.astype(np.float64), requires_grad=True)
-    TF.binary_cross_entropy_with_logits(tz, torch.tensor(ys.astype(np.float64)), reduction="none").sum().backward()
+    TF.binary_cross_entropy_with_logits(
+        tz, torch.tensor(ys.astype(np.float64)), reduction="none"
+    ).sum().backward()
     np.testing.assert_allclose(z.grad.numpy(), tz.grad.numpy(), atol=1e-7)
 
 
@@ -374,7 +394,9 @@ def test_binary_cross_entropy_with_logits_pos_weight_gradient_by_central_differe
 
 def test_one_hot_matches_torch():
     idx = np.array([0, 2, 1])
-    np.testing.assert_array_equal(F.one_hot(Tensor(idx)).numpy(), TF.one_hot(torch.tensor(idx)).numpy())
+    np.testing.assert_array_equal(
+        F.one_hot(Tensor(idx)).numpy(), TF.one_hot(torch.tensor(idx)).numpy()
+    )
     assert F.one_hot(Tensor(idx), 5).shape == (3, 5)
 
 
@@ -405,12 +427,22 @@ def test_cross_entropy_options_together_match_torch(reduction, use_weight, smoot
     rng = np.random.default_rng(0)
     x, t, w = rng.normal(size=(6, 4)), np.array([0, 1, 3, 2, -100, 1]), rng.random(4)
     a = Tensor(x, requires_grad=True)
-    ours = F.cross_entropy(a, Tensor(t), Tensor(w) if use_weight else None,
-                           reduction=reduction, label_smoothing=smoothing)
+    ours = F.cross_entropy(
+        a,
+        Tensor(t),
+        Tensor(w) if use_weight else None,
+        reduction=reduction,
+        label_smoothing=smoothing,
+    )
     (ours.sum() if reduction == "none" else ours).backward()
     b = torch.tensor(x, requires_grad=True)
-    theirs = torch.nn.functional.cross_entropy(b, torch.tensor(t), torch.tensor(w) if use_weight else None,
-                                               reduction=reduction, label_smoothing=smoothing)
+    theirs = torch.nn.functional.cross_entropy(
+        b,
+        torch.tensor(t),
+        torch.tensor(w) if use_weight else None,
+        reduction=reduction,
+        label_smoothing=smoothing,
+    )
     (theirs.sum() if reduction == "none" else theirs).backward()
     np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-14)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import chainrule
-from chainrule.nn import init
 from chainrule._tensor import Tensor
+from chainrule.nn import init
 
 torch = pytest.importorskip("torch")
 
@@ -35,7 +35,9 @@ NONLINEARITIES = [
 
 @pytest.mark.parametrize("nonlinearity, param", NONLINEARITIES)
 def test_calculate_gain_equals_torch(nonlinearity: str, param: float | None) -> None:
-    assert init.calculate_gain(nonlinearity, param) == torch.nn.init.calculate_gain(nonlinearity, param)
+    assert init.calculate_gain(nonlinearity, param) == torch.nn.init.calculate_gain(
+        nonlinearity, param
+    )
 
 
 def test_calculate_gain_errors() -> None:
@@ -99,12 +101,20 @@ def test_xavier(gain: float) -> None:
 
 @pytest.mark.parametrize(
     "a, mode, nonlinearity",
-    [(0, "fan_in", "leaky_relu"), (0, "fan_in", "relu"), (0, "fan_out", "relu"), (math.sqrt(5), "fan_in", "leaky_relu"), (0, "fan_in", "tanh")],
+    [
+        (0, "fan_in", "leaky_relu"),
+        (0, "fan_in", "relu"),
+        (0, "fan_out", "relu"),
+        (math.sqrt(5), "fan_in", "leaky_relu"),
+        (0, "fan_in", "tanh"),
+    ],
 )
 def test_kaiming(a: float, mode: str, nonlinearity: str) -> None:
     fan = FAN_IN if mode == "fan_in" else FAN_OUT
     std = torch.nn.init.calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    _check_uniform(init.kaiming_uniform_(_w(), a=a, mode=mode, nonlinearity=nonlinearity), math.sqrt(3) * std)
+    _check_uniform(
+        init.kaiming_uniform_(_w(), a=a, mode=mode, nonlinearity=nonlinearity), math.sqrt(3) * std
+    )
     _check_normal(init.kaiming_normal_(_w(), a=a, mode=mode, nonlinearity=nonlinearity), std)
 
 
@@ -114,7 +124,9 @@ def test_linear_default_bound_is_one_over_sqrt_fan_in() -> None:
 
 
 def test_kaiming_rejects_unknown_mode_and_skips_empty_tensors() -> None:
-    with pytest.raises(ValueError, match="Mode fan_avg not supported, please use one of fan_in, fan_out"):
+    with pytest.raises(
+        ValueError, match="Mode fan_avg not supported, please use one of fan_in, fan_out"
+    ):
         init.kaiming_uniform_(_w(), mode="fan_avg")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

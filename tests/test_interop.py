@@ -13,10 +13,23 @@ from chainrule.interop import from_torch, tensor_from_torch, tensor_to_torch, to
 
 
 def every_layer() -> nn.Sequential:
-    return nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 8), nn.LeakyReLU(0.2),
-                         nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 8, bias=False), nn.Sigmoid(),
-                         nn.Linear(8, 6), nn.GELU(), nn.Dropout(0.3), nn.Identity(), nn.Linear(6, 4),
-                         nn.Softmax(dim=1))
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(12, 8),
+        nn.ReLU(),
+        nn.Linear(8, 8),
+        nn.LeakyReLU(0.2),
+        nn.Linear(8, 8),
+        nn.Tanh(),
+        nn.Linear(8, 8, bias=False),
+        nn.Sigmoid(),
+        nn.Linear(8, 6),
+        nn.GELU(),
+        nn.Dropout(0.3),
+        nn.Identity(),
+        nn.Linear(6, 4),
+        nn.Softmax(dim=1),
+    )
 
 
 def test_to_torch_round_trip_gives_the_same_outputs():
@@ -39,7 +52,9 @@ def test_from_torch_copies_weights_and_mode():
     assert model[0].weight.dtype == np.float64
     np.testing.assert_array_equal(model[0].weight.data, tm[0].weight.detach().numpy())
     x = np.random.default_rng(1).normal(size=(4, 3))
-    np.testing.assert_allclose(model(Tensor(x)).numpy(), tm(torch.from_numpy(x)).detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        model(Tensor(x)).numpy(), tm(torch.from_numpy(x)).detach().numpy(), atol=1e-12
+    )
     # independent copies
     model[0].weight.data[...] = 0
     assert tm[0].weight.abs().sum().item() > 0

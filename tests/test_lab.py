@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ast
 import doctest
+import importlib
 import json
 
 import numpy as np
 import pytest
 
-from chainrule.lab import manual
 from chainrule.cli import main
 from chainrule.lab import (
     LAB_SOURCE,
@@ -23,15 +23,23 @@ from chainrule.lab import (
     check_cross_entropy,
     check_gradient_prediction,
     check_linear_backward,
+    manual,
     split_solutions,
 )
-import importlib
 
 build_module, ce_module, linear_module, prediction_module, feedback_module, toy_module = (
     importlib.import_module(f"chainrule.lab.{name}")
-    for name in ("build", "check_cross_entropy", "check_linear", "check_prediction", "feedback", "toy"))
+    for name in (
+        "build",
+        "check_loss",
+        "check_linear",
+        "check_prediction",
+        "feedback",
+        "toy",
+    )
+)
 
-from notebook_runner import execute
+from notebook_runner import execute  # noqa: E402 - after the lab modules, which it runs
 
 
 # ========================================================================== the build
@@ -47,7 +55,9 @@ def test_student_copy_holds_no_solution_and_no_marker(built):
     student = (built / "student" / "mlp_lab.py").read_text(encoding="utf-8")
     solution = (built / "solution" / "mlp_lab.py").read_text(encoding="utf-8")
     blocks = split_solutions(source).blocks
-    hidden = [ln.strip() for b in blocks for ln in b.lines if len(ln.strip().lstrip("#").strip()) > 3]
+    hidden = [
+        ln.strip() for b in blocks for ln in b.lines if len(ln.strip().lstrip("#").strip()) > 3
+    ]
     assert len(hidden) > 30  # the source really has solutions to hide
 
     def count(text: str, line: str) -> int:
@@ -56,10 +66,22 @@ def test_student_copy_holds_no_solution_and_no_marker(built):
     # A solution line may show in the student copy only as often as the source has it outside
     # the solution blocks (``cr.manual_seed(0)`` is both given code and part of an answer).
     for line in set(hidden):
-        outside = count(source, line) - sum(1 for b in blocks for ln in b.lines if ln.strip() == line)
+        outside = count(source, line) - sum(
+            1 for b in blocks for ln in b.lines if ln.strip() == line
+        )
         assert count(student, line) == outside, line
-    for snippet in ("X.T @ delta", "delta.sum(axis=0)", "log_probs", '"-", 0.14', "W @ W_eff", "self.net(x)",
-                    "loss.backward()", "negative, about 0.1", "logistic regression", "float32 keeps only"):
+    for snippet in (
+        "X.T @ delta",
+        "delta.sum(axis=0)",
+        "log_probs",
+        '"-", 0.14',
+        "W @ W_eff",
+        "self.net(x)",
+        "loss.backward()",
+        "negative, about 0.1",
+        "logistic regression",
+        "float32 keeps only",
+    ):
         assert snippet in solution and snippet not in student, snippet
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "Instructor copy"):
         assert marker not in student
@@ -105,20 +127,34 @@ def test_solution_copy_runs_end_to_end(built, tmp_path):
     assert text.count("VERDICT: all sources agree.") == 2  # float64 and float32
     assert "|difference| 0.0e+00" in text
     assert "one linear layer gives the same logits: True" in text
-    acc = {(m[0], m[1]): float(m[2]) for m in
-           __import__("re").findall(r"(moons|circles)\s+(ReLU|no nonlinearity)\s+final loss \S+, validation accuracy (\d+\.\d)%", text)}
+    acc = {
+        (m[0], m[1]): float(m[2])
+        for m in __import__("re").findall(
+            r"(moons|circles)\s+(ReLU|no nonlinearity)\s+final loss \S+, validation accuracy (\d+\.\d)%",
+            text,
+        )
+    }
     assert acc[("moons", "ReLU")] > 95 and acc[("circles", "ReLU")] > 95
     assert acc[("circles", "no nonlinearity")] < 65  # a line cannot separate circles
 
 
-@pytest.mark.parametrize("source, message", [
-    ("# %%\n# BEGIN SOLUTION\nx = 1\n", "line 2: BEGIN SOLUTION is never closed"),
-    ("# %%\nx = 1\n# END SOLUTION\n", "line 3: END SOLUTION without a BEGIN SOLUTION"),
-    ("# %%\n# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n", "line 3: BEGIN SOLUTION inside"),
-    ("# %%\n# BEGIN SOLUTION\nx = 1\n# %%\n# END SOLUTION\n", "line 2: BEGIN SOLUTION is not closed"),
-    ("# %%\n#BEGIN SOLUTION\nx = 1\n# END SOLUTION\n", "line 2: malformed solution marker"),
-    ("# %%\n    # end solution\n", "line 2: malformed solution marker"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("# %%\n# BEGIN SOLUTION\nx = 1\n", "line 2: BEGIN SOLUTION is never closed"),
+        ("# %%\nx = 1\n# END SOLUTION\n", "line 3: END SOLUTION without a BEGIN SOLUTION"),
+        (
+            "# %%\n# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n",
+            "line 3: BEGIN SOLUTION inside",
+        ),
+        (
+            "# %%\n# BEGIN SOLUTION\nx = 1\n# %%\n# END SOLUTION\n",
+            "line 2: BEGIN SOLUTION is not closed",
+        ),
+        ("# %%\n#BEGIN SOLUTION\nx = 1\n# END SOLUTION\n", "line 2: malformed solution marker"),
+        ("# %%\n    # end solution\n", "line 2: malformed solution marker"),
+    ],
+)
 def test_bad_markers_stop_the_build_with_the_line(source, message):
     with pytest.raises(ValueError, match=message):
         split_solutions(source)
@@ -127,18 +163,26 @@ def test_bad_markers_stop_the_build_with_the_line(source, message):
 def test_bad_source_is_one_line_error_from_the_cli(tmp_path, capsys):
     src = tmp_path / "lab.py"
     src.write_text("# %%\n# BEGIN SOLUTION\nx = 1\n", encoding="utf-8")
-    assert main(["lab", "build", "--source", str(src), "--out", str(tmp_path / "o"), "--format", "py"]) == 1
+    assert (
+        main(["lab", "build", "--source", str(src), "--out", str(tmp_path / "o"), "--format", "py"])
+        == 1
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "lab.py line 2" in err
     src.write_text("# %%\nx = 1\n", encoding="utf-8")
-    assert main(["lab", "build", "--source", str(src), "--out", str(tmp_path / "o"), "--format", "py"]) == 1
+    assert (
+        main(["lab", "build", "--source", str(src), "--out", str(tmp_path / "o"), "--format", "py"])
+        == 1
+    )
     assert "no BEGIN SOLUTION" in capsys.readouterr().err
 
 
 def test_placeholders_keep_indentation_and_markdown_answers_stay_markdown():
-    source = ("# %% [markdown]\n# Why?\n#\n# BEGIN SOLUTION\n# Because.\n# END SOLUTION\n\n"
-              "# %%\ndef f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n\n"
-              "# %%\n# BEGIN SOLUTION: answer = ...  # a number\nanswer = 42\n# END SOLUTION\n")
+    source = (
+        "# %% [markdown]\n# Why?\n#\n# BEGIN SOLUTION\n# Because.\n# END SOLUTION\n\n"
+        "# %%\ndef f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n\n"
+        "# %%\n# BEGIN SOLUTION: answer = ...  # a number\nanswer = 42\n# END SOLUTION\n"
+    )
     v = split_solutions(source)
     assert "# *Your answer here.*" in v.student and "Because." not in v.student
     assert '    raise NotImplementedError("your code here")' in v.student
@@ -168,7 +212,10 @@ def test_a_square_transpose_is_named_with_its_element():
     # with d_in == d_out the shapes agree, so only the values give the transpose away
     from chainrule.lab.feedback import find_mistake
 
-    X, D = np.arange(8.0).reshape(4, 2), np.array([[1.0, -2.0], [0.5, 3.0], [2.0, 1.0], [-1.0, 0.5]])
+    X, D = (
+        np.arange(8.0).reshape(4, 2),
+        np.array([[1.0, -2.0], [0.5, 3.0], [2.0, 1.0], [-1.0, 0.5]]),
+    )
     f = find_mistake("dW", (X.T @ D).T, X.T @ D)
     assert f.mistake == "transposed" and f.element is not None and "dW[" in f.text()
 
@@ -265,7 +312,9 @@ def test_cross_entropy_names_a_missing_one_over_B():
 
 
 def test_cross_entropy_names_a_summed_loss_and_a_sign_error():
-    assert check_cross_entropy(lambda z, y: (ce(z, y)[0] * len(y), ce(z, y)[1])).mistakes == {"loss": "missing 1/B"}
+    assert check_cross_entropy(lambda z, y: (ce(z, y)[0] * len(y), ce(z, y)[1])).mistakes == {
+        "loss": "missing 1/B"
+    }
     result = check_cross_entropy(lambda z, y: (ce(z, y)[0], -ce(z, y)[1]))
     assert result.mistakes == {"dlogits": "sign"} and "prediction minus target" in result.message
 
@@ -323,7 +372,9 @@ def test_prediction_explains_a_wrong_sign():
 
 def test_prediction_names_the_factor_left_out():
     result = check_gradient_prediction("w1", "-", 0.046)  # forgot x = 3
-    assert result.mistakes == {"magnitude": "left out a factor"} and "without x = 3" in result.message
+    assert (
+        result.mistakes == {"magnitude": "left out a factor"} and "without x = 3" in result.message
+    )
     result = check_gradient_prediction("w1", "-", 0.92)  # forgot σ'(z₁)
     assert "without σ'(z₁)" in result.message
     assert check_gradient_prediction("w1", "-", 5.0).mistakes == {"magnitude": "wrong size"}
@@ -337,13 +388,17 @@ def test_prediction_placeholders_and_steps():
 
 
 def test_toy_gradients_match_autograd_on_tensors():
-    from chainrule import Tensor
     import chainrule.nn.functional as F
+    from chainrule import Tensor
 
     net = toy_module.TOY
-    p = {k: Tensor(getattr(net, k), dtype="float64", requires_grad=True) for k in toy_module.WEIGHTS}
+    p = {
+        k: Tensor(getattr(net, k), dtype="float64", requires_grad=True) for k in toy_module.WEIGHTS
+    }
     h = (p["w1"] * net.x + p["b1"]).sigmoid()
-    F.binary_cross_entropy((p["w2"] * h + p["b2"]).sigmoid(), Tensor(net.y, dtype="float64")).backward()
+    F.binary_cross_entropy(
+        (p["w2"] * h + p["b2"]).sigmoid(), Tensor(net.y, dtype="float64")
+    ).backward()
     grads = toy_module.toy_gradients()
     for k in toy_module.WEIGHTS:
         assert grads[k] == pytest.approx(p[k].grad.item(), rel=1e-12)
@@ -351,7 +406,10 @@ def test_toy_gradients_match_autograd_on_tensors():
 
 # ===================================================================== the result
 def test_check_result_prints_and_is_truthy_only_when_ok():
-    good, bad = check_linear_backward(correct), check_linear_backward(lambda X, W, d: (-(X.T @ d), *correct(X, W, d)[1:]))
+    good, bad = (
+        check_linear_backward(correct),
+        check_linear_backward(lambda X, W, d: (-(X.T @ d), *correct(X, W, d)[1:])),
+    )
     assert isinstance(good, CheckResult) and bool(good) and not bool(bad)
     assert str(good).startswith("[PASS]") and str(bad).startswith("[NOT YET]")
     assert repr(bad) == str(bad)
@@ -360,8 +418,18 @@ def test_check_result_prints_and_is_truthy_only_when_ok():
     assert set(bad.details) == {"dW", "db", "dX"} and bad.details["db"].ok
 
 
-@pytest.mark.parametrize("module", [build_module, ce_module, linear_module, prediction_module,
-                                    feedback_module, toy_module, importlib.import_module("chainrule.lab")],
-                         ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module",
+    [
+        build_module,
+        ce_module,
+        linear_module,
+        prediction_module,
+        feedback_module,
+        toy_module,
+        importlib.import_module("chainrule.lab"),
+    ],
+    ids=lambda m: m.__name__,
+)
 def test_doctests(module):
     assert doctest.testmod(module).failed == 0

@@ -46,8 +46,14 @@ def make_mlp(rng, sizes, act=manual.ReLU):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(1, 5), st.integers(1, 4), st.integers(2, 5), st.integers(2, 4),
-       st.sampled_from(["relu", "sigmoid"]), st.integers(0, 2**31 - 1))
+@given(
+    st.integers(1, 5),
+    st.integers(1, 4),
+    st.integers(2, 5),
+    st.integers(2, 4),
+    st.sampled_from(["relu", "sigmoid"]),
+    st.integers(0, 2**31 - 1),
+)
 def test_mlp_with_cross_entropy_matches_finite_differences(batch, d_in, hidden, classes, act, seed):
     rng = np.random.default_rng(seed)
     model = make_mlp(rng, [d_in, hidden, classes], manual.ReLU if act == "relu" else manual.Sigmoid)
@@ -62,7 +68,9 @@ def test_mlp_with_cross_entropy_matches_finite_differences(batch, d_in, hidden, 
     dx = model.backward(loss_fn.backward())
     # Kinks of relu at exactly 0 have probability zero for continuous random inputs.
     for name, p in model.named_params().items():
-        np.testing.assert_allclose(model.named_grads()[name], numeric_grad(loss, p), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            model.named_grads()[name], numeric_grad(loss, p), rtol=1e-5, atol=1e-7
+        )
     np.testing.assert_allclose(dx, numeric_grad(loss, x), rtol=1e-5, atol=1e-7)
 
 
@@ -106,7 +114,9 @@ def test_softmax_cross_entropy_matches_pytorch_and_is_stable():
 
 def test_errors_name_shapes_and_order():
     layer = manual.Linear(np.zeros((3, 2)), np.zeros(2))
-    with pytest.raises(ValueError, match=r"input of shape \(4, 2\) does not match W of shape \(3, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"input of shape \(4, 2\) does not match W of shape \(3, 2\)"
+    ):
         layer.forward(np.zeros((4, 2)))
     with pytest.raises(RuntimeError, match="backward called before forward"):
         manual.ReLU().backward(np.zeros(3))

@@ -46,7 +46,9 @@ def _check(
 
 
 def _copy_linear(layer: nn.Linear) -> torch.nn.Linear:
-    t = torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None, dtype=torch.float64)
+    t = torch.nn.Linear(
+        layer.in_features, layer.out_features, bias=layer.bias is not None, dtype=torch.float64
+    )
     with torch.no_grad():
         t.weight.copy_(torch.from_numpy(layer.weight.data))
         if layer.bias is not None:
@@ -64,15 +66,27 @@ def test_linear_value_and_gradients_match_torch(bias: bool, x_shape: tuple[int, 
     tlayer = _copy_linear(layer)
     ours_params = [layer.weight] + ([layer.bias] if bias else [])
     theirs_params = [tlayer.weight] + ([tlayer.bias] if bias else [])
-    _check(layer, tlayer, _rng().standard_normal(x_shape), ours_params=ours_params, theirs_params=theirs_params)
+    _check(
+        layer,
+        tlayer,
+        _rng().standard_normal(x_shape),
+        ours_params=ours_params,
+        theirs_params=theirs_params,
+    )
 
 
 def test_linear_shapes_dtype_and_repr() -> None:
     layer = nn.Linear(784, 256)
     assert layer.weight.shape == (256, 784) and layer.bias.shape == (256,)
-    assert layer.weight.dtype == np.float32 and layer.bias.dtype == np.float32  # the default, as in torch
+    assert (
+        layer.weight.dtype == np.float32 and layer.bias.dtype == np.float32
+    )  # the default, as in torch
     assert nn.Linear(2, 3, dtype=np.float64).weight.dtype == np.float64
-    assert repr(layer) == repr(torch.nn.Linear(784, 256)) == "Linear(in_features=784, out_features=256, bias=True)"
+    assert (
+        repr(layer)
+        == repr(torch.nn.Linear(784, 256))
+        == "Linear(in_features=784, out_features=256, bias=True)"
+    )
     assert repr(nn.Linear(3, 1, bias=False)) == "Linear(in_features=3, out_features=1, bias=False)"
     assert nn.Linear(3, 1, bias=False).bias is None
     assert [n for n, _ in nn.Linear(3, 1, bias=False).named_parameters()] == ["weight"]
@@ -112,7 +126,9 @@ ACTIVATIONS = [
 
 
 @pytest.mark.parametrize("ours, theirs", ACTIVATIONS, ids=lambda m: repr(m))
-def test_layer_value_gradient_and_repr_match_torch(ours: nn.Module, theirs: torch.nn.Module) -> None:
+def test_layer_value_gradient_and_repr_match_torch(
+    ours: nn.Module, theirs: torch.nn.Module
+) -> None:
     x = _rng().standard_normal((3, 4, 5)) * 2
     x[0, 0, :2] = 0.0  # ReLU's kink: torch's gradient there is 0, and so must ours be
     _check(ours, theirs, x)
@@ -153,15 +169,25 @@ def test_dropout_gradient_follows_the_mask() -> None:
 
 
 def test_sequential_forward_composes_layers() -> None:
-    model = nn.Sequential(nn.Linear(4, 8, dtype=np.float64), nn.Tanh(), nn.Linear(8, 2, dtype=np.float64))
+    model = nn.Sequential(
+        nn.Linear(4, 8, dtype=np.float64), nn.Tanh(), nn.Linear(8, 2, dtype=np.float64)
+    )
     tmodel = torch.nn.Sequential(_copy_linear(model[0]), torch.nn.Tanh(), _copy_linear(model[2]))
     ours_params = list(model.parameters())
-    _check(model, tmodel, _rng().standard_normal((6, 4)), ours_params=ours_params, theirs_params=list(tmodel.parameters()))
+    _check(
+        model,
+        tmodel,
+        _rng().standard_normal((6, 4)),
+        ours_params=ours_params,
+        theirs_params=list(tmodel.parameters()),
+    )
 
 
 def test_sequential_indexing_slicing_and_mutation_match_torch() -> None:
     ours = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.Sigmoid())
-    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1), torch.nn.Sigmoid())
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1), torch.nn.Sigmoid()
+    )
     assert len(ours) == 4
     assert ours[-1] is list(ours)[3] and isinstance(ours[1], nn.ReLU)
     sliced = ours[1:3]
@@ -180,8 +206,15 @@ def test_sequential_indexing_slicing_and_mutation_match_torch() -> None:
 
 
 def test_sequential_from_ordered_dict_uses_its_names() -> None:
-    model = nn.Sequential(OrderedDict([("hidden", nn.Linear(2, 4)), ("act", nn.ReLU()), ("out", nn.Linear(4, 1))]))
-    assert [n for n, _ in model.named_parameters()] == ["hidden.weight", "hidden.bias", "out.weight", "out.bias"]
+    model = nn.Sequential(
+        OrderedDict([("hidden", nn.Linear(2, 4)), ("act", nn.ReLU()), ("out", nn.Linear(4, 1))])
+    )
+    assert [n for n, _ in model.named_parameters()] == [
+        "hidden.weight",
+        "hidden.bias",
+        "out.weight",
+        "out.bias",
+    ]
     assert model.hidden is model[0]
     assert "(hidden): Linear" in repr(model)
 
@@ -208,7 +241,9 @@ def _regression_pair() -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("ours_cls, theirs_cls", [(nn.MSELoss, torch.nn.MSELoss), (nn.L1Loss, torch.nn.L1Loss)])
+@pytest.mark.parametrize(
+    "ours_cls, theirs_cls", [(nn.MSELoss, torch.nn.MSELoss), (nn.L1Loss, torch.nn.L1Loss)]
+)
 def test_regression_losses_match_torch(ours_cls, theirs_cls, reduction: str) -> None:
     x, y = _regression_pair()
     ours, theirs = ours_cls(reduction=reduction), theirs_cls(reduction=reduction)
@@ -224,8 +259,13 @@ def test_bce_losses_match_torch(reduction: str) -> None:
     probs = 1 / (1 + np.exp(-logits))
     bce, tbce = nn.BCELoss(reduction=reduction), torch.nn.BCELoss(reduction=reduction)
     _check(lambda p: bce(p, _t(target, False)), lambda p: tbce(p, torch.from_numpy(target)), probs)
-    bcel, tbcel = nn.BCEWithLogitsLoss(reduction=reduction), torch.nn.BCEWithLogitsLoss(reduction=reduction)
-    _check(lambda z: bcel(z, _t(target, False)), lambda z: tbcel(z, torch.from_numpy(target)), logits)
+    bcel, tbcel = (
+        nn.BCEWithLogitsLoss(reduction=reduction),
+        torch.nn.BCEWithLogitsLoss(reduction=reduction),
+    )
+    _check(
+        lambda z: bcel(z, _t(target, False)), lambda z: tbcel(z, torch.from_numpy(target)), logits
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -233,11 +273,16 @@ def test_cross_entropy_and_nll_match_torch(reduction: str) -> None:
     rng = _rng(3)
     logits = rng.standard_normal((7, 5)) * 2
     target = rng.integers(0, 5, size=7)
-    ce, tce = nn.CrossEntropyLoss(reduction=reduction), torch.nn.CrossEntropyLoss(reduction=reduction)
+    ce, tce = (
+        nn.CrossEntropyLoss(reduction=reduction),
+        torch.nn.CrossEntropyLoss(reduction=reduction),
+    )
     _check(lambda z: ce(z, Tensor(target)), lambda z: tce(z, torch.from_numpy(target)), logits)
     log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     nll, tnll = nn.NLLLoss(reduction=reduction), torch.nn.NLLLoss(reduction=reduction)
-    _check(lambda lp: nll(lp, Tensor(target)), lambda lp: tnll(lp, torch.from_numpy(target)), log_probs)
+    _check(
+        lambda lp: nll(lp, Tensor(target)), lambda lp: tnll(lp, torch.from_numpy(target)), log_probs
+    )
 
 
 def test_weighted_losses_and_options_match_torch() -> None:
@@ -248,8 +293,13 @@ def test_weighted_losses_and_options_match_torch() -> None:
     w = rng.uniform(0.5, 2.0, 4)
     ce, tce = nn.CrossEntropyLoss(Tensor(w)), torch.nn.CrossEntropyLoss(torch.from_numpy(w))
     _check(lambda z: ce(z, Tensor(target)), lambda z: tce(z, torch.from_numpy(target)), logits)
-    smooth, tsmooth = nn.CrossEntropyLoss(label_smoothing=0.1), torch.nn.CrossEntropyLoss(label_smoothing=0.1)
-    _check(lambda z: smooth(z, Tensor(target)), lambda z: tsmooth(z, torch.from_numpy(target)), logits)
+    smooth, tsmooth = (
+        nn.CrossEntropyLoss(label_smoothing=0.1),
+        torch.nn.CrossEntropyLoss(label_smoothing=0.1),
+    )
+    _check(
+        lambda z: smooth(z, Tensor(target)), lambda z: tsmooth(z, torch.from_numpy(target)), logits
+    )
     nll = nn.NLLLoss(Tensor(w), ignore_index=1, reduction="sum")
     tnll = torch.nn.NLLLoss(torch.from_numpy(w), ignore_index=1, reduction="sum")
     target[2] = 1
@@ -258,10 +308,21 @@ def test_weighted_losses_and_options_match_torch() -> None:
     y = rng.uniform(0, 1, (9, 4))
     bcel, tbcel = nn.BCEWithLogitsLoss(Tensor(w)), torch.nn.BCEWithLogitsLoss(torch.from_numpy(w))
     _check(lambda z: bcel(z, _t(y, False)), lambda z: tbcel(z, torch.from_numpy(y)), logits)
-    bce, tbce = nn.BCELoss(Tensor(w), reduction="sum"), torch.nn.BCELoss(torch.from_numpy(w), reduction="sum")
-    _check(lambda p: bce(p, _t(y, False)), lambda p: tbce(p, torch.from_numpy(y)), 1 / (1 + np.exp(-logits)))
+    bce, tbce = (
+        nn.BCELoss(Tensor(w), reduction="sum"),
+        torch.nn.BCELoss(torch.from_numpy(w), reduction="sum"),
+    )
+    _check(
+        lambda p: bce(p, _t(y, False)),
+        lambda p: tbce(p, torch.from_numpy(y)),
+        1 / (1 + np.exp(-logits)),
+    )
     assert list(ce.state_dict()) == list(tce.state_dict()) == ["weight"]
-    assert list(nn.CrossEntropyLoss().state_dict()) == list(torch.nn.CrossEntropyLoss().state_dict()) == []
+    assert (
+        list(nn.CrossEntropyLoss().state_dict())
+        == list(torch.nn.CrossEntropyLoss().state_dict())
+        == []
+    )
 
 
 def test_cross_entropy_course_example_p4() -> None:
@@ -274,7 +335,12 @@ def test_cross_entropy_course_example_p4() -> None:
     np.testing.assert_allclose(z.grad.data[0], probs - np.array([1.0, 0.0, 0.0]))
 
 
-@pytest.mark.parametrize("cls", [nn.MSELoss, nn.L1Loss, nn.BCELoss, nn.BCEWithLogitsLoss, nn.CrossEntropyLoss, nn.NLLLoss])
+@pytest.mark.parametrize(
+    "cls",
+    [nn.MSELoss, nn.L1Loss, nn.BCELoss, nn.BCEWithLogitsLoss, nn.CrossEntropyLoss, nn.NLLLoss],
+)
 def test_losses_validate_reduction(cls) -> None:
-    with pytest.raises(ValueError, match=f"{cls.__name__}: reduction must be 'mean', 'sum' or 'none', got 'avg'"):
+    with pytest.raises(
+        ValueError, match=f"{cls.__name__}: reduction must be 'mean', 'sum' or 'none', got 'avg'"
+    ):
         cls(reduction="avg")

@@ -31,7 +31,9 @@ class Block(nn.Module):
 class TorchBlock(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.layers = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8))
+        self.layers = torch.nn.Sequential(
+            torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8)
+        )
         self.head = torch.nn.Linear(8, 2, bias=False)
         self.register_buffer("steps", torch.zeros(1))
         self.register_buffer("scratch", torch.zeros(1), persistent=False)
@@ -111,9 +113,22 @@ def test_registration_errors_name_the_problem() -> None:
 
 
 def test_named_parameters_use_torch_dotted_names() -> None:
-    assert [n for n, _ in Block().named_parameters()] == [n for n, _ in TorchBlock().named_parameters()]
-    assert [n for n, _ in Block().named_parameters()] == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "head.weight"]
-    assert [n for n, _ in _mlp(3, 4, 2).named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [n for n, _ in Block().named_parameters()] == [
+        n for n, _ in TorchBlock().named_parameters()
+    ]
+    assert [n for n, _ in Block().named_parameters()] == [
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.2.weight",
+        "layers.2.bias",
+        "head.weight",
+    ]
+    assert [n for n, _ in _mlp(3, 4, 2).named_parameters()] == [
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+    ]
     assert [n for n, _ in Block().named_parameters(prefix="model")][0] == "model.layers.0.weight"
     assert list(Block().parameters(recurse=False)) == []
 
@@ -122,9 +137,15 @@ def test_module_walks_match_torch() -> None:
     ours, theirs = Block(), TorchBlock()
     assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
     assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
-    assert [type(m).__name__ for m in ours.modules()][1:] == [type(m).__name__ for m in theirs.modules()][1:]
+    assert [type(m).__name__ for m in ours.modules()][1:] == [
+        type(m).__name__ for m in theirs.modules()
+    ][1:]
     assert [type(m).__name__ for m in ours.children()] == ["Sequential", "Linear"]
-    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()] == ["steps", "scratch"]
+    assert (
+        [n for n, _ in ours.named_buffers()]
+        == [n for n, _ in theirs.named_buffers()]
+        == ["steps", "scratch"]
+    )
 
 
 def test_shared_modules_and_parameters_are_listed_once() -> None:
@@ -133,7 +154,12 @@ def test_shared_modules_and_parameters_are_listed_once() -> None:
     assert len(list(model.parameters())) == 2
     assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias"]
     assert [n for n, _ in model.named_modules()] == ["", "0", "1"]
-    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]  # torch keeps both names
+    assert list(model.state_dict()) == [
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+    ]  # torch keeps both names
 
 
 # ---- parameter counts (Lecture 1) --------------------------------------------------------------
@@ -141,7 +167,9 @@ def test_shared_modules_and_parameters_are_listed_once() -> None:
 
 def test_parameter_count_of_the_lecture_mlp() -> None:
     assert _count(_mlp(784, 256, 256, 10)) == 269_322
-    assert _count(_mlp(784, 256, 256, 10)) == sum(p.numel() for p in _torch_mlp(784, 256, 256, 10).parameters())
+    assert _count(_mlp(784, 256, 256, 10)) == sum(
+        p.numel() for p in _torch_mlp(784, 256, 256, 10).parameters()
+    )
 
 
 def test_practice_problem_p1_parameter_count() -> None:
@@ -156,7 +184,9 @@ def test_state_dict_keys_match_torch_and_values_share_data() -> None:
     m = Block()
     sd = m.state_dict()
     assert isinstance(sd, OrderedDict)
-    assert list(sd) == list(TorchBlock().state_dict())  # params and persistent buffers, torch's order
+    assert list(sd) == list(
+        TorchBlock().state_dict()
+    )  # params and persistent buffers, torch's order
     assert "scratch" not in sd
     w = sd["layers.0.weight"]
     assert not w.requires_grad and w.data is m.layers[0].weight.data  # detached, same array
@@ -192,7 +222,9 @@ def test_load_state_dict_takes_a_torch_state_dict_directly() -> None:
     model = _mlp(3, 4, 2)
     model.load_state_dict(tmodel.state_dict())
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
-    np.testing.assert_allclose(model(Tensor(x)).data, tmodel(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model(Tensor(x)).data, tmodel(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_load_state_dict_lists_missing_and_unexpected_keys_together() -> None:
@@ -225,13 +257,18 @@ def test_load_state_dict_reports_shape_mismatch_like_torch() -> None:
         "size mismatch for 0.weight: copying a param with shape (3, 2) from checkpoint, "
         "the shape in current model is (4, 2)."
     ) in str(err.value)
-    with pytest.raises(RuntimeError, match="size mismatch"):  # shapes are checked even when not strict
+    with pytest.raises(
+        RuntimeError, match="size mismatch"
+    ):  # shapes are checked even when not strict
         model.load_state_dict(sd, strict=False)
 
 
 def test_load_state_dict_rejects_non_arrays() -> None:
     model = nn.Linear(2, 1)
-    with pytest.raises(RuntimeError, match=r'parameter named "weight", expected a Tensor or numpy.ndarray .* received list'):
+    with pytest.raises(
+        RuntimeError,
+        match=r'parameter named "weight", expected a Tensor or numpy.ndarray .* received list',
+    ):
         model.load_state_dict({"weight": [[1.0, 2.0]], "bias": np.zeros(1, np.float32)})
     with pytest.raises(TypeError, match="Expected state_dict to be dict-like, got list"):
         model.load_state_dict([("weight", np.zeros((1, 2)))])

@@ -54,7 +54,9 @@ def test_predict_cells_come_before_their_reveal():
     jupytext = pytest.importorskip("jupytext")
     for source in SOURCES:
         cells = jupytext.read(source).cells
-        predicts = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and "**Predict" in c.source]
+        predicts = [
+            i for i, c in enumerate(cells) if c.cell_type == "markdown" and "**Predict" in c.source
+        ]
         for i in predicts:
             assert i + 1 < len(cells) and cells[i + 1].cell_type == "code", (source.name, i)
 
@@ -75,7 +77,9 @@ def test_lecture_second_backward_doubles_then_zero_grad_resets(ran):
 def test_lecture_mlp_grad_before_after_backward_and_zero_grad(ran):
     text = ran("lecture_demo.py").text
     assert "before backward: None" in text
-    assert re.search(r"after backward: grad shape \(16, 2\) \(= weight shape \(16, 2\)\), norm 0\.\d+[1-9]", text)
+    assert re.search(
+        r"after backward: grad shape \(16, 2\) \(= weight shape \(16, 2\)\), norm 0\.\d+[1-9]", text
+    )
     assert "after zero_grad: None" in text
     assert "parameters: 82" in text
 
@@ -91,8 +95,13 @@ def test_lecture_graph_and_trace(ran):
     executed = ran("lecture_demo.py")
     assert "Backward pass from L = 4" in executed.text
     assert "Leaf gradients: dL/dx = 12, dL/dw = 8, dL/db = 4" in executed.text
-    svg = [o for c in executed.nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-           if "image/svg+xml" in o.get("data", {})]
+    svg = [
+        o
+        for c in executed.nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "image/svg+xml" in o.get("data", {})
+    ]
     assert svg and "grad 8" in svg[0]["data"]["image/svg+xml"]
 
 
@@ -105,8 +114,10 @@ def test_practice_trains_an_mlp_on_the_mnist_sample(ran):
 
 
 def test_practice_double_softmax_pitfall(ran):
-    m = re.search(r"double softmax: loss (\d\.\d+) -> (\d\.\d+) .*correct model: (\d\.\d+) -> (\d\.\d+)",
-                  ran("practice.py").text)
+    m = re.search(
+        r"double softmax: loss (\d\.\d+) -> (\d\.\d+) .*correct model: (\d\.\d+) -> (\d\.\d+)",
+        ran("practice.py").text,
+    )
     assert m
     bad_start, bad_end, good_start, good_end = map(float, m.groups())
     assert abs(bad_start - 2.303) < 0.05 and bad_end > 2 * good_end

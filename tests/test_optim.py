@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from chainrule import nn, optim
+from chainrule._tensor import Tensor
 from chainrule.nn import functional as F
 from chainrule.optim.lr_scheduler import CosineAnnealingLR, StepLR
-from chainrule._tensor import Tensor
 
 torch = pytest.importorskip("torch")
 
@@ -72,13 +72,21 @@ CONFIGS = {
     "sgd_nesterov": (optim.SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True)),
     "sgd_weight_decay": (optim.SGD, torch.optim.SGD, dict(lr=0.1, weight_decay=0.01)),
     "sgd_maximize": (optim.SGD, torch.optim.SGD, dict(lr=0.01, maximize=True)),
-    "sgd_all": (optim.SGD, torch.optim.SGD, dict(lr=0.02, momentum=0.8, weight_decay=0.1, nesterov=True, maximize=True)),
+    "sgd_all": (
+        optim.SGD,
+        torch.optim.SGD,
+        dict(lr=0.02, momentum=0.8, weight_decay=0.1, nesterov=True, maximize=True),
+    ),
     "adam": (optim.Adam, torch.optim.Adam, dict(lr=0.01)),
     "adam_amsgrad": (optim.Adam, torch.optim.Adam, dict(lr=0.01, amsgrad=True, betas=(0.8, 0.99))),
     "adam_weight_decay": (optim.Adam, torch.optim.Adam, dict(lr=0.01, weight_decay=0.1)),
     "adam_maximize": (optim.Adam, torch.optim.Adam, dict(lr=0.001, maximize=True, eps=1e-6)),
     "adamw": (optim.AdamW, torch.optim.AdamW, dict(lr=0.01)),
-    "adamw_amsgrad": (optim.AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.3, amsgrad=True)),
+    "adamw_amsgrad": (
+        optim.AdamW,
+        torch.optim.AdamW,
+        dict(lr=0.01, weight_decay=0.3, amsgrad=True),
+    ),
 }
 
 
@@ -124,9 +132,13 @@ def test_training_with_own_backward_matches_torch(name: str) -> None:
         np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
-def _run(model: nn.Sequential, opt: optim.Optimizer, x: np.ndarray, y: np.ndarray, steps: int) -> None:
+def _run(
+    model: nn.Sequential, opt: optim.Optimizer, x: np.ndarray, y: np.ndarray, steps: int
+) -> None:
     for _ in range(steps):
-        for p, g in zip(model.parameters(), _torch_grads([p.data for p in model.parameters()], x, y)):
+        for p, g in zip(
+            model.parameters(), _torch_grads([p.data for p in model.parameters()], x, y)
+        ):
             p.grad = Tensor(g)
         opt.step()
 
@@ -143,7 +155,9 @@ def test_state_dict_round_trip_mid_trajectory_continues_identically(name: str) -
     saved_opt = copy.deepcopy(opt.state_dict())
     restored = _mlp()
     restored.load_state_dict(saved_model)
-    restored_opt = ours_cls(restored.parameters(), lr=123.0)  # hyperparameters come from the checkpoint
+    restored_opt = ours_cls(
+        restored.parameters(), lr=123.0
+    )  # hyperparameters come from the checkpoint
     restored_opt.load_state_dict(saved_opt)
     assert restored_opt.param_groups[0]["lr"] == kwargs["lr"]
 
@@ -156,7 +170,12 @@ def test_state_dict_round_trip_mid_trajectory_continues_identically(name: str) -
 def test_state_dict_layout_matches_torch() -> None:
     x, y = _data()
     model = _mlp()
-    opt = optim.Adam([{"params": [model[0].weight, model[0].bias]}, {"params": list(model[2:].parameters()), "lr": 0.1}])
+    opt = optim.Adam(
+        [
+            {"params": [model[0].weight, model[0].bias]},
+            {"params": list(model[2:].parameters()), "lr": 0.1},
+        ]
+    )
     tmodel = _torch_mlp(model)
     tparams = list(tmodel.parameters())
     topt = torch.optim.Adam([{"params": tparams[:2]}, {"params": tparams[2:], "lr": 0.1}])
@@ -166,7 +185,11 @@ def test_state_dict_layout_matches_torch() -> None:
 
     ours, theirs = opt.state_dict(), topt.state_dict()
     assert set(ours) == set(theirs) == {"state", "param_groups"}
-    assert [g["params"] for g in ours["param_groups"]] == [g["params"] for g in theirs["param_groups"]] == [[0, 1], [2, 3, 4, 5]]
+    assert (
+        [g["params"] for g in ours["param_groups"]]
+        == [g["params"] for g in theirs["param_groups"]]
+        == [[0, 1], [2, 3, 4, 5]]
+    )
     assert ours["param_groups"][1]["lr"] == theirs["param_groups"][1]["lr"] == 0.1
     assert set(ours["state"]) == set(theirs["state"])
     assert set(ours["state"][0]) == set(theirs["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
@@ -184,11 +207,16 @@ def test_loading_torch_optimizer_state_continues_like_torch() -> None:
     topt = torch.optim.Adam(tmodel.parameters(), lr=0.01, amsgrad=True)
     for _ in range(5):
         topt.zero_grad()
-        torch.nn.functional.cross_entropy(tmodel(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        torch.nn.functional.cross_entropy(
+            tmodel(torch.from_numpy(x)), torch.from_numpy(y)
+        ).backward()
         topt.step()
     sd = topt.state_dict()
     converted = {
-        "state": {i: {k: (int(v.item()) if k == "step" else v.numpy()) for k, v in s.items()} for i, s in sd["state"].items()},
+        "state": {
+            i: {k: (int(v.item()) if k == "step" else v.numpy()) for k, v in s.items()}
+            for i, s in sd["state"].items()
+        },
         "param_groups": sd["param_groups"],
     }
     model.load_state_dict({k: v.detach().numpy() for k, v in tmodel.state_dict().items()})
@@ -198,7 +226,9 @@ def test_loading_torch_optimizer_state_continues_like_torch() -> None:
     _run(model, opt, x, y, 5)
     for _ in range(5):
         topt.zero_grad()
-        torch.nn.functional.cross_entropy(tmodel(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        torch.nn.functional.cross_entropy(
+            tmodel(torch.from_numpy(x)), torch.from_numpy(y)
+        ).backward()
         topt.step()
     for p, t in zip(model.parameters(), tmodel.parameters()):
         np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-5, atol=1e-6)
@@ -220,12 +250,18 @@ def test_param_groups_with_their_own_lr_match_torch() -> None:
     model = _mlp()
     tmodel = _torch_mlp(model)
     params, tparams = list(model.parameters()), list(tmodel.parameters())
-    opt = optim.SGD([{"params": params[:2], "lr": 0.5}, {"params": params[2:]}], lr=0.05, momentum=0.9)
-    topt = torch.optim.SGD([{"params": tparams[:2], "lr": 0.5}, {"params": tparams[2:]}], lr=0.05, momentum=0.9)
+    opt = optim.SGD(
+        [{"params": params[:2], "lr": 0.5}, {"params": params[2:]}], lr=0.05, momentum=0.9
+    )
+    topt = torch.optim.SGD(
+        [{"params": tparams[:2], "lr": 0.5}, {"params": tparams[2:]}], lr=0.05, momentum=0.9
+    )
     for _ in range(10):
         _run(model, opt, x, y, 1)
         topt.zero_grad()
-        torch.nn.functional.cross_entropy(tmodel(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        torch.nn.functional.cross_entropy(
+            tmodel(torch.from_numpy(x)), torch.from_numpy(y)
+        ).backward()
         topt.step()
     for p, t in zip(params, tparams):
         np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-5, atol=1e-6)
@@ -234,7 +270,10 @@ def test_param_groups_with_their_own_lr_match_torch() -> None:
 # ---- step mechanics ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps, amsgrad=True)])
+@pytest.mark.parametrize(
+    "make",
+    [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps, amsgrad=True)],
+)
 def test_step_is_in_place_skips_missing_grads_and_keeps_float32(make) -> None:
     used, unused = nn.Parameter(np.ones((3, 2), np.float32)), nn.Parameter(np.ones(4, np.float32))
     opt = make([used, unused])
@@ -284,8 +323,14 @@ def _p() -> list[nn.Parameter]:
         (lambda: optim.SGD(_p(), lr=-0.1), "Invalid learning rate: -0.1"),
         (lambda: optim.SGD(_p(), momentum=-0.5), "Invalid momentum value: -0.5"),
         (lambda: optim.SGD(_p(), weight_decay=-1), "Invalid weight_decay value: -1"),
-        (lambda: optim.SGD(_p(), nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
-        (lambda: optim.SGD(_p(), momentum=0.9, dampening=0.1, nesterov=True), "Nesterov momentum requires"),
+        (
+            lambda: optim.SGD(_p(), nesterov=True),
+            "Nesterov momentum requires a momentum and zero dampening",
+        ),
+        (
+            lambda: optim.SGD(_p(), momentum=0.9, dampening=0.1, nesterov=True),
+            "Nesterov momentum requires",
+        ),
         (lambda: optim.Adam(_p(), lr=-1), "Invalid learning rate: -1"),
         (lambda: optim.Adam(_p(), eps=-1e-8), "Invalid epsilon value: -1e-08"),
         (lambda: optim.Adam(_p(), betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
@@ -319,7 +364,9 @@ def test_invalid_params_raise_clear_errors() -> None:
 def test_base_optimizer_requires_declared_hyperparameters() -> None:
     from chainrule.optim.optimizer import Optimizer, required
 
-    with pytest.raises(ValueError, match="didn't specify a value of required optimization parameter lr"):
+    with pytest.raises(
+        ValueError, match="didn't specify a value of required optimization parameter lr"
+    ):
         Optimizer(_p(), dict(lr=required))
     with pytest.raises(NotImplementedError, match="does not implement _update"):
         p = _p()
@@ -330,11 +377,15 @@ def test_base_optimizer_requires_declared_hyperparameters() -> None:
 # ---- schedules ---------------------------------------------------------------------------
 
 
-def _lr_sequences(make_ours, make_theirs, epochs: int = 25) -> tuple[list[list[float]], list[list[float]]]:
+def _lr_sequences(
+    make_ours, make_theirs, epochs: int = 25
+) -> tuple[list[list[float]], list[list[float]]]:
     ps = [nn.Parameter(np.zeros(2, np.float32)) for _ in range(2)]
     tps = [torch.zeros(2, requires_grad=True) for _ in range(2)]
     opt = optim.SGD([{"params": [ps[0]]}, {"params": [ps[1]], "lr": 0.3}], lr=0.1, momentum=0.9)
-    topt = torch.optim.SGD([{"params": [tps[0]]}, {"params": [tps[1]], "lr": 0.3}], lr=0.1, momentum=0.9)
+    topt = torch.optim.SGD(
+        [{"params": [tps[0]]}, {"params": [tps[1]], "lr": 0.3}], lr=0.1, momentum=0.9
+    )
     sched, tsched = make_ours(opt), make_theirs(topt)
     ours, theirs = [], []
     for _ in range(epochs):
@@ -351,7 +402,8 @@ def _lr_sequences(make_ours, make_theirs, epochs: int = 25) -> tuple[list[list[f
 @pytest.mark.parametrize("step_size, gamma", [(1, 0.9), (3, 0.5), (7, 0.1)])
 def test_step_lr_sequence_matches_torch_exactly(step_size: int, gamma: float) -> None:
     ours, theirs = _lr_sequences(
-        lambda o: StepLR(o, step_size, gamma), lambda o: torch.optim.lr_scheduler.StepLR(o, step_size, gamma)
+        lambda o: StepLR(o, step_size, gamma),
+        lambda o: torch.optim.lr_scheduler.StepLR(o, step_size, gamma),
     )
     assert ours == theirs
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from chainrule.scalar import MLP, Layer, Neuron, Value
 from chainrule.demos.scalar_moons import make_moons, train_moons
+from chainrule.scalar import MLP, Layer, Neuron, Value
 
 
 def test_mlp_shapes_and_parameter_count():
@@ -24,12 +24,14 @@ def test_hidden_layers_use_relu_and_the_last_layer_is_linear():
     model = MLP(1, [1, 1])
     hidden, last = model.layers[0].neurons[0], model.layers[1].neurons[0]
     hidden.w[0].data, last.w[0].data, last.b.data = 1.0, 1.0, -5.0
-    assert model([-3.0]).data == -5.0   # relu(-3) = 0, then 0 * 1 - 5, no relu at the end
+    assert model([-3.0]).data == -5.0  # relu(-3) = 0, then 0 * 1 - 5, no relu at the end
     assert model([2.0]).data == -3.0
 
 
-@pytest.mark.parametrize("activation, expected", [
-    ("relu", 0.0), ("tanh", -0.7615941559557649), ("sigmoid", 0.2689414213699951), (None, -1.0)])
+@pytest.mark.parametrize(
+    "activation, expected",
+    [("relu", 0.0), ("tanh", -0.7615941559557649), ("sigmoid", 0.2689414213699951), (None, -1.0)],
+)
 def test_activation_choice(activation, expected):
     n = Neuron(1, activation=activation)
     n.w[0].data = 1.0
@@ -54,7 +56,9 @@ def test_fused_and_unfused_neurons_give_identical_numbers():
     random.seed(7)
     plain = MLP(2, [8, 8, 1], fused=False)
     for model in (fused, plain):
-        loss = sum(((1 + -yi * model(list(map(Value, row)))).relu() for row, yi in zip(X, y)), Value(0.0))
+        loss = sum(
+            ((1 + -yi * model(list(map(Value, row)))).relu() for row, yi in zip(X, y)), Value(0.0)
+        )
         loss.backward()
         model.loss = loss.data
     assert fused.loss == plain.loss

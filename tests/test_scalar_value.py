@@ -23,8 +23,21 @@ def close(a: float, b: float, rel: float = 1e-9) -> bool:
 # (indices into the pool), so results get reused: shared subexpressions are the
 # norm, not the exception. Ops are written so that every input is in the op's
 # domain (log of a positive number, division by something non-zero).
-UNARY = ["neg", "relu", "sigmoid", "tanh", "exp_tanh", "log_sq", "pow2", "pow3",
-         "pow_m1", "pow_half", "rsub", "rdiv", "rpow"]
+UNARY = [
+    "neg",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "exp_tanh",
+    "log_sq",
+    "pow2",
+    "pow3",
+    "pow_m1",
+    "pow_half",
+    "rsub",
+    "rdiv",
+    "rpow",
+]
 BINARY = ["add", "sub", "mul", "div", "pow_value", "radd_mul"]
 
 
@@ -43,9 +56,9 @@ def apply(op: str, a, b, lib):
     if op == "log_sq":
         return lib.log(a * a + 0.5)
     if op == "pow2":
-        return a ** 2
+        return a**2
     if op == "pow3":
-        return a ** 3
+        return a**3
     if op == "pow_m1":
         return (a * a + 1.0) ** -1
     if op == "pow_half":
@@ -84,8 +97,13 @@ def programs(draw, smooth: bool = False):
     """Random programs; ``smooth`` leaves out relu, whose kink fools finite differences."""
     ops = [op for op in UNARY + BINARY if not (smooth and op == "relu")]
     n_inputs = draw(st.integers(1, 4))
-    inputs = draw(st.lists(st.floats(-2.0, 2.0, allow_nan=False).filter(lambda x: abs(x) > 1e-3),
-                           min_size=n_inputs, max_size=n_inputs))
+    inputs = draw(
+        st.lists(
+            st.floats(-2.0, 2.0, allow_nan=False).filter(lambda x: abs(x) > 1e-3),
+            min_size=n_inputs,
+            max_size=n_inputs,
+        )
+    )
     steps = []
     for i in range(draw(st.integers(1, 12))):
         pool = n_inputs + i
@@ -114,7 +132,8 @@ def test_random_graphs_match_pytorch_float64(program):
     root.backward()
 
     t_leaves, t_root = run_program(
-        inputs, steps, lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True), torch)
+        inputs, steps, lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True), torch
+    )
     grads = torch.autograd.grad(t_root, t_leaves, allow_unused=True)
 
     assert close(root.data, t_root.item())
@@ -153,10 +172,10 @@ def test_random_graphs_match_central_differences(program):
         (lambda v: v / 4, 3.0, 0.75, 0.25),
         (lambda v: 2 / v, 4.0, 0.5, -2 / 16),
         (lambda v: -v, 3.0, -3.0, -1.0),
-        (lambda v: v ** 3, 2.0, 8.0, 12.0),
-        (lambda v: v ** -1, 2.0, 0.5, -0.25),
-        (lambda v: v ** 0, 2.0, 1.0, 0.0),
-        (lambda v: 2 ** v, 3.0, 8.0, 8 * math.log(2)),
+        (lambda v: v**3, 2.0, 8.0, 12.0),
+        (lambda v: v**-1, 2.0, 0.5, -0.25),
+        (lambda v: v**0, 2.0, 1.0, 0.0),
+        (lambda v: 2**v, 3.0, 8.0, 8 * math.log(2)),
         (lambda v: v.relu(), 3.0, 3.0, 1.0),
         (lambda v: v.relu(), -3.0, 0.0, 0.0),
         (lambda v: v.relu(), 0.0, 0.0, 0.0),  # PyTorch's convention at the kink
@@ -176,11 +195,11 @@ def test_each_rule(f, x, value, grad):
 
 def test_pow_with_value_exponent_derivatives():
     x, y = Value(2.0), Value(3.0)
-    out = x ** y
+    out = x**y
     out.backward()
     assert out.data == 8.0
-    assert x.grad == pytest.approx(3 * 2.0 ** 2)          # y x^(y-1)
-    assert y.grad == pytest.approx(8.0 * math.log(2.0))   # x^y ln x
+    assert x.grad == pytest.approx(3 * 2.0**2)  # y x^(y-1)
+    assert y.grad == pytest.approx(8.0 * math.log(2.0))  # x^y ln x
 
 
 def test_sigmoid_is_stable_for_large_inputs():
@@ -223,7 +242,8 @@ def test_bce_with_logits_is_stable_and_its_gradient_is_sigmoid_minus_y(z, y):
     assert zv.grad == pytest.approx(sig - y, abs=1e-15)
     torch = pytest.importorskip("torch")
     expected = torch.nn.functional.binary_cross_entropy_with_logits(
-        torch.tensor(z, dtype=torch.float64), torch.tensor(y, dtype=torch.float64))
+        torch.tensor(z, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+    )
     # abs: for z = -100, y = 0 the exact loss 3.7e-44 is below torch's resolution (it gives 0)
     assert loss.data == pytest.approx(expected.item(), rel=1e-12, abs=1e-30)
 
@@ -242,10 +262,10 @@ def test_bce_with_logits_rejects_a_target_outside_0_1():
 # ---------------------------------------------------------------- accumulation
 def test_shared_subexpression_accumulates_from_every_path():
     x = Value(3.0)
-    a = x * x          # used twice below
-    out = a + a * x    # x² + x³
+    a = x * x  # used twice below
+    out = a + a * x  # x² + x³
     out.backward()
-    assert x.grad == 2 * 3.0 + 3 * 3.0 ** 2
+    assert x.grad == 2 * 3.0 + 3 * 3.0**2
     assert a.grad == 1 + 3.0  # d(a + a x)/da = 1 + x
 
 

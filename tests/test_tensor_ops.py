@@ -26,8 +26,8 @@ from hypothesis.extra import numpy as hnp
 
 import chainrule
 from chainrule import Tensor
-from chainrule.nn import functional as F
 from chainrule.autograd.rules import RULES
+from chainrule.nn import functional as F
 
 torch = pytest.importorskip("torch")
 
@@ -102,7 +102,9 @@ def unary(values=uniform, shapes=SHAPE):
 def binary(va=uniform, vb=uniform):
     def make(draw):
         rng = rng_of(draw)
-        sa, sb = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3)).input_shapes
+        sa, sb = draw(
+            hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3)
+        ).input_shapes
         return [(va(rng, sa), True), (vb(rng, sb), True)], {}
 
     return make
@@ -116,7 +118,9 @@ def with_dim(values=uniform, keepdim=True, tuple_dims=False):
         shape = draw(SHAPE_1D_UP)
         nd = len(shape)
         if tuple_dims and draw(st.booleans()):
-            dims = tuple(draw(st.lists(st.integers(0, nd - 1), min_size=1, max_size=nd, unique=True)))
+            dims = tuple(
+                draw(st.lists(st.integers(0, nd - 1), min_size=1, max_size=nd, unique=True))
+            )
         else:
             dims = draw(st.integers(-nd, nd - 1))
         params = {"dim": dims}
@@ -168,7 +172,9 @@ case("maximum", {"maximum"}, binary(), lambda ns, a, b: ns.maximum(a, b))
 
 def make_where(draw):
     rng = rng_of(draw)
-    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3)).input_shapes
+    shapes = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3)
+    ).input_shapes
     cond = rng.random(shapes[0]) > 0.5
     return [(cond, False), (uniform(rng, shapes[1]), True), (uniform(rng, shapes[2]), True)], {}
 
@@ -211,7 +217,9 @@ case(
     "var",
     {"sum", "sub", "mul", "div"},
     with_dim(),
-    lambda ns, a, dim, keepdim: a.var(dim=dim, keepdim=keepdim, correction=0 if a.shape[dim] == 1 else 1),
+    lambda ns, a, dim, keepdim: a.var(
+        dim=dim, keepdim=keepdim, correction=0 if a.shape[dim] == 1 else 1
+    ),
 )
 case(
     "std_unbiased",
@@ -223,8 +231,18 @@ case("amax", {"amax"}, with_dim(tuple_dims=True), lambda ns, a, **k: a.amax(**k)
 case("amin", {"amin"}, with_dim(tuple_dims=True), lambda ns, a, **k: a.amin(**k))
 case("max_all", {"amax"}, unary(shapes=SHAPE_1D_UP), lambda ns, a: a.max())
 case("min_all", {"amin"}, unary(shapes=SHAPE_1D_UP), lambda ns, a: a.min())
-case("max_dim", {"gather"}, with_dim(), lambda ns, a, dim, keepdim: a.max(dim, keepdim=keepdim).values)
-case("min_dim", {"gather"}, with_dim(), lambda ns, a, dim, keepdim: a.min(dim=dim, keepdim=keepdim).values)
+case(
+    "max_dim",
+    {"gather"},
+    with_dim(),
+    lambda ns, a, dim, keepdim: a.max(dim, keepdim=keepdim).values,
+)
+case(
+    "min_dim",
+    {"gather"},
+    with_dim(),
+    lambda ns, a, dim, keepdim: a.min(dim=dim, keepdim=keepdim).values,
+)
 case("softmax", {"log_softmax", "exp"}, with_dim(keepdim=False), lambda ns, a, dim: a.softmax(dim))
 case("log_softmax", {"log_softmax"}, with_dim(keepdim=False), lambda ns, a, dim: a.log_softmax(dim))
 
@@ -297,8 +315,13 @@ case("squeeze_dim", set(), with_dim(keepdim=False), lambda ns, a, dim: a.squeeze
 def make_expand(draw):
     rng = rng_of(draw)
     target = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=3))
-    shape = tuple(n if draw(st.booleans()) else 1 for n in target)[draw(st.integers(0, len(target) - 1)) :]
-    sizes = tuple(-1 if (i >= len(target) - len(shape) and draw(st.booleans())) else n for i, n in enumerate(target))
+    shape = tuple(n if draw(st.booleans()) else 1 for n in target)[
+        draw(st.integers(0, len(target) - 1)) :
+    ]
+    sizes = tuple(
+        -1 if (i >= len(target) - len(shape) and draw(st.booleans())) else n
+        for i, n in enumerate(target)
+    )
     return [(uniform(rng, shape), True)], {"sizes": sizes}
 
 
@@ -381,7 +404,9 @@ def make_gather(draw):
     dim = draw(st.integers(0, len(shape) - 1))
     idx_shape = list(shape)
     idx_shape[dim] = draw(st.integers(1, 4))
-    return [(uniform(rng, shape), True), (rng.integers(0, shape[dim], idx_shape), False)], {"dim": dim}
+    return [(uniform(rng, shape), True), (rng.integers(0, shape[dim], idx_shape), False)], {
+        "dim": dim
+    }
 
 
 case("gather", {"gather"}, make_gather, lambda ns, a, idx, dim: a.gather(dim, idx))
@@ -432,7 +457,10 @@ def make_matmul(draw):
     pa, pb = draw(st.sampled_from(MATMUL_PATTERNS))
     sizes = {c: draw(st.integers(1, 3)) for c in "bcnkm"}
     sizes["1"] = 1
-    return [(uniform(rng, tuple(sizes[c] for c in pa)), True), (uniform(rng, tuple(sizes[c] for c in pb)), True)], {}
+    return [
+        (uniform(rng, tuple(sizes[c] for c in pa)), True),
+        (uniform(rng, tuple(sizes[c] for c in pb)), True),
+    ], {}
 
 
 case("matmul", {"matmul"}, make_matmul, lambda ns, a, b: a @ b)
@@ -523,7 +551,9 @@ case(
     "bce_with_logits_pos_weight",
     {"binary_cross_entropy_with_logits"},
     make_bce_pos_weight,
-    lambda ns, z, y, pw: ns.F.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction="sum"),
+    lambda ns, z, y, pw: ns.F.binary_cross_entropy_with_logits(
+        z, y, pos_weight=pw, reduction="sum"
+    ),
 )
 
 
@@ -592,7 +622,11 @@ def test_value_and_grad_match_torch_and_central_differences(c: Case, data):
         assert ours[i].grad is not None, f"input {i} got no gradient"
         assert ours[i].grad.dtype == np.float64
         np.testing.assert_allclose(
-            ours[i].grad.numpy(), theirs[i].grad.numpy(), rtol=1e-8, atol=1e-10, err_msg=f"input {i}"
+            ours[i].grad.numpy(),
+            theirs[i].grad.numpy(),
+            rtol=1e-8,
+            atol=1e-10,
+            err_msg=f"input {i}",
         )
 
     # Central differences of L = Σ out·G, element by element, in float64.
@@ -618,7 +652,9 @@ def test_value_and_grad_match_torch_and_central_differences(c: Case, data):
         )
 
 
-@pytest.mark.parametrize("c", [c for c in CASES if c.float32], ids=[c.name for c in CASES if c.float32])
+@pytest.mark.parametrize(
+    "c", [c for c in CASES if c.float32], ids=[c.name for c in CASES if c.float32]
+)
 @settings(SETTINGS, max_examples=4)
 @given(data=st.data())
 def test_float32_in_float32_out_and_float32_grads(c: Case, data):
@@ -697,7 +733,9 @@ def test_argmax_argmin_match_torch():
     x, t = Tensor(data), torch.tensor(data)
     assert x.argmax().item() == t.argmax().item()
     np.testing.assert_array_equal(x.argmax(dim=1).numpy(), t.argmax(dim=1).numpy())
-    np.testing.assert_array_equal(x.argmin(dim=0, keepdim=True).numpy(), t.argmin(dim=0, keepdim=True).numpy())
+    np.testing.assert_array_equal(
+        x.argmin(dim=0, keepdim=True).numpy(), t.argmin(dim=0, keepdim=True).numpy()
+    )
     assert not Tensor(data, requires_grad=True).argmax().requires_grad
 
 
@@ -745,7 +783,9 @@ def test_var_unbiased_flag_and_correction_match_torch():
     data = np.random.default_rng(0).standard_normal((3, 4))
     x, t = Tensor(data), torch.tensor(data)
     np.testing.assert_allclose(x.var().item(), t.var().item())
-    np.testing.assert_allclose(x.var(dim=1, unbiased=False).numpy(), t.var(dim=1, unbiased=False).numpy())
+    np.testing.assert_allclose(
+        x.var(dim=1, unbiased=False).numpy(), t.var(dim=1, unbiased=False).numpy()
+    )
     np.testing.assert_allclose(x.var(0, correction=0).numpy(), t.var(0, correction=0).numpy())
     np.testing.assert_allclose(x.std(dim=0).numpy(), t.std(dim=0).numpy())
 
@@ -763,7 +803,9 @@ def test_creation_helpers():
     assert chainrule.ones_like(a).shape == (2, 3)
     assert chainrule.arange(3).tolist() == [0, 1, 2] and chainrule.arange(3).dtype == np.int64
     assert chainrule.arange(0, 1, 0.5).dtype == np.float32
-    assert chainrule.full((2,), 1.5).dtype == np.float32 and chainrule.full((2,), 7).dtype == np.int64
+    assert (
+        chainrule.full((2,), 1.5).dtype == np.float32 and chainrule.full((2,), 7).dtype == np.int64
+    )
     src = np.ones(2)
     t = chainrule.tensor(src, requires_grad=True)
     assert not np.shares_memory(t.numpy(), src) and t.requires_grad

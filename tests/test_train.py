@@ -41,7 +41,10 @@ def arrays(path):
 
 
 def assert_same_run(a, b):
-    (arrays_a, meta_a), (arrays_b, meta_b) = arrays(a / "checkpoint.npz"), arrays(b / "checkpoint.npz")
+    (arrays_a, meta_a), (arrays_b, meta_b) = (
+        arrays(a / "checkpoint.npz"),
+        arrays(b / "checkpoint.npz"),
+    )
     assert arrays_a.keys() == arrays_b.keys()
     for key in arrays_a:
         assert np.array_equal(arrays_a[key], arrays_b[key]), key
@@ -50,7 +53,9 @@ def assert_same_run(a, b):
     assert meta_a["epoch"] == meta_b["epoch"]
 
 
-@pytest.mark.parametrize("module", [checkpoint_module, metrics_module, models_module, train_data_module, train_module])
+@pytest.mark.parametrize(
+    "module", [checkpoint_module, metrics_module, models_module, train_data_module, train_module]
+)
 def test_doctests(module):
     assert doctest.testmod(module).failed == 0
 
@@ -62,19 +67,45 @@ def test_end_to_end_writes_every_file(capsys, tmp_path):
 
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2, 3]
-    assert set(rows[0]) == {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"}
+    assert set(rows[0]) == {
+        "epoch",
+        "train_loss",
+        "train_acc",
+        "val_loss",
+        "val_acc",
+        "lr",
+        "seconds",
+    }
     assert rows[-1]["train_loss"] < rows[0]["train_loss"]  # it learns
 
     summary = json.loads((tmp_path / "summary.json").read_text())
-    keys = ("test_accuracy", "test_loss", "params", "epochs", "seconds", "dataset", "seed", "data_source", "config")
+    keys = (
+        "test_accuracy",
+        "test_loss",
+        "params",
+        "epochs",
+        "seconds",
+        "dataset",
+        "seed",
+        "data_source",
+        "config",
+    )
     assert all(key in summary for key in keys)
-    assert summary["epochs"] == 3 and summary["dataset"] == "moons" and summary["test_accuracy"] > 0.8
+    assert (
+        summary["epochs"] == 3 and summary["dataset"] == "moons" and summary["test_accuracy"] > 0.8
+    )
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     with np.load(tmp_path / "checkpoint.npz", allow_pickle=False) as z:  # no pickle anywhere
         keys = set(z.files)
         meta = json.loads(str(z["meta"]))
-    assert {"model.0.weight", "model.0.bias", "model.4.weight", "optim.state.0.momentum_buffer", "meta"} <= keys
+    assert {
+        "model.0.weight",
+        "model.0.bias",
+        "model.4.weight",
+        "optim.state.0.momentum_buffer",
+        "meta",
+    } <= keys
     assert meta["epoch"] == 3 and meta["config"]["dataset"] == "moons"
 
 
@@ -85,22 +116,32 @@ def test_default_model_on_the_embedded_sample(capsys, tmp_path):
     assert "269,322" in out and "537,600 FLOPs" in out
     assert "Linear(in_features=784, out_features=256" in out
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["params"] == 269322 and summary["data"] == "mnist-sample" and summary["test_accuracy"] > 0.8
+    assert (
+        summary["params"] == 269322
+        and summary["data"] == "mnist-sample"
+        and summary["test_accuracy"] > 0.8
+    )
 
 
 def test_python_api_returns_the_summary(tmp_path):
     lines = []
-    summary = train(TrainConfig(dataset="xor", hidden=(8,), epochs=2, lr=0.1), tmp_path, log=lines.append)
+    summary = train(
+        TrainConfig(dataset="xor", hidden=(8,), epochs=2, lr=0.1), tmp_path, log=lines.append
+    )
     assert summary["epochs"] == 2 and summary["params"] == 2 * 8 + 8 + 8 * 2 + 2
     assert any(line.startswith("epoch 2/2") for line in lines)
 
 
-@pytest.mark.parametrize("optimizer", [["--momentum", "0.9"], ["--optimizer", "adam", "--lr", "0.01"]])
+@pytest.mark.parametrize(
+    "optimizer", [["--momentum", "0.9"], ["--optimizer", "adam", "--lr", "0.01"]]
+)
 def test_resume_is_bit_identical(capsys, tmp_path, optimizer):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     assert cli(capsys, "train", *MOONS, *optimizer, "--epochs", 3, "--out", straight)[0] == 0
     assert cli(capsys, "train", *MOONS, *optimizer, "--epochs", 2, "--out", resumed)[0] == 0
-    code, out, _ = cli(capsys, "train", "--epochs", 3, "--out", resumed, "--resume")  # settings from the checkpoint
+    code, out, _ = cli(
+        capsys, "train", "--epochs", 3, "--out", resumed, "--resume"
+    )  # settings from the checkpoint
     assert code == 0 and "resuming from" in out
     assert_same_run(straight, resumed)
     lines = (resumed / "metrics.jsonl").read_text().splitlines()
@@ -174,7 +215,12 @@ def test_a_crash_while_writing_keeps_the_previous_checkpoint(capsys, tmp_path, m
     assert code == 1 and "No space left on device" in err
     assert (tmp_path / "checkpoint.npz").read_bytes() == before
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == ["checkpoint.npz", "curves.png", "metrics.jsonl", "summary.json"]  # no temporary file
+    assert left == [
+        "checkpoint.npz",
+        "curves.png",
+        "metrics.jsonl",
+        "summary.json",
+    ]  # no temporary file
 
 
 @pytest.fixture
@@ -195,12 +241,27 @@ DAMAGE = {
     "truncated": (lambda p: p.write_bytes(p.read_bytes()[:1000]), "not a readable checkpoint"),
     "not a zip": (lambda p: p.write_bytes(b"hello"), "not a readable checkpoint"),
     "no meta": (lambda p: _rewrite(p, lambda e: e.pop("meta")), "no 'meta' entry"),
-    "bad json": (lambda p: _rewrite(p, lambda e: e.update({"meta": np.array("{not json")})), "not valid JSON"),
-    "pickled": (lambda p: _rewrite(p, lambda e: e.update({"model.0.bias": np.array([{}], object)})), "not a readable"),
-    "stray key": (lambda p: _rewrite(p, lambda e: e.update({"stray": np.zeros(1)})), "unexpected entry 'stray'"),
-    "extra layer": (lambda p: _rewrite(p, lambda e: e.update({"model.9.weight": np.zeros(3)})), "Unexpected key"),
+    "bad json": (
+        lambda p: _rewrite(p, lambda e: e.update({"meta": np.array("{not json")})),
+        "not valid JSON",
+    ),
+    "pickled": (
+        lambda p: _rewrite(p, lambda e: e.update({"model.0.bias": np.array([{}], object)})),
+        "not a readable",
+    ),
+    "stray key": (
+        lambda p: _rewrite(p, lambda e: e.update({"stray": np.zeros(1)})),
+        "unexpected entry 'stray'",
+    ),
+    "extra layer": (
+        lambda p: _rewrite(p, lambda e: e.update({"model.9.weight": np.zeros(3)})),
+        "Unexpected key",
+    ),
     "missing key": (lambda p: _rewrite(p, lambda e: e.pop("model.2.bias")), "Missing key"),
-    "shape": (lambda p: _rewrite(p, lambda e: e.update({"model.0.weight": np.zeros((3, 2))})), "size mismatch"),
+    "shape": (
+        lambda p: _rewrite(p, lambda e: e.update({"model.0.weight": np.zeros((3, 2))})),
+        "size mismatch",
+    ),
 }
 
 
@@ -209,7 +270,10 @@ def test_bad_checkpoints_are_one_line_exit_1(capsys, trained, name):
     damage, message = DAMAGE[name]
     path = trained / "checkpoint.npz"
     damage(path)
-    for argv in (["train", "--epochs", 2, "--out", trained, "--resume"], ["eval", "--checkpoint", path]):
+    for argv in (
+        ["train", "--epochs", 2, "--out", trained, "--resume"],
+        ["eval", "--checkpoint", path],
+    ):
         code, _, err = cli(capsys, *argv)
         assert code == 1, (argv, err)
         assert message in err and str(path) in err
@@ -228,7 +292,10 @@ def test_optimizer_state_of_the_wrong_shape(capsys, trained):
     [
         (["--val-fraction", "1"], "--val-fraction must be in [0, 1)"),
         (["--val-fraction", "-0.1"], "--val-fraction must be in [0, 1)"),
-        (["--optimizer", "adam", "--momentum", "0.5"], "--momentum applies to --optimizer sgd only"),
+        (
+            ["--optimizer", "adam", "--momentum", "0.5"],
+            "--momentum applies to --optimizer sgd only",
+        ),
         (["--resume"], "--resume needs --out"),
         (["--epochs", "-1"], "epochs must be >= 0"),
         (["--batch-size", "0"], "batch_size must be >= 1"),
@@ -249,7 +316,9 @@ def test_unknown_dataset_lists_the_choices(capsys):
 
 
 def test_missing_data_dir_is_named(capsys, tmp_path):
-    code, _, err = cli(capsys, "train", "--data-dir", tmp_path / "nowhere", "--out", tmp_path / "run")
+    code, _, err = cli(
+        capsys, "train", "--data-dir", tmp_path / "nowhere", "--out", tmp_path / "run"
+    )
     assert code == 2 and str(tmp_path / "nowhere") in err
 
 
@@ -265,7 +334,11 @@ def test_resume_errors(capsys, trained, tmp_path):
 def test_nan_loss_stops_with_a_clear_message(capsys, tmp_path):
     code, _, err = cli(capsys, "train", *MOONS, "--lr", "1e6", "--out", tmp_path)
     assert code == 1
-    assert "loss became nan at epoch 1, step" in err and "--detect-anomaly" in err and "RuntimeWarning" not in err
+    assert (
+        "loss became nan at epoch 1, step" in err
+        and "--detect-anomaly" in err
+        and "RuntimeWarning" not in err
+    )
 
 
 def test_nan_never_overwrites_the_last_good_checkpoint(capsys, tmp_path, monkeypatch):
@@ -284,12 +357,18 @@ def test_nan_never_overwrites_the_last_good_checkpoint(capsys, tmp_path, monkeyp
     assert meta["epoch"] == 1 and all(np.isfinite(a).all() for a in data.values())
 
 
-@pytest.mark.skipif(not hasattr(chainrule.autograd, "detect_anomaly"), reason="the core has no detect_anomaly yet")
+@pytest.mark.skipif(
+    not hasattr(chainrule.autograd, "detect_anomaly"), reason="the core has no detect_anomaly yet"
+)
 def test_detect_anomaly_names_the_op(capsys, tmp_path):
-    code, _, err = cli(capsys, "train", *MOONS, "--lr", "1e6", "--out", tmp_path, "--detect-anomaly")
+    code, _, err = cli(
+        capsys, "train", *MOONS, "--lr", "1e6", "--out", tmp_path, "--detect-anomaly"
+    )
     assert code == 1
     # e.g. "anomaly at epoch 1, step 3: linear: the forward pass produced inf at index (0, 0) ..."
-    assert re.search(r"anomaly at epoch 1, step \d+: \w+: ", err) and ("produced" in err or "backward" in err)
+    assert re.search(r"anomaly at epoch 1, step \d+: \w+: ", err) and (
+        "produced" in err or "backward" in err
+    )
     assert len(err.strip().splitlines()) == 1
 
 

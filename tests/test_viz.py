@@ -25,8 +25,14 @@ def test_dot_text_has_every_value_and_op():
     L.backward()
     dot = draw_graph(L)
     assert dot.startswith("digraph chainrule {") and dot.rstrip().endswith("}")
-    for text in ("x | data 2 | grad 12", "w | data 3 | grad 8", "b | data 1 | grad 4",
-                 "L | data 4 | grad 1", 'label="*"', 'label="**2"'):
+    for text in (
+        "x | data 2 | grad 12",
+        "w | data 3 | grad 8",
+        "b | data 1 | grad 4",
+        "L | data 4 | grad 1",
+        'label="*"',
+        'label="**2"',
+    ):
         assert text in dot
 
 
@@ -97,7 +103,10 @@ def test_trace_rows_are_upstream_times_local():
         assert row["downstream"] == row["upstream"] * row["local"]
     z_step = next(s for s in trace if s.node == "z")
     assert z_step.op == "*" and z_step.upstream == 4.0
-    assert {(e.input, e.local, e.downstream) for e in z_step.inputs} == {("w", 2.0, 8.0), ("x", 3.0, 12.0)}
+    assert {(e.input, e.local, e.downstream) for e in z_step.inputs} == {
+        ("w", 2.0, 8.0),
+        ("x", 3.0, 12.0),
+    }
     assert trace.leaf_grads["w"] == 8.0
 
 

@@ -23,8 +23,17 @@ def test_tensor_graph_boxes_show_name_shape_dtype_and_values(mlp_loss, tmp_path)
     model, loss = mlp_loss
     dot = draw_graph(loss, tmp_path / "g.svg", names=dict(model.named_parameters()))
     svg = (tmp_path / "g.svg").read_text()
-    for text in ("0.weight", "(4, 3) float32", "2.bias", "(2,) float32", "input", "(5, 3) float32",
-                 "linear", "relu", "cross_entropy"):
+    for text in (
+        "0.weight",
+        "(4, 3) float32",
+        "2.bias",
+        "(2,) float32",
+        "input",
+        "(5, 3) float32",
+        "linear",
+        "relu",
+        "cross_entropy",
+    ):
         assert text in dot and text in svg
     bias = model[2].bias.data
     assert f"{bias[0]:.4f}" in dot  # values shown when small

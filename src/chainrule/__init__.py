@@ -14,12 +14,20 @@ Two autograd engines for the "MLPs & backpropagation" week of a deep-learning co
 7.0
 """
 
-from chainrule.scalar import Value
-from chainrule.viz.graph import draw_graph
-from chainrule.viz.trace import explain
+# layers, losses, optimizers, data (imported after Tensor: they build on it)
+# ``import chainrule.train`` and the other pre-layout module paths still work.
+from chainrule import _moved, data, nn, optim
+from chainrule._tensor import Tensor, float32, float64, int64
 
 # tensor engine
-from chainrule.autograd import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.autograd import (
+    AnomalyError,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from chainrule.creation import (
     arange,
     full,
@@ -32,17 +40,13 @@ from chainrule.creation import (
     zeros,
     zeros_like,
 )
-from chainrule.gradcheck import GradcheckError, gradcheck
-from chainrule._tensor import Tensor, float32, float64, int64
+from chainrule.finite_differences import GradcheckError, gradcheck
 from chainrule.functions import cat, einsum, matmul, maximum, stack, where
-
-# layers, losses, optimizers, data (imported after Tensor: they build on it)
-from chainrule import data, nn, optim
 from chainrule.lab import manual
 from chainrule.lab.compare import compare_gradients
-
-# ``import chainrule.train`` and the other pre-layout module paths still work.
-from chainrule import _moved
+from chainrule.scalar import Value
+from chainrule.viz.graph import draw_graph
+from chainrule.viz.trace import explain
 
 _moved.install()
 

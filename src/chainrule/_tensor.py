@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator, Sequence, Union
 import numpy as np
 
 from chainrule.autograd import backward as _backward
-from chainrule.autograd.backward import warn_non_leaf_grad
+from chainrule.autograd.backward_pass import warn_non_leaf_grad
 from chainrule.autograd.grad_mode import check_forward
 from chainrule.autograd.grad_mode import state as _mode
 from chainrule.autograd.graph import Node
@@ -210,7 +210,15 @@ class Tensor:
     ((1, 2), dtype('float32'), True)
     """
 
-    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_hooks", "_retains_grad", "__weakref__")
+    __slots__ = (
+        "_data",
+        "_grad",
+        "_requires_grad",
+        "_node",
+        "_hooks",
+        "_retains_grad",
+        "__weakref__",
+    )
 
     # Tell NumPy to step aside: ``ndarray + Tensor`` then calls Tensor.__radd__ (and stays
     # differentiable) instead of NumPy converting the Tensor into an array.
@@ -572,7 +580,9 @@ class Tensor:
         o = _operand(other)
         if o is NotImplemented:
             return NotImplemented
-        if _mode.grad_enabled and (self._requires_grad or (isinstance(o, Tensor) and o._requires_grad)):
+        if _mode.grad_enabled and (
+            self._requires_grad or (isinstance(o, Tensor) and o._requires_grad)
+        ):
             if self._requires_grad and self._node is None:
                 raise RuntimeError(
                     f"{name}: a leaf tensor that requires grad cannot be modified in place "

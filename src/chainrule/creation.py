@@ -19,6 +19,10 @@ import numpy as np
 from chainrule import random as _random
 from chainrule._tensor import DTypeLike, Tensor, _shape_arg, _to_array, float32, int64
 
+# One seed and one generator for the whole engine; these are its public names.
+from chainrule.random import generator as get_generator
+from chainrule.random import manual_seed
+
 __all__ = [
     "tensor",
     "from_numpy",
@@ -36,20 +40,6 @@ __all__ = [
     "manual_seed",
     "get_generator",
 ]
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Reset the global random generator to ``seed`` (and return it).
-
-    >>> _ = manual_seed(1); a = rand(2)
-    >>> _ = manual_seed(1); bool((a == rand(2)).all())
-    True
-    """
-    return _random.manual_seed(seed)
-
-
-def get_generator() -> np.random.Generator:
-    """Return the global generator (the one ``manual_seed`` resets)."""
-    return _random.generator()
 
 
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
@@ -91,7 +81,9 @@ def ones(*size: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> Te
     return _finish(np.ones(_shape_arg("ones", size), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def full(size: Any, fill_value: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def full(
+    size: Any, fill_value: Any, dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor filled with ``fill_value``; the dtype follows the value (float -> float32).
 
     >>> full((2,), 7)
@@ -115,7 +107,9 @@ def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -
     return _finish(np.ones(t.shape, dtype=dt), requires_grad)
 
 
-def full_like(t: Tensor, fill_value: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def full_like(
+    t: Tensor, fill_value: Any, dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
     """``fill_value`` everywhere, with ``t``'s shape and dtype."""
     dt = t.dtype if dtype is None else np.dtype(dtype)
     return _finish(np.full(t.shape, fill_value, dtype=dt), requires_grad)

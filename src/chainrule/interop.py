@@ -40,8 +40,12 @@ def _torch() -> Any:
 
 
 def _copy_linear_to_torch(src: nn.Linear, torch: Any) -> Any:
-    dst = torch.nn.Linear(src.in_features, src.out_features, bias=src.bias is not None,
-                          dtype=_torch_dtype(src.weight.data.dtype, torch))
+    dst = torch.nn.Linear(
+        src.in_features,
+        src.out_features,
+        bias=src.bias is not None,
+        dtype=_torch_dtype(src.weight.data.dtype, torch),
+    )
     with torch.no_grad():
         dst.weight.copy_(torch.from_numpy(src.weight.data))
         if src.bias is not None:
@@ -51,7 +55,9 @@ def _copy_linear_to_torch(src: nn.Linear, torch: Any) -> Any:
 
 def _copy_linear_from_torch(src: Any, torch: Any) -> nn.Linear:
     weight = src.weight.detach().cpu().numpy()
-    dst = nn.Linear(src.in_features, src.out_features, bias=src.bias is not None, dtype=weight.dtype)
+    dst = nn.Linear(
+        src.in_features, src.out_features, bias=src.bias is not None, dtype=weight.dtype
+    )
     dst.weight.data = weight.copy()
     if src.bias is not None:
         dst.bias.data = src.bias.detach().cpu().numpy().copy()
@@ -67,15 +73,32 @@ def _torch_dtype(dtype: np.dtype, torch: Any) -> Any:
 _LAYERS: list[tuple[type, str, Callable[[Any, Any], Any], Callable[[Any, Any], Any]]] = [
     (nn.Linear, "Linear", _copy_linear_to_torch, _copy_linear_from_torch),
     (nn.ReLU, "ReLU", lambda m, t: t.nn.ReLU(), lambda m, t: nn.ReLU()),
-    (nn.LeakyReLU, "LeakyReLU", lambda m, t: t.nn.LeakyReLU(m.negative_slope),
-     lambda m, t: nn.LeakyReLU(m.negative_slope)),
+    (
+        nn.LeakyReLU,
+        "LeakyReLU",
+        lambda m, t: t.nn.LeakyReLU(m.negative_slope),
+        lambda m, t: nn.LeakyReLU(m.negative_slope),
+    ),
     (nn.Sigmoid, "Sigmoid", lambda m, t: t.nn.Sigmoid(), lambda m, t: nn.Sigmoid()),
     (nn.Tanh, "Tanh", lambda m, t: t.nn.Tanh(), lambda m, t: nn.Tanh()),
-    (nn.GELU, "GELU", lambda m, t: t.nn.GELU(approximate=m.approximate),
-     lambda m, t: nn.GELU(approximate=m.approximate)),
-    (nn.Softmax, "Softmax", lambda m, t: t.nn.Softmax(dim=m.dim), lambda m, t: nn.Softmax(dim=m.dim)),
-    (nn.Flatten, "Flatten", lambda m, t: t.nn.Flatten(m.start_dim, m.end_dim),
-     lambda m, t: nn.Flatten(m.start_dim, m.end_dim)),
+    (
+        nn.GELU,
+        "GELU",
+        lambda m, t: t.nn.GELU(approximate=m.approximate),
+        lambda m, t: nn.GELU(approximate=m.approximate),
+    ),
+    (
+        nn.Softmax,
+        "Softmax",
+        lambda m, t: t.nn.Softmax(dim=m.dim),
+        lambda m, t: nn.Softmax(dim=m.dim),
+    ),
+    (
+        nn.Flatten,
+        "Flatten",
+        lambda m, t: t.nn.Flatten(m.start_dim, m.end_dim),
+        lambda m, t: nn.Flatten(m.start_dim, m.end_dim),
+    ),
     (nn.Dropout, "Dropout", lambda m, t: t.nn.Dropout(m.p), lambda m, t: nn.Dropout(m.p)),
     (nn.Identity, "Identity", lambda m, t: t.nn.Identity(), lambda m, t: nn.Identity()),
 ]
@@ -91,13 +114,19 @@ def to_torch(module: nn.Module) -> Any:
 
 def _convert_to_torch(module: nn.Module, torch: Any, where: str) -> Any:
     if type(module) is nn.Sequential:
-        return torch.nn.Sequential(OrderedDict(
-            (name, _convert_to_torch(child, torch, f"{where}.{name}")) for name, child in module.named_children()))
+        return torch.nn.Sequential(
+            OrderedDict(
+                (name, _convert_to_torch(child, torch, f"{where}.{name}"))
+                for name, child in module.named_children()
+            )
+        )
     for cls, _, to, _ in _LAYERS:
         if type(module) is cls:
             return to(module, torch)
-    raise TypeError(f"to_torch: no PyTorch equivalent for {type(module).__name__} (at {where!r}); "
-                    f"supported: Sequential, {', '.join(name for _, name, _, _ in _LAYERS)}")
+    raise TypeError(
+        f"to_torch: no PyTorch equivalent for {type(module).__name__} (at {where!r}); "
+        f"supported: Sequential, {', '.join(name for _, name, _, _ in _LAYERS)}"
+    )
 
 
 def from_torch(module: Any) -> nn.Module:
@@ -110,13 +139,19 @@ def from_torch(module: Any) -> nn.Module:
 
 def _convert_from_torch(module: Any, torch: Any, where: str) -> nn.Module:
     if type(module) is torch.nn.Sequential:
-        return nn.Sequential(OrderedDict(
-            (name, _convert_from_torch(child, torch, f"{where}.{name}")) for name, child in module.named_children()))
+        return nn.Sequential(
+            OrderedDict(
+                (name, _convert_from_torch(child, torch, f"{where}.{name}"))
+                for name, child in module.named_children()
+            )
+        )
     for _, name, _, back in _LAYERS:
         if type(module) is getattr(torch.nn, name):
             return back(module, torch)
-    raise TypeError(f"from_torch: chainrule has no layer for torch.nn.{type(module).__name__} (at {where!r}); "
-                    f"supported: Sequential, {', '.join(name for _, name, _, _ in _LAYERS)}")
+    raise TypeError(
+        f"from_torch: chainrule has no layer for torch.nn.{type(module).__name__} (at {where!r}); "
+        f"supported: Sequential, {', '.join(name for _, name, _, _ in _LAYERS)}"
+    )
 
 
 def tensor_to_torch(t: Tensor) -> Any:

@@ -7,14 +7,14 @@ Read it in this order, each file a step further from the math:
   ``unbroadcast``, and the helpers the table calls (dtype promotion, erf, einsum parsing);
 - ``grad_mode.py``: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``detect_anomaly``;
 - ``graph.py``: the recorded :class:`Node` and the topological order;
-- ``backward.py``: the chain rule, applied node by node.
+- ``backward_pass.py``: the chain rule, applied node by node.
 
 Nothing here imports the Tensor class: a tensor reaches the engine through a small protocol
 (see ``graph.py``), so imports flow one way, from ``chainrule._tensor`` down into this package.
 """
 
 from chainrule.autograd import rules  # noqa: F401  (importing it fills the table)
-from chainrule.autograd.backward import StepCallback, backward, grad
+from chainrule.autograd.backward_pass import StepCallback, backward, grad
 from chainrule.autograd.grad_mode import (
     AnomalyError,
     detect_anomaly,

@@ -145,6 +145,7 @@ class set_grad_enabled(_GradModeContext):
 # Anomaly mode
 # --------------------------------------------------------------------------------------------
 
+
 class AnomalyError(RuntimeError):
     """An op produced NaN or inf while ``detect_anomaly`` was on; the message names the op."""
 
@@ -186,13 +187,17 @@ def check_forward(name: str, out: np.ndarray, inputs: Sequence[Any]) -> None:
     bad = _first_bad(np.asarray(out))
     if bad is not None:
         shapes = ", ".join(str(np.shape(a)) for a in inputs)
-        raise AnomalyError(f"{name}: the forward pass produced {bad} "
-                           f"(inputs of shapes {shapes}); detect_anomaly stopped here")
+        raise AnomalyError(
+            f"{name}: the forward pass produced {bad} "
+            f"(inputs of shapes {shapes}); detect_anomaly stopped here"
+        )
 
 
 def check_backward(name: str, grads: Sequence[Any]) -> None:
     for i, g in enumerate(grads):
         bad = None if g is None else _first_bad(np.asarray(g))
         if bad is not None:
-            raise AnomalyError(f"{name}: the backward pass produced {bad} in the gradient for "
-                               f"input {i}; detect_anomaly stopped here")
+            raise AnomalyError(
+                f"{name}: the backward pass produced {bad} in the gradient for "
+                f"input {i}; detect_anomaly stopped here"
+            )

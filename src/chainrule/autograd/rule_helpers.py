@@ -66,7 +66,7 @@ def parse_einsum(equation: str, shapes: Sequence[Shape]) -> tuple[list[str], str
     for t, s in zip(terms, shapes):
         if "..." in t:
             k = len(s) - (len(t) - 3)
-            t = t.replace("...", ell[n_ell - k:] if k else "")
+            t = t.replace("...", ell[n_ell - k :] if k else "")
         if len(t) != len(s):
             raise ValueError(f"einsum: term {t!r} does not match an operand of shape {s}")
         if len(set(t)) != len(t):

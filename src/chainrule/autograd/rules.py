@@ -145,7 +145,10 @@ def maximum_vjp(g, saved, needs):
 
 
 register(
-    "maximum", maximum_forward, maximum_vjp, broadcasts=True,
+    "maximum",
+    maximum_forward,
+    maximum_vjp,
+    broadcasts=True,
     formula=("g·[a > b], ½g at ties", "g·[b > a], ½g at ties"),
 )
 
@@ -162,10 +165,12 @@ def where_vjp(g, cond, needs):
 
 
 register(
-    "where", where_forward, where_vjp, broadcasts=True,
+    "where",
+    where_forward,
+    where_vjp,
+    broadcasts=True,
     formula=("—", "g where cond", "g where not cond"),
 )
-
 
 
 # ============================================================================================
@@ -457,7 +462,10 @@ def expand_vjp(g, saved, needs):
 
 
 register(
-    "expand", expand_forward, expand_vjp, broadcasts=True,
+    "expand",
+    expand_forward,
+    expand_vjp,
+    broadcasts=True,
     formula=("g summed over the copies",),
 )
 
@@ -487,7 +495,9 @@ def getitem_vjp(g, saved, needs):
 
 
 register(
-    "getitem", getitem_forward, getitem_vjp,
+    "getitem",
+    getitem_forward,
+    getitem_vjp,
     formula=("g scattered back into zeros (added where indices repeat)",),
 )
 
@@ -545,7 +555,9 @@ register("cat", cat_forward, cat_vjp, formula=("g cut back into pieces",))
 
 def _matmul_error(a: np.ndarray, b: np.ndarray) -> ValueError:
     if a.ndim == 0 or b.ndim == 0:
-        return ValueError(f"matmul: both operands must be at least 1-D, got {a.shape} and {b.shape}")
+        return ValueError(
+            f"matmul: both operands must be at least 1-D, got {a.shape} and {b.shape}"
+        )
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if a.shape[-1] != k_b:
         return ValueError(
@@ -728,7 +740,9 @@ def cross_entropy_vjp(g, saved, needs):
 
 
 register(
-    "cross_entropy", cross_entropy_forward, cross_entropy_vjp,
+    "cross_entropy",
+    cross_entropy_forward,
+    cross_entropy_vjp,
     formula=("g·(softmax(z) − onehot(t))", "—"),
 )
 
@@ -786,6 +800,8 @@ def bce_vjp(g, saved, needs):
 
 
 register(
-    "binary_cross_entropy", bce_forward, bce_vjp,
+    "binary_cross_entropy",
+    bce_forward,
+    bce_vjp,
     formula=("g·(p − y) / (p(1 − p))", "g·(log(1 − p) − log p)"),
 )

@@ -52,7 +52,9 @@ def normalize_dim(op: str, dim: int, ndim: int) -> int:
     return int(dim) % top if ndim else 0
 
 
-def normalize_dims(op: str, dim: "int | Sequence[int] | None", ndim: int) -> "tuple[int, ...] | None":
+def normalize_dims(
+    op: str, dim: "int | Sequence[int] | None", ndim: int
+) -> "tuple[int, ...] | None":
     """Normalise ``dim`` (None, an int, or a tuple of ints) to a sorted tuple, or None for all."""
     if dim is None:
         return None

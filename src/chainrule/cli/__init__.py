@@ -13,13 +13,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from chainrule.cli.errors import CLIError, RunError
 from chainrule.cli import demo as demo_command
 from chainrule.cli import eval as eval_command
 from chainrule.cli import graph as graph_command
 from chainrule.cli import lab as lab_command
 from chainrule.cli import predict as predict_command
 from chainrule.cli import train as train_command
+from chainrule.cli.errors import CLIError, RunError
 
 #: The subcommands, in the order ``chainrule --help`` lists them.
 COMMANDS = [graph_command, train_command, eval_command, predict_command, lab_command, demo_command]
@@ -51,4 +51,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"chainrule {args.command}: interrupted", file=sys.stderr)
         return 130
-

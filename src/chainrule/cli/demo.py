@@ -1,7 +1,7 @@
 """``chainrule demo``: run one of the lecture's demos, narrate the result, save numbers and figures.
 
-    chainrule demo --list
-    chainrule demo xor --out results/
+chainrule demo --list
+chainrule demo xor --out results/
 """
 
 from __future__ import annotations
@@ -37,14 +37,19 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser(
-        "demo", help="run a lecture demo: the claim, the measurement, the verdict",
+        "demo",
+        help="run a lecture demo: the claim, the measurement, the verdict",
         description="Run one of the MLP week's demos. Prints the claim, what was measured and the verdict; "
-                    "with --out DIR also writes DIR/NAME.json (the numbers) and DIR/NAME*.png (the figures).",
+        "with --out DIR also writes DIR/NAME.json (the numbers) and DIR/NAME*.png (the figures).",
     )
     d.add_argument("name", nargs="?", metavar="NAME", help="the demo to run (see --list)")
     d.add_argument("--list", action="store_true", help="print the demos, one per line, and exit")
     d.add_argument("--out", metavar="DIR", help="write NAME.json and the figures into DIR")
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    d.add_argument("--quick", action="store_true", help="a smaller, faster run (what the tests use)")
-    d.add_argument("--dpi", type=int, default=100, help="resolution of the PNG figures (default 100)")
+    d.add_argument(
+        "--quick", action="store_true", help="a smaller, faster run (what the tests use)"
+    )
+    d.add_argument(
+        "--dpi", type=int, default=100, help="resolution of the PNG figures (default 100)"
+    )
     d.set_defaults(func=run)

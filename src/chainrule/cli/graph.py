@@ -51,13 +51,18 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     g = sub.add_parser(
-        "graph", help="evaluate an expression, backpropagate, print the gradients",
+        "graph",
+        help="evaluate an expression, backpropagate, print the gradients",
         description="Evaluate an arithmetic expression with scalar Values, run backward from it, "
-                    "and print dL/d(variable) for every variable. Allowed: numbers, names, "
-                    "+ - * / **, unary minus, relu sigmoid tanh exp log.",
+        "and print dL/d(variable) for every variable. Allowed: numbers, names, "
+        "+ - * / **, unary minus, relu sigmoid tanh exp log.",
     )
     g.add_argument("expression", help='e.g. "(w*x + b - 5)**2"')
-    g.add_argument("--set", nargs="+", metavar="NAME=NUMBER", help="variable values, e.g. x=2 w=3 b=1")
-    g.add_argument("--out", metavar="FILE", help="draw the graph to FILE (.svg, .png, .pdf or .dot)")
+    g.add_argument(
+        "--set", nargs="+", metavar="NAME=NUMBER", help="variable values, e.g. x=2 w=3 b=1"
+    )
+    g.add_argument(
+        "--out", metavar="FILE", help="draw the graph to FILE (.svg, .png, .pdf or .dot)"
+    )
     g.add_argument("--explain", action="store_true", help="print the step-by-step backward trace")
     g.set_defaults(func=run)

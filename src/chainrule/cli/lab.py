@@ -1,7 +1,7 @@
 """``chainrule lab build``: write the lab's student copy and solution copy from one source.
 
-    chainrule lab build --out lab/          # lab/student/mlp_lab.ipynb, lab/solution/mlp_lab.ipynb (+ .py)
-    chainrule lab build --format py         # jupytext .py files only (no jupytext needed)
+chainrule lab build --out lab/          # lab/student/mlp_lab.ipynb, lab/solution/mlp_lab.ipynb (+ .py)
+chainrule lab build --format py         # jupytext .py files only (no jupytext needed)
 """
 
 from __future__ import annotations
@@ -34,18 +34,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    lab = sub.add_parser("lab", help="the weekly lab: build the student and solution copies",
-                         description="Tools for the MLP week's lab.")
+    lab = sub.add_parser(
+        "lab",
+        help="the weekly lab: build the student and solution copies",
+        description="Tools for the MLP week's lab.",
+    )
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")
     lab_sub.required = True
     build = lab_sub.add_parser(
-        "build", help="write the student copy (solutions blanked) and the solution copy",
+        "build",
+        help="write the student copy (solutions blanked) and the solution copy",
         description="Split the lab source at its '# BEGIN SOLUTION' / '# END SOLUTION' markers into "
-                    "OUT/student/ (every solution replaced by a placeholder) and OUT/solution/.",
+        "OUT/student/ (every solution replaced by a placeholder) and OUT/solution/.",
     )
     build.add_argument("--out", default="lab", metavar="DIR", help="output folder (default: ./lab)")
-    build.add_argument("--format", choices=("ipynb", "py", "both"), default="both",
-                       help="notebooks, jupytext percent .py files, or both (default); .ipynb needs jupytext")
-    build.add_argument("--source", metavar="FILE",
-                       help="a lab source with solution markers (default: the lab shipped with chainrule)")
+    build.add_argument(
+        "--format",
+        choices=("ipynb", "py", "both"),
+        default="both",
+        help="notebooks, jupytext percent .py files, or both (default); .ipynb needs jupytext",
+    )
+    build.add_argument(
+        "--source",
+        metavar="FILE",
+        help="a lab source with solution markers (default: the lab shipped with chainrule)",
+    )
     build.set_defaults(func=run)

@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "predict", help="classify your own digit images (PNG/JPEG) with a trained checkpoint",
+        "predict",
+        help="classify your own digit images (PNG/JPEG) with a trained checkpoint",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
             "Classify images of 28x28 pixels or larger and print the top-3 classes with probabilities.\n"
@@ -42,6 +43,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
         epilog="example:\n  chainrule predict --checkpoint runs/<run>/checkpoint.npz my_seven.png",
     )
-    p.add_argument("--checkpoint", required=True, metavar="FILE", help="from chainrule train (image data sets only)")
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="FILE",
+        help="from chainrule train (image data sets only)",
+    )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG or JPEG files")
     p.set_defaults(func=run)

@@ -47,12 +47,20 @@ def _config_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     """Train, print one line per epoch, and return 0; 130 after Ctrl-C (a checkpoint is saved)."""
     from chainrule.training.checkpoint import CheckpointError  # noqa: PLC0415
-    from chainrule.training.loop import CHECKPOINT, ConfigError, TrainingError, TrainingInterrupted, train  # noqa: PLC0415
+    from chainrule.training.loop import (  # noqa: PLC0415
+        CHECKPOINT,
+        ConfigError,
+        TrainingError,
+        TrainingInterrupted,
+        train,
+    )
 
     if args.val_fraction is not None and not 0.0 <= args.val_fraction < 1.0:
         raise CLIError(f"--val-fraction must be in [0, 1), got {args.val_fraction}")
     if args.momentum is not None and args.optimizer not in (None, "sgd"):
-        raise CLIError(f"--momentum applies to --optimizer sgd only; {args.optimizer} keeps its own running averages")
+        raise CLIError(
+            f"--momentum applies to --optimizer sgd only; {args.optimizer} keeps its own running averages"
+        )
     try:
         config = _config_from_args(args)
         train(config, args.out, resume=args.resume)
@@ -63,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
     except TrainingInterrupted as e:
         print(f"chainrule train: interrupted: {e}", file=sys.stderr)
         return 130
-    except KeyboardInterrupt:  # a second Ctrl-C, or one outside the loop: the last epoch's checkpoint stands
+    except (
+        KeyboardInterrupt
+    ):  # a second Ctrl-C, or one outside the loop: the last epoch's checkpoint stands
         if args.out and (Path(args.out) / CHECKPOINT).is_file():
             hint = f"the last completed epoch's checkpoint is kept; resume with --resume --out {args.out}"
         else:
@@ -74,13 +84,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from chainrule.training.datasets import DATASETS  # noqa: PLC0415
     from chainrule.training.loop import OPTIMIZERS, TrainConfig  # noqa: PLC0415
     from chainrule.training.models import ACTIVATIONS  # noqa: PLC0415
-    from chainrule.training.datasets import DATASETS  # noqa: PLC0415
 
     d = TrainConfig()
     p = sub.add_parser(
-        "train", help="train the lecture's MLP (784-256-256-10, SGD) on MNIST or a 2-D toy set",
+        "train",
+        help="train the lecture's MLP (784-256-256-10, SGD) on MNIST or a 2-D toy set",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
             "Train an MLP with the lecture's five-line loop (forward, loss, zero_grad, backward, step).\n"
@@ -95,27 +106,66 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "(flags left out keep the checkpoint's values; --epochs may grow)."
         ),
         epilog="examples:\n  chainrule train\n  chainrule train --dataset fashion-mnist --epochs 10\n"
-               "  chainrule train --dataset moons --hidden 16 16 --epochs 50 --out runs/moons\n"
-               "  chainrule train --out runs/moons --epochs 80 --resume",
+        "  chainrule train --dataset moons --hidden 16 16 --epochs 50 --out runs/moons\n"
+        "  chainrule train --out runs/moons --epochs 80 --resume",
     )
     p.add_argument("--dataset", choices=DATASETS, help=f"what to learn (default {d.dataset})")
-    p.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST / Fashion-MNIST IDX files")
-    p.add_argument("--hidden", type=int, nargs="+", metavar="WIDTH",
-                   help=f"hidden layer widths (default {' '.join(map(str, d.hidden))})")
-    p.add_argument("--activation", choices=list(ACTIVATIONS), help=f"hidden non-linearity (default {d.activation})")
-    p.add_argument("--epochs", type=int, metavar="N",
-                   help=f"total epochs; with --resume, train up to N (default {d.epochs})")
-    p.add_argument("--batch-size", type=int, metavar="B", help=f"examples per step (default {d.batch_size})")
+    p.add_argument(
+        "--data-dir", metavar="DIR", help="folder with the MNIST / Fashion-MNIST IDX files"
+    )
+    p.add_argument(
+        "--hidden",
+        type=int,
+        nargs="+",
+        metavar="WIDTH",
+        help=f"hidden layer widths (default {' '.join(map(str, d.hidden))})",
+    )
+    p.add_argument(
+        "--activation",
+        choices=list(ACTIVATIONS),
+        help=f"hidden non-linearity (default {d.activation})",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help=f"total epochs; with --resume, train up to N (default {d.epochs})",
+    )
+    p.add_argument(
+        "--batch-size", type=int, metavar="B", help=f"examples per step (default {d.batch_size})"
+    )
     p.add_argument("--lr", type=float, help=f"learning rate (default {d.lr})")
-    p.add_argument("--momentum", type=float, help=f"SGD momentum, sgd only (default {d.sgd_momentum})")
+    p.add_argument(
+        "--momentum", type=float, help=f"SGD momentum, sgd only (default {d.sgd_momentum})"
+    )
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default {d.optimizer})")
-    p.add_argument("--weight-decay", type=float, metavar="L",
-                   help=f"L2 penalty, decoupled for adamw (default {d.weight_decay:g})")
-    p.add_argument("--val-fraction", type=float, metavar="F",
-                   help=f"share of the training set held out for validation, in [0, 1) (default {d.val_fraction})")
-    p.add_argument("--seed", type=int, help=f"seeds the weights, the split and the batch order (default {d.seed})")
-    p.add_argument("--out", metavar="DIR", help="run directory (default: a new runs/<date>_<time>-<dataset>)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.npz")
-    p.add_argument("--detect-anomaly", action="store_true", default=None,
-                   help="stop at the first NaN/inf and name the op that made it (slower)")
+    p.add_argument(
+        "--weight-decay",
+        type=float,
+        metavar="L",
+        help=f"L2 penalty, decoupled for adamw (default {d.weight_decay:g})",
+    )
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        metavar="F",
+        help=f"share of the training set held out for validation, in [0, 1) (default {d.val_fraction})",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        help=f"seeds the weights, the split and the batch order (default {d.seed})",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="run directory (default: a new runs/<date>_<time>-<dataset>)"
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its checkpoint.npz"
+    )
+    p.add_argument(
+        "--detect-anomaly",
+        action="store_true",
+        default=None,
+        help="stop at the first NaN/inf and name the op that made it (slower)",
+    )
     p.set_defaults(func=run)

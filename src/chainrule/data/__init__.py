@@ -33,7 +33,14 @@ from chainrule.data.mnist import (
 )
 from chainrule.data.sample import load_mnist_sample
 from chainrule.data.synthetic import make_blobs, make_circles, make_moons, make_spirals, make_xor
-from chainrule.data.transforms import FASHION_MNIST_MEAN, FASHION_MNIST_STD, MNIST_MEAN, MNIST_STD, normalize, to_float
+from chainrule.data.transforms import (
+    FASHION_MNIST_MEAN,
+    FASHION_MNIST_STD,
+    MNIST_MEAN,
+    MNIST_STD,
+    normalize,
+    to_float,
+)
 
 __all__ = [
     # torch.utils.data

@@ -22,9 +22,9 @@ from typing import Any, Generic, Sequence, TypeVar
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.data.collate import default_collate
 from chainrule.random import generator as global_generator
-from chainrule._tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split"]
 
@@ -71,10 +71,14 @@ class TensorDataset(Dataset[Batch]):
         arrays = [_as_array(t) for t in tensors]
         if any(a.ndim == 0 for a in arrays):
             shapes = ", ".join(str(a.shape) for a in arrays)
-            raise ValueError(f"TensorDataset: every tensor needs a first (sample) dimension; got shapes {shapes}")
+            raise ValueError(
+                f"TensorDataset: every tensor needs a first (sample) dimension; got shapes {shapes}"
+            )
         if len({a.shape[0] for a in arrays}) > 1:
             shapes = ", ".join(str(a.shape) for a in arrays)
-            raise ValueError(f"TensorDataset: size mismatch in the first dimension: shapes {shapes}")
+            raise ValueError(
+                f"TensorDataset: size mismatch in the first dimension: shapes {shapes}"
+            )
         self.arrays: tuple[np.ndarray, ...] = tuple(arrays)
         self.tensors: tuple[Tensor, ...] = tuple(
             t if isinstance(t, Tensor) else Tensor(a) for t, a in zip(tensors, arrays)
@@ -128,10 +132,14 @@ def _split_lengths(n: int, lengths: Sequence[int | float]) -> list[int]:
         if any(k < 0 for k in counts):
             raise ValueError(f"random_split: lengths must be non-negative, got {list(lengths)}")
         if sum(counts) != n:
-            raise ValueError(f"random_split: lengths {counts} sum to {sum(counts)}, but the dataset has {n} items")
+            raise ValueError(
+                f"random_split: lengths {counts} sum to {sum(counts)}, but the dataset has {n} items"
+            )
         return counts
     fractions = [float(f) for f in lengths]
-    if any(not 0.0 <= f <= 1.0 for f in fractions) or not math.isclose(sum(fractions), 1.0, abs_tol=1e-9):
+    if any(not 0.0 <= f <= 1.0 for f in fractions) or not math.isclose(
+        sum(fractions), 1.0, abs_tol=1e-9
+    ):
         raise ValueError(
             f"random_split: fractions must lie in [0, 1] and sum to 1, got {list(lengths)} (sum {sum(fractions)})"
         )
@@ -140,7 +148,9 @@ def _split_lengths(n: int, lengths: Sequence[int | float]) -> list[int]:
         counts[i % len(counts)] += 1
     for i, k in enumerate(counts):
         if k == 0:
-            warnings.warn(f"random_split: split {i} is empty ({fractions[i]} of {n} items)", stacklevel=3)
+            warnings.warn(
+                f"random_split: split {i} is empty ({fractions[i]} of {n} items)", stacklevel=3
+            )
     return counts
 
 
@@ -169,13 +179,17 @@ def random_split(
     return [Subset(dataset, order[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
-def _resolve_generator(generator: np.random.Generator | None, seed: int | None) -> np.random.Generator:
+def _resolve_generator(
+    generator: np.random.Generator | None, seed: int | None
+) -> np.random.Generator:
     """Pick the generator: an explicit one, else one from ``seed``, else a child of the global one."""
     if generator is not None and seed is not None:
         raise ValueError("pass either generator= or seed=, not both")
     if generator is not None:
         if not isinstance(generator, np.random.Generator):
-            raise TypeError(f"generator must be a numpy.random.Generator, got {type(generator).__name__}")
+            raise TypeError(
+                f"generator must be a numpy.random.Generator, got {type(generator).__name__}"
+            )
         return generator
     if seed is not None:
         return np.random.default_rng(seed)

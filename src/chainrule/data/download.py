@@ -54,7 +54,7 @@ def download(
     the next URL. :class:`DownloadError` lists every failure when none succeeds. ``progress``
     shows a tqdm bar on stderr.
     """
-    from http.client import HTTPException  # here, with urllib: only a download needs them
+    from http.client import HTTPException  # noqa: PLC0415 - here, with urllib: only a download needs them
 
     dest = Path(dest)
     failures = []
@@ -72,7 +72,7 @@ def download(
 
 def _fetch(url: str, dest: Path, sha256: str, progress: bool, timeout: float) -> None:
     """One try: stream ``url`` into a temp file beside ``dest``, hash it, rename only if it matches."""
-    import urllib.request  # here, not at the top: it costs ~15 ms, and most runs never download
+    import urllib.request  # noqa: PLC0415 - here, not at the top: it costs ~15 ms, and most runs never download
 
     digest = hashlib.sha256()
     with urllib.request.urlopen(url, timeout=timeout) as response, atomic_path(dest) as tmp:
@@ -91,16 +91,20 @@ def _fetch(url: str, dest: Path, sha256: str, progress: bool, timeout: float) ->
         received = tmp.stat().st_size
         if total and received != int(total):
             # http.client returns a short read, not an error, when the server hangs up early.
-            raise ConnectionError(f"connection closed after {received} of {int(total)} bytes; file discarded")
+            raise ConnectionError(
+                f"connection closed after {received} of {int(total)} bytes; file discarded"
+            )
         if digest.hexdigest() != sha256:
             # Raising inside atomic_path deletes the temporary file: nothing bad reaches the cache.
-            raise ChecksumError(f"SHA-256 {digest.hexdigest()} does not match the expected {sha256}; file discarded")
+            raise ChecksumError(
+                f"SHA-256 {digest.hexdigest()} does not match the expected {sha256}; file discarded"
+            )
 
 
 def _progress_bar(name: str, total: int | None):  # -> tqdm.tqdm | None
     """A byte-counting tqdm bar on stderr, or None if tqdm is missing (a bar is not worth a failed download)."""
     try:
-        from tqdm import tqdm  # imported only when a bar is wanted
+        from tqdm import tqdm  # noqa: PLC0415 - imported only when a bar is wanted
     except ImportError:
         return None
     return tqdm(total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024, leave=False)

@@ -84,10 +84,14 @@ def _read_stream(f: BinaryIO, path: Path, gzipped: bool) -> np.ndarray:
     what = "decompressed file" if gzipped else "file"
     magic = f.read(4)
     if len(magic) < 4:
-        raise IDXError(f"{path}: {what} is {len(magic)} bytes, too short for an IDX header (4-byte magic number)")
+        raise IDXError(
+            f"{path}: {what} is {len(magic)} bytes, too short for an IDX header (4-byte magic number)"
+        )
     zero, code, ndim = magic[:2], magic[2], magic[3]
     if zero != b"\x00\x00":
-        raise IDXError(f"{path}: bad magic number 0x{magic.hex()}: an IDX file starts with two zero bytes")
+        raise IDXError(
+            f"{path}: bad magic number 0x{magic.hex()}: an IDX file starts with two zero bytes"
+        )
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
         raise IDXError(f"{path}: unknown IDX data type code 0x{code:02X} (known: {known})")
@@ -112,13 +116,16 @@ def _read_stream(f: BinaryIO, path: Path, gzipped: bool) -> np.ndarray:
         buf += chunk
     got = len(buf)
     if got < expected:
-        raise IDXError(f"{path}: truncated: header says {expected} bytes of data (shape {shape}), {what} has {got}")
+        raise IDXError(
+            f"{path}: truncated: header says {expected} bytes of data (shape {shape}), {what} has {got}"
+        )
     trailing = 0
     while chunk := f.read(_CHUNK):
         trailing += len(chunk)
     if trailing:
         raise IDXError(
-            f"{path}: has {trailing} trailing bytes after the {expected} bytes of data the header declares (shape {shape})"
+            f"{path}: has {trailing} trailing bytes after the {expected} bytes of data the "
+            f"header declares (shape {shape})"
         )
 
     array = np.frombuffer(buf, dtype=dtype).reshape(shape)
@@ -129,7 +136,9 @@ def _read_stream(f: BinaryIO, path: Path, gzipped: bool) -> np.ndarray:
     return array
 
 
-def write_idx(path: str | os.PathLike[str], array: np.ndarray, compress: bool | None = None) -> None:
+def write_idx(
+    path: str | os.PathLike[str], array: np.ndarray, compress: bool | None = None
+) -> None:
     """Write ``array`` as an IDX file, atomically; gzipped when ``compress`` or the name ends in ``.gz``.
 
     The dtype must be one IDX knows (uint8, int8, int16, int32, float32, float64) and the array
@@ -151,10 +160,14 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray, compress: bool | 
             f"{path}: IDX cannot store dtype {array.dtype} (it stores {names}); cast first, e.g. array.astype(np.int32)"
         )
     if not 1 <= array.ndim <= MAX_NDIM:
-        raise IDXError(f"{path}: IDX files here hold 1 to {MAX_NDIM} dimensions, got shape {array.shape}")
+        raise IDXError(
+            f"{path}: IDX files here hold 1 to {MAX_NDIM} dimensions, got shape {array.shape}"
+        )
     if any(d >= 2**32 for d in array.shape):
         raise IDXError(f"{path}: dimension too large for IDX's uint32 sizes: shape {array.shape}")
-    header = bytes([0, 0, _CODES[native], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = bytes([0, 0, _CODES[native], array.ndim]) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     data = np.ascontiguousarray(array, dtype=native.newbyteorder(">")).tobytes()
     if compress is None:
         compress = path.suffix == ".gz"

@@ -146,7 +146,9 @@ def _read_splits(files: Mapping[str, Path]) -> dict[str, np.ndarray]:
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         xp, yp = files[f"x_{split}"], files[f"y_{split}"]
         if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (28, 28):
-            raise IDXError(f"{xp}: expected uint8 images of shape (N, 28, 28), got {x.dtype} {x.shape}")
+            raise IDXError(
+                f"{xp}: expected uint8 images of shape (N, 28, 28), got {x.dtype} {x.shape}"
+            )
         if y.dtype != np.uint8 or y.ndim != 1:
             raise IDXError(f"{yp}: expected uint8 labels of shape (N,), got {y.dtype} {y.shape}")
         if len(x) != len(y):
@@ -196,7 +198,9 @@ def load_mnist(
             for key, name in IDX_FILES.items():
                 if key not in found:
                     gz = f"{name}.gz"
-                    fetched_from = _download_one(gz, directory, mirrors, checksums, progress, timeout)
+                    fetched_from = _download_one(
+                        gz, directory, mirrors, checksums, progress, timeout
+                    )
                     found[key] = directory / gz
         except DownloadError as e:
             if not fallback:
@@ -216,7 +220,12 @@ def load_mnist(
 
 
 def _download_one(
-    gz: str, directory: Path, mirrors: Sequence[str], checksums: Mapping[str, str], progress: bool, timeout: float
+    gz: str,
+    directory: Path,
+    mirrors: Sequence[str],
+    checksums: Mapping[str, str],
+    progress: bool,
+    timeout: float,
 ) -> str:
     """Download ``gz`` into ``directory`` from the first good mirror; return the URL used."""
     urls = [mirror.rstrip("/") + "/" + gz for mirror in mirrors]
@@ -232,13 +241,21 @@ def load_fashion_mnist(root: str | os.PathLike[str] | None = None) -> MNISTData:
     Class names are :data:`FASHION_MNIST_CLASSES`.
     """
     tried = []
-    for directory in ([Path(root).expanduser()] if root is not None else []) + list(FASHION_MNIST_DIRS):
+    for directory in ([Path(root).expanduser()] if root is not None else []) + list(
+        FASHION_MNIST_DIRS
+    ):
         found, missing = _find(directory)
         if not missing:
             arrays = _read_splits(found)
-            return MNISTData(**arrays, name="fashion-mnist", source=f"IDX files in {directory}", classes=FASHION_MNIST_CLASSES)
+            return MNISTData(
+                **arrays,
+                name="fashion-mnist",
+                source=f"IDX files in {directory}",
+                classes=FASHION_MNIST_CLASSES,
+            )
         tried.append(f"{directory} (missing {', '.join(missing)})")
     raise FileNotFoundError(
-        "Fashion-MNIST IDX files not found; tried " + "; ".join(tried)
+        "Fashion-MNIST IDX files not found; tried "
+        + "; ".join(tried)
         + ". Install them with `apt-get install dataset-fashion-mnist` or pass root= a folder holding them."
     )

@@ -21,18 +21,24 @@ __all__ = ["make_xor", "make_moons", "make_circles", "make_spirals", "make_blobs
 def _class_sizes(n_samples: int, n_classes: int) -> list[int]:
     """Split n_samples into n_classes near-equal counts, the first ``n % K`` classes one larger."""
     if n_samples < 0 or n_classes < 1:
-        raise ValueError(f"need n_samples >= 0 and n_classes >= 1, got n_samples={n_samples}, n_classes={n_classes}")
+        raise ValueError(
+            f"need n_samples >= 0 and n_classes >= 1, got n_samples={n_samples}, n_classes={n_classes}"
+        )
     base, extra = divmod(n_samples, n_classes)
     return [base + (k < extra) for k in range(n_classes)]
 
 
-def _finish(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _finish(
+    X: np.ndarray, y: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle rows (seeded) and cast: X (n, 2) float32, y (n,) int64."""
     order = rng.permutation(len(y))
     return X[order].astype(np.float32), y[order].astype(np.int64)
 
 
-def make_xor(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_xor(
+    n_samples: int = 200, noise: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Points uniform in [-1, 1]², label 1 where exactly one coordinate is positive (XOR of signs).
 
     Gaussian noise of std ``noise`` moves the points after labelling, so some cross the axes.
@@ -49,7 +55,9 @@ def make_xor(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[n
     return _finish(X, y, rng)
 
 
-def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_moons(
+    n_samples: int = 200, noise: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles: class 0 on (cos t, sin t), class 1 on (1 - cos t, 1/2 - sin t).
 
     ``t`` is evenly spaced over [0, π]; then Gaussian noise of std ``noise`` is added (as
@@ -62,7 +70,9 @@ def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple
     rng = np.random.default_rng(seed)
     n0, n1 = _class_sizes(n_samples, 2)
     t0, t1 = np.linspace(0.0, np.pi, n0), np.linspace(0.0, np.pi, n1)
-    X = np.concatenate([np.stack([np.cos(t0), np.sin(t0)], 1), np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], 1)])
+    X = np.concatenate(
+        [np.stack([np.cos(t0), np.sin(t0)], 1), np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], 1)]
+    )
     y = np.repeat([0, 1], [n0, n1])
     X += rng.normal(scale=noise, size=X.shape)
     return _finish(X, y, rng)
@@ -85,7 +95,9 @@ def make_circles(
     n0, n1 = _class_sizes(n_samples, 2)
     t0 = np.linspace(0.0, 2 * np.pi, n0, endpoint=False)
     t1 = np.linspace(0.0, 2 * np.pi, n1, endpoint=False)
-    X = np.concatenate([np.stack([np.cos(t0), np.sin(t0)], 1), factor * np.stack([np.cos(t1), np.sin(t1)], 1)])
+    X = np.concatenate(
+        [np.stack([np.cos(t0), np.sin(t0)], 1), factor * np.stack([np.cos(t1), np.sin(t1)], 1)]
+    )
     y = np.repeat([0, 1], [n0, n1])
     X += rng.normal(scale=noise, size=X.shape)
     return _finish(X, y, rng)

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["to_float", "normalize", "MNIST_MEAN", "MNIST_STD", "FASHION_MNIST_MEAN", "FASHION_MNIST_STD"]
+__all__ = [
+    "to_float",
+    "normalize",
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "FASHION_MNIST_MEAN",
+    "FASHION_MNIST_STD",
+]
 
 # Mean and std of the 60,000 MNIST training images' pixels after scaling to [0, 1]
 # (the values torchvision's examples use).

@@ -13,17 +13,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chainrule import optim
+from chainrule._tensor import Tensor
 from chainrule.autograd import no_grad
 from chainrule.creation import manual_seed
 from chainrule.demos.diagnostics import accuracy
 from chainrule.nn import functional as F
 from chainrule.nn.layers import Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from chainrule.nn.module import Module
-from chainrule._tensor import Tensor
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 
-ACTIVATIONS: dict[str, type[Module]] = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "none": Identity}
+ACTIVATIONS: dict[str, type[Module]] = {
+    "relu": ReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "none": Identity,
+}
 
 
 def mlp(sizes: list[int], activation: str = "relu", seed: int = 0) -> Sequential:
@@ -51,24 +56,41 @@ class History:
     epoch_accuracy: dict[str, list[float]] = field(default_factory=dict)
 
 
-def evaluate(model: Module, X: np.ndarray, y: np.ndarray, loss_fn: LossFn = F.cross_entropy) -> tuple[float, float]:
+def evaluate(
+    model: Module, X: np.ndarray, y: np.ndarray, loss_fn: LossFn = F.cross_entropy
+) -> tuple[float, float]:
     """(loss, accuracy) of ``model`` on arrays, without recording a graph."""
     with no_grad():
         out = model(Tensor(X))
         return float(loss_fn(out, Tensor(y)).item()), accuracy(out, y)
 
 
-def fit(model: Module, X: np.ndarray, y: np.ndarray, *, epochs: int, lr: float,
-        loss_fn: LossFn = F.cross_entropy, optimizer: str = "adam", momentum: float = 0.0,
-        batch_size: int | None = None, zero_grad: bool = True, seed: int = 0,
-        eval_sets: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> History:
+def fit(
+    model: Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int,
+    lr: float,
+    loss_fn: LossFn = F.cross_entropy,
+    optimizer: str = "adam",
+    momentum: float = 0.0,
+    batch_size: int | None = None,
+    zero_grad: bool = True,
+    seed: int = 0,
+    eval_sets: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> History:
     """Train in place: forward, loss, zero_grad (unless told to forget), backward, step.
 
     ``batch_size=None`` uses the whole set each step (one step per epoch). Non-finite losses
     are recorded as they are and training goes on, so a diverging run shows as such.
     """
     params = list(model.parameters())
-    opt = optim.Adam(params, lr=lr) if optimizer == "adam" else optim.SGD(params, lr=lr, momentum=momentum)
+    opt = (
+        optim.Adam(params, lr=lr)
+        if optimizer == "adam"
+        else optim.SGD(params, lr=lr, momentum=momentum)
+    )
     rng = np.random.default_rng(seed)
     n = len(X)
     bs = n if batch_size is None else batch_size
@@ -77,13 +99,22 @@ def fit(model: Module, X: np.ndarray, y: np.ndarray, *, epochs: int, lr: float,
     for _ in range(epochs):
         order = np.arange(n) if bs >= n else rng.permutation(n)
         for start in range(0, n, bs):
-            idx = order[start:start + bs]
+            idx = order[start : start + bs]
             loss = loss_fn(model(Tensor(X[idx])), Tensor(y[idx]))
             if zero_grad:
                 opt.zero_grad()
             loss.backward()
-            hist.grad_norm.append(float(np.sqrt(sum(float(np.sum(p.grad.numpy().astype(np.float64) ** 2))
-                                                    for p in params if p.grad is not None))))
+            hist.grad_norm.append(
+                float(
+                    np.sqrt(
+                        sum(
+                            float(np.sum(p.grad.numpy().astype(np.float64) ** 2))
+                            for p in params
+                            if p.grad is not None
+                        )
+                    )
+                )
+            )
             opt.step()
             hist.loss.append(float(loss.item()))
         for name, (Xs, ys) in sets.items():

@@ -17,7 +17,9 @@ from matplotlib.figure import Figure
 CLASS_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9")
 
 
-def figure(ncols: int = 1, nrows: int = 1, width: float = 4.0, height: float = 3.4) -> tuple[Figure, np.ndarray]:
+def figure(
+    ncols: int = 1, nrows: int = 1, width: float = 4.0, height: float = 3.4
+) -> tuple[Figure, np.ndarray]:
     """A Figure with an (nrows, ncols) grid of Axes, each ``width`` x ``height`` inches."""
     fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
@@ -28,18 +30,35 @@ def scatter_classes(ax: Axes, X: np.ndarray, y: np.ndarray, size: float = 12) ->
     """Points coloured by class label."""
     for k in np.unique(y):
         pts = X[y == k]
-        ax.scatter(pts[:, 0], pts[:, 1], s=size, color=CLASS_COLOURS[int(k) % len(CLASS_COLOURS)],
-                   edgecolors="k", linewidths=0.3, label=f"class {int(k)}")
+        ax.scatter(
+            pts[:, 0],
+            pts[:, 1],
+            s=size,
+            color=CLASS_COLOURS[int(k) % len(CLASS_COLOURS)],
+            edgecolors="k",
+            linewidths=0.3,
+            label=f"class {int(k)}",
+        )
 
 
-def decision_regions(ax: Axes, predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, y: np.ndarray,
-                     title: str = "", resolution: int = 150, margin: float = 0.3, size: float = 12) -> None:
+def decision_regions(
+    ax: Axes,
+    predict: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    title: str = "",
+    resolution: int = 150,
+    margin: float = 0.3,
+    size: float = 12,
+) -> None:
     """Shade the plane by predicted class and draw the data on top.
 
     ``predict`` maps an (n, 2) float32 array to (n,) integer class labels.
     """
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
-    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    gx, gy = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
     labels = np.asarray(predict(grid)).reshape(gx.shape)
     k = int(max(labels.max(), y.max())) + 1
@@ -51,8 +70,14 @@ def decision_regions(ax: Axes, predict: Callable[[np.ndarray], np.ndarray], X: n
     ax.set_yticks([])
 
 
-def curves(ax: Axes, series: Mapping[str, Sequence[float]], xlabel: str = "step", ylabel: str = "loss",
-           log: bool = False, title: str = "") -> None:
+def curves(
+    ax: Axes,
+    series: Mapping[str, Sequence[float]],
+    xlabel: str = "step",
+    ylabel: str = "loss",
+    log: bool = False,
+    title: str = "",
+) -> None:
     """One line per named series (None values are skipped)."""
     for label, ys in series.items():
         ys = np.array([np.nan if v is None else v for v in ys], dtype=float)
@@ -66,8 +91,14 @@ def curves(ax: Axes, series: Mapping[str, Sequence[float]], xlabel: str = "step"
     ax.grid(alpha=0.3)
 
 
-def per_layer(ax: Axes, series: Mapping[str, Sequence[float]], ylabel: str, log: bool = True,
-              title: str = "", xlabel: str = "layer (1 = input side)") -> None:
+def per_layer(
+    ax: Axes,
+    series: Mapping[str, Sequence[float]],
+    ylabel: str,
+    log: bool = True,
+    title: str = "",
+    xlabel: str = "layer (1 = input side)",
+) -> None:
     """Per-layer values, layer 1 first, one marker line per named series."""
     for label, ys in series.items():
         ys = np.asarray(ys, dtype=float)

@@ -91,14 +91,20 @@ class DemoResult:
         if name is None:
             name = next(iter(self.figures))
         if name not in self.figures:
-            raise KeyError(f"demo {self.name!r} has no figure {name!r}; it has {', '.join(self.figures)}")
+            raise KeyError(
+                f"demo {self.name!r} has no figure {name!r}; it has {', '.join(self.figures)}"
+            )
         return self.figures[name]()
 
     def to_dict(self) -> dict[str, Any]:
         measured = _plain(self.measured)
-        return {"name": self.name, "claim": self.claim, "measured": measured,
-                "verdict": {"holds": self.verdict.holds, "text": self.verdict.text},
-                "notes": list(self.notes)}
+        return {
+            "name": self.name,
+            "claim": self.claim,
+            "measured": measured,
+            "verdict": {"holds": self.verdict.holds, "text": self.verdict.text},
+            "notes": list(self.notes),
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -110,7 +116,9 @@ class DemoResult:
         lines = [self.name, f"  claim:    {self.claim}"]
         for i, (k, v) in enumerate(plain.items()):
             lines.append(f"  {'measured:' if i == 0 else '':9} {k} = {_short(v)}")
-        lines.append(f"  verdict:  {'HOLDS' if self.verdict.holds else 'DOES NOT HOLD'}. {self.verdict.text}")
+        lines.append(
+            f"  verdict:  {'HOLDS' if self.verdict.holds else 'DOES NOT HOLD'}. {self.verdict.text}"
+        )
         lines.extend(f"  note:     {n}" for n in self.notes)
         return "\n".join(lines)
 

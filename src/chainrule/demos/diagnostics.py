@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.autograd import no_grad
 from chainrule.nn.layers import Identity, Linear, Sequential
 from chainrule.nn.module import Module
-from chainrule._tensor import Tensor
 
 __all__ = [
     "accuracy",
@@ -61,8 +61,12 @@ def weight_grad_norms(model: Module) -> list[float]:
 
     Computed in float64: a float32 sum of squares overflows long before the gradient does.
     """
-    return [float(np.linalg.norm(layer.weight.grad.numpy().astype(np.float64))) if layer.weight.grad is not None else 0.0
-            for layer in linear_layers(model)]
+    return [
+        float(np.linalg.norm(layer.weight.grad.numpy().astype(np.float64)))
+        if layer.weight.grad is not None
+        else 0.0
+        for layer in linear_layers(model)
+    ]
 
 
 @dataclass(frozen=True)
@@ -92,8 +96,14 @@ def activation_stats(model: Sequential, x: Tensor) -> list[LayerStats]:
             # A block (Linear, then its activation if any) ends where the next Linear starts.
             if i + 1 == len(modules) or isinstance(modules[i + 1], Linear):
                 a = h.numpy().astype(np.float64)
-                stats.append(LayerStats(f"{i}:{type(m).__name__}", float(a.mean()), float(a.std()),
-                                        float(np.mean(a == 0))))
+                stats.append(
+                    LayerStats(
+                        f"{i}:{type(m).__name__}",
+                        float(a.mean()),
+                        float(a.std()),
+                        float(np.mean(a == 0)),
+                    )
+                )
     return stats
 
 
@@ -107,7 +117,9 @@ def collapse_linear(model: Sequential) -> Linear:
     layers = [m for m in model if not isinstance(m, Identity)]
     if not layers or not all(isinstance(m, Linear) for m in layers):
         kinds = ", ".join(type(m).__name__ for m in model)
-        raise ValueError(f"collapse_linear: only Linear (and Identity) layers collapse, got [{kinds}]")
+        raise ValueError(
+            f"collapse_linear: only Linear (and Identity) layers collapse, got [{kinds}]"
+        )
     W = np.eye(layers[0].in_features)
     b = np.zeros(layers[0].in_features)
     for layer in layers:

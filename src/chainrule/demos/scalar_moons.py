@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 
 
-def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 1337) -> tuple[np.ndarray, np.ndarray]:
+def make_moons(
+    n_samples: int = 100, noise: float = 0.1, seed: int = 1337
+) -> tuple[np.ndarray, np.ndarray]:
     """``chainrule.data.make_moons`` in the demo's conventions: X float64 (n, 2), y in {-1, +1}.
 
     The hinge loss wants labels of ±1, and plain Python floats (float64) feed the Values.
@@ -41,7 +43,9 @@ class MoonsHistory:
     model: Any = None
 
 
-def moons_step(Value: type, model: Any, X: np.ndarray, y: np.ndarray, k: int, steps: int) -> tuple[float, float]:
+def moons_step(
+    Value: type, model: Any, X: np.ndarray, y: np.ndarray, k: int, steps: int
+) -> tuple[float, float]:
     """One full-batch training step of the demo; returns (loss, accuracy) before the update."""
     inputs = [list(map(Value, row)) for row in X]
     scores = list(map(model, inputs))

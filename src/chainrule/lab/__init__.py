@@ -23,8 +23,8 @@ every solution replaced by a placeholder, and the solution copy.
 """
 
 from chainrule.lab.build import LAB_SOURCE, LabVersions, build_lab, split_solutions
-from chainrule.lab.check_cross_entropy import check_cross_entropy
 from chainrule.lab.check_linear import check_linear_backward
+from chainrule.lab.check_loss import check_cross_entropy
 from chainrule.lab.check_prediction import check_gradient_prediction
 from chainrule.lab.feedback import CheckResult, Finding, find_mistake
 from chainrule.lab.toy import TOY, ToyNet, toy_gradients

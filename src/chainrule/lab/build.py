@@ -85,13 +85,19 @@ def split_solutions(source: str, name: str = "lab source") -> LabVersions:
         begin, end = _BEGIN.match(line), _END.match(line)
         if cell:
             if current is not None:
-                raise ValueError(f"{name} line {current.line}: BEGIN SOLUTION is not closed before "
-                                 f"the next cell (line {number})")
-            cell_type = "markdown" if re.search(r"\[(markdown|md)\]", cell.group("rest")) else "code"
+                raise ValueError(
+                    f"{name} line {current.line}: BEGIN SOLUTION is not closed before "
+                    f"the next cell (line {number})"
+                )
+            cell_type = (
+                "markdown" if re.search(r"\[(markdown|md)\]", cell.group("rest")) else "code"
+            )
         elif begin:
             if current is not None:
-                raise ValueError(f"{name} line {number}: BEGIN SOLUTION inside the solution "
-                                 f"opened at line {current.line}")
+                raise ValueError(
+                    f"{name} line {number}: BEGIN SOLUTION inside the solution "
+                    f"opened at line {current.line}"
+                )
             indent, custom = begin.group("indent"), begin.group("placeholder")
             if cell_type == "markdown":
                 placeholder = f"{indent}# {custom or MARKDOWN_PLACEHOLDER}"
@@ -107,8 +113,10 @@ def split_solutions(source: str, name: str = "lab source") -> LabVersions:
             current = None
             continue
         elif _ANY_MARKER.search(line):
-            raise ValueError(f"{name} line {number}: malformed solution marker {line.strip()!r}; "
-                             "write '# BEGIN SOLUTION' or '# END SOLUTION' on a line of its own")
+            raise ValueError(
+                f"{name} line {number}: malformed solution marker {line.strip()!r}; "
+                "write '# BEGIN SOLUTION' or '# END SOLUTION' on a line of its own"
+            )
         solution.append(line)
         if current is not None:
             current.lines.append(line)
@@ -129,8 +137,11 @@ def _with_banner(text: str) -> str:
     return "".join(lines[:at]) + "\n" + SOLUTION_BANNER + "".join(lines[at:])
 
 
-def build_lab(out_dir: str | os.PathLike[str], formats: tuple[str, ...] = ("ipynb", "py"),
-              source: str | os.PathLike[str] = LAB_SOURCE) -> dict[str, list[Path]]:
+def build_lab(
+    out_dir: str | os.PathLike[str],
+    formats: tuple[str, ...] = ("ipynb", "py"),
+    source: str | os.PathLike[str] = LAB_SOURCE,
+) -> dict[str, list[Path]]:
     """Write ``student/`` and ``solution/`` copies of the lab into ``out_dir``.
 
     ``formats`` picks jupytext percent ``.py`` files, ``.ipynb`` notebooks (needs
@@ -142,17 +153,23 @@ def build_lab(out_dir: str | os.PathLike[str], formats: tuple[str, ...] = ("ipyn
     source = Path(source)
     versions = split_solutions(source.read_text(encoding="utf-8"), name=source.name)
     if not versions.blocks:
-        raise ValueError(f"{source.name}: no BEGIN SOLUTION / END SOLUTION blocks, so the student "
-                         "copy would hold every answer")
+        raise ValueError(
+            f"{source.name}: no BEGIN SOLUTION / END SOLUTION blocks, so the student "
+            "copy would hold every answer"
+        )
     jupytext = None
     if "ipynb" in formats:
         try:
             import jupytext  # noqa: PLC0415
         except ImportError:
-            raise ImportError("writing .ipynb needs jupytext (pip install jupytext); "
-                              "or build the .py copies only") from None
+            raise ImportError(
+                "writing .ipynb needs jupytext (pip install jupytext); or build the .py copies only"
+            ) from None
     written: dict[str, list[Path]] = {}
-    for kind, text in (("student", versions.student), ("solution", _with_banner(versions.solution))):
+    for kind, text in (
+        ("student", versions.student),
+        ("solution", _with_banner(versions.solution)),
+    ):
         folder = Path(out_dir) / kind
         folder.mkdir(parents=True, exist_ok=True)
         written[kind] = []

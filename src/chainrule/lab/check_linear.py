@@ -37,18 +37,24 @@ B, D_IN, D_OUT = 4, 3, 2
 
 _SUM_HINT = {
     "dW": "dW adds up every example's outer product xᵢᵀ Δᵢ; Xᵀ Δ does the whole sum in one "
-          "product. In a loop, start from zeros and use += for every i in range(B).",
+    "product. In a loop, start from zeros and use += for every i in range(B).",
     "db": "db = Σᵢ Δᵢ: delta.sum(axis=0) adds the rows of every example in the batch.",
 }
 
 HINTS: dict[tuple[str, str], str] = {
-    ("dW", "transposed"): "dW must have W's shape (d_in, d_out): compute Xᵀ Δ (X.T @ delta), not Δᵀ X.",
+    (
+        "dW",
+        "transposed",
+    ): "dW must have W's shape (d_in, d_out): compute Xᵀ Δ (X.T @ delta), not Δᵀ X.",
     ("dX", "transposed"): "dX must have X's shape (B, d_in): compute Δ Wᵀ (delta @ W.T).",
     ("db", "transposed"): "db has one entry per output unit, shape (d_out,).",
     ("forward", "transposed"): "W is (d_in, d_out) here, so the forward pass is X @ W + b.",
-    ("dW", "extra 1/B"): "a linear layer does not average: Δ = dL/dZ already carries the loss's 1/B.",
+    (
+        "dW",
+        "extra 1/B",
+    ): "a linear layer does not average: Δ = dL/dZ already carries the loss's 1/B.",
     ("db", "extra 1/B"): "sum the rows of Δ (delta.sum(axis=0)), do not average them: "
-                         "Δ already carries the loss's 1/B.",
+    "Δ already carries the loss's 1/B.",
     ("dX", "extra 1/B"): "dX = Δ Wᵀ has no 1/B: each example's row is its own gradient.",
     ("dW", "first example only"): _SUM_HINT["dW"],
     ("dW", "last example only"): _SUM_HINT["dW"],
@@ -56,14 +62,14 @@ HINTS: dict[tuple[str, str], str] = {
     ("dW", "stopped early"): _SUM_HINT["dW"] + " Check the loop's range.",
     ("dW", "skipped an example"): _SUM_HINT["dW"] + " Check the loop's range.",
     ("dW", "not summed over the batch"): "sum the per-example gradients over the batch axis, "
-                                         "or use X.T @ delta, which sums for you.",
+    "or use X.T @ delta, which sums for you.",
     ("db", "first example only"): _SUM_HINT["db"],
     ("db", "last example only"): _SUM_HINT["db"],
     ("db", "one example only"): _SUM_HINT["db"],
     ("db", "stopped early"): _SUM_HINT["db"],
     ("db", "skipped an example"): _SUM_HINT["db"],
     ("db", "not summed over the batch"): "b is shared by every example, so db sums Δ over the "
-                                         "batch: delta.sum(axis=0), shape (d_out,).",
+    "batch: delta.sum(axis=0), shape (d_out,).",
     ("dW", "wrong values"): "dW = Xᵀ Δ, with X the layer's input saved by forward.",
     ("db", "wrong values"): "db = Σᵢ Δᵢ = delta.sum(axis=0).",
     ("dX", "wrong values"): "dX = Δ Wᵀ: input j gets Σₖ Δₖ W[j, k] from every output k it fed.",
@@ -72,8 +78,10 @@ HINTS: dict[tuple[str, str], str] = {
 
 
 def _sign_hint(name: str) -> str:
-    return (f"Z = XW + b has no minus sign, so {name} has none either; the minus belongs "
-            "to the update W -= lr * dW.")
+    return (
+        f"Z = XW + b has no minus sign, so {name} has none either; the minus belongs "
+        "to the update W -= lr * dW."
+    )
 
 
 def _hint(name: str, mistake: str) -> str:
@@ -96,8 +104,13 @@ def linear_example(seed: int = 0) -> dict[str, np.ndarray]:
 
 def _error(name: str, exc: Exception, ex: dict[str, np.ndarray]) -> Finding:
     shapes = ", ".join(f"{k} {v.shape}" for k, v in ex.items())
-    return Finding(name, False, "error", f"your code raised {type(exc).__name__}: {exc}",
-                   hint=f"the checker's shapes are {shapes}; W is (d_in, d_out).")
+    return Finding(
+        name,
+        False,
+        "error",
+        f"your code raised {type(exc).__name__}: {exc}",
+        hint=f"the checker's shapes are {shapes}; W is (d_in, d_out).",
+    )
 
 
 def _layer_gradients(impl: Any, ex: dict[str, np.ndarray]) -> tuple[dict[str, Any], list[Finding]]:
@@ -117,8 +130,11 @@ def _layer_gradients(impl: Any, ex: dict[str, np.ndarray]) -> tuple[dict[str, An
     except Exception as e:  # noqa: BLE001
         return {}, findings + [_error("backward", e, ex)]
     grads = getattr(layer, "grads", None) or {}
-    got = {"dW": grads.get("W", getattr(layer, "dW", None)),
-           "db": grads.get("b", getattr(layer, "db", None)), "dX": dX}
+    got = {
+        "dW": grads.get("W", getattr(layer, "dW", None)),
+        "db": grads.get("b", getattr(layer, "db", None)),
+        "dX": dX,
+    }
     return got, findings
 
 
@@ -149,30 +165,61 @@ def check_linear_backward(impl: Callable[..., Any] | Any, seed: int = 0) -> Chec
             return CheckResult.from_findings("linear backward", [_error("backward", e, ex)], "")
         if out is None:
             return CheckResult.from_findings(
-                "linear backward", [Finding("backward", False, "not answered",
-                                            "not written yet (it returned None or raised NotImplementedError)")], "")
+                "linear backward",
+                [
+                    Finding(
+                        "backward",
+                        False,
+                        "not answered",
+                        "not written yet (it returned None or raised NotImplementedError)",
+                    )
+                ],
+                "",
+            )
         if isinstance(out, dict):
             out = (out.get("dW"), out.get("db"), out.get("dX"))
         if not isinstance(out, (tuple, list)) or len(out) != 3:
             return CheckResult.from_findings(
-                "linear backward", [Finding("backward", False, "wrong shape",
-                                            "it must return three arrays: (dW, db, dX)")], "")
+                "linear backward",
+                [
+                    Finding(
+                        "backward",
+                        False,
+                        "wrong shape",
+                        "it must return three arrays: (dW, db, dX)",
+                    )
+                ],
+                "",
+            )
         got = dict(zip(("dW", "db", "dX"), out))
 
     ref = manual.Linear(ex["W"], ex["b"])
     ref.forward(ex["X"])
     expected = {"dX": ref.backward(ex["delta"]), "dW": ref.grads["W"], "db": ref.grads["b"]}
-    per_example = {"dW": ex["X"][:, :, None] * ex["delta"][:, None, :],  # xᵢᵀ Δᵢ, (B, d_in, d_out)
-                   "db": ex["delta"]}                                     # Δᵢ, (B, d_out)
+    per_example = {
+        "dW": ex["X"][:, :, None] * ex["delta"][:, None, :],  # xᵢᵀ Δᵢ, (B, d_in, d_out)
+        "db": ex["delta"],
+    }  # Δᵢ, (B, d_out)
     for name in ("dW", "db", "dX"):
-        f = find_mistake(name, got[name], expected[name], batch_size=B, per_example=per_example.get(name))
+        f = find_mistake(
+            name, got[name], expected[name], batch_size=B, per_example=per_example.get(name)
+        )
         if not f.ok and f.mistake == "not answered":
-            f.hint = f"store it as self.grads['{name[1:]}']" if name != "dX" else "return it from backward"
+            f.hint = (
+                f"store it as self.grads['{name[1:]}']"
+                if name != "dX"
+                else "return it from backward"
+            )
         elif not f.ok:
             if f.mistake == "extra 1/B":  # diagnose's wording assumes the 1/B was applied twice
                 f.explanation = f"it is {B}x too small: it divides by the batch size B = {B}"
             f.hint = _hint(name, f.mistake or "wrong values")
         findings.append(f)
-    title = "Linear.backward" if inspect.isclass(impl) or hasattr(impl, "backward") else "linear backward"
+    title = (
+        "Linear.backward"
+        if inspect.isclass(impl) or hasattr(impl, "backward")
+        else "linear backward"
+    )
     return CheckResult.from_findings(
-        title, findings, "dW, db and dX all match the reference (dW = Xᵀ Δ, db = Σᵢ Δᵢ, dX = Δ Wᵀ).")
+        title, findings, "dW, db and dX all match the reference (dW = Xᵀ Δ, db = Σᵢ Δᵢ, dX = Δ Wᵀ)."
+    )

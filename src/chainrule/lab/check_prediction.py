@@ -36,9 +36,15 @@ def _factors(weight: str, steps: int) -> list[tuple[str, float, str]]:
     net = toy_after(steps)
     g = toy_gradients(steps)
     h, y_hat = g["h"], g["y_hat"]
-    delta2 = ("δ₂", y_hat - net.y, f"the output error ŷ − y: ŷ = {y_hat:.3g} against the target y = {net.y:g}")
-    back = [("w₂", net.w2, "the weight the error flows back through"),
-            ("σ'(z₁)", h * (1 - h), "the hidden sigmoid's slope, always positive and at most 1/4")]
+    delta2 = (
+        "δ₂",
+        y_hat - net.y,
+        f"the output error ŷ − y: ŷ = {y_hat:.3g} against the target y = {net.y:g}",
+    )
+    back = [
+        ("w₂", net.w2, "the weight the error flows back through"),
+        ("σ'(z₁)", h * (1 - h), "the hidden sigmoid's slope, always positive and at most 1/4"),
+    ]
     return {
         "w2": [delta2, ("h", h, "the hidden unit's output")],
         "b2": [delta2],
@@ -55,14 +61,18 @@ def _parse_sign(sign: Any) -> int | None:
     return None
 
 
-def check_gradient_prediction(weight: str, sign: Any, magnitude: Any, steps: int = 0) -> CheckResult:
+def check_gradient_prediction(
+    weight: str, sign: Any, magnitude: Any, steps: int = 0
+) -> CheckResult:
     """Check your predicted sign ('+' or '-') and rough size of dL/d(weight) on the toy network.
 
     ``weight`` is one of 'w1', 'b1', 'w2', 'b2'; ``steps`` is how many SGD steps (η = 0.5)
     come before the backward pass you are predicting (0: the very first one).
     """
     if weight not in WEIGHTS:
-        raise ValueError(f"check_gradient_prediction: weight must be one of {WEIGHTS}, got {weight!r}")
+        raise ValueError(
+            f"check_gradient_prediction: weight must be one of {WEIGHTS}, got {weight!r}"
+        )
     true = toy_gradients(steps)[weight]
     factors = _factors(weight, steps)
     product = " · ".join(f"{sym} ({val:+.3g})" for sym, val, _ in factors)
@@ -73,23 +83,43 @@ def check_gradient_prediction(weight: str, sign: Any, magnitude: Any, steps: int
     s = None if sign is None or sign is Ellipsis else _parse_sign(sign)
     true_sign = 1 if true > 0 else -1
     if sign is None or sign is Ellipsis:
-        findings.append(Finding("sign", False, "not answered", "no prediction yet", hint="write '+' or '-'."))
+        findings.append(
+            Finding("sign", False, "not answered", "no prediction yet", hint="write '+' or '-'.")
+        )
     elif s is None:
-        findings.append(Finding("sign", False, "not answered", f"{sign!r} is not a sign", hint="write '+' or '-'."))
+        findings.append(
+            Finding(
+                "sign", False, "not answered", f"{sign!r} is not a sign", hint="write '+' or '-'."
+            )
+        )
     elif s != true_sign:
         negatives = [f"{sym} = {val:+.3g} ({why})" for sym, val, why in factors if val < 0]
-        reason = ("; ".join(negatives) + " is negative") if negatives else "every factor is positive"
-        findings.append(Finding(
-            "sign", False, "wrong sign",
-            f"{name} = {product} is {'positive' if true > 0 else 'negative'}: {reason}",
-            hint="count the negative factors along the path from the loss back to the weight."))
+        reason = (
+            ("; ".join(negatives) + " is negative") if negatives else "every factor is positive"
+        )
+        findings.append(
+            Finding(
+                "sign",
+                False,
+                "wrong sign",
+                f"{name} = {product} is {'positive' if true > 0 else 'negative'}: {reason}",
+                hint="count the negative factors along the path from the loss back to the weight.",
+            )
+        )
     else:
         findings.append(Finding("sign", True))
 
     # the size
     if magnitude is None or magnitude is Ellipsis:
-        findings.append(Finding("magnitude", False, "not answered", "no prediction yet",
-                                hint="a rough number is enough, e.g. 0.01, 0.1 or 1."))
+        findings.append(
+            Finding(
+                "magnitude",
+                False,
+                "not answered",
+                "no prediction yet",
+                hint="a rough number is enough, e.g. 0.01, 0.1 or 1.",
+            )
+        )
     else:
         try:
             m = abs(float(magnitude))
@@ -97,8 +127,15 @@ def check_gradient_prediction(weight: str, sign: Any, magnitude: Any, steps: int
             m = float("nan")
         ratio = m / abs(true) if m > 0 else 0.0
         if not math.isfinite(m) or m == 0:
-            findings.append(Finding("magnitude", False, "not answered", f"{magnitude!r} is not a size",
-                                    hint="give a positive number such as 0.1."))
+            findings.append(
+                Finding(
+                    "magnitude",
+                    False,
+                    "not answered",
+                    f"{magnitude!r} is not a size",
+                    hint="give a positive number such as 0.1.",
+                )
+            )
         elif 1 / ROUGH_FACTOR <= ratio <= ROUGH_FACTOR:
             findings.append(Finding("magnitude", True))
         else:
@@ -106,33 +143,59 @@ def check_gradient_prediction(weight: str, sign: Any, magnitude: Any, steps: int
 
     verdict = "decrease" if true > 0 else "increase"
     return CheckResult.from_findings(
-        f"prediction for {name}" + (f" after {steps} SGD step{'s' * (steps != 1)}" if steps else ""),
+        f"prediction for {name}"
+        + (f" after {steps} SGD step{'s' * (steps != 1)}" if steps else ""),
         findings,
         f"{name} = {true:+.4g} = {product}. Your sign is right and your size is within a factor "
-        f"of {ROUGH_FACTOR:g}. SGD (w ← w − η·grad) will {verdict} {weight}.")
+        f"of {ROUGH_FACTOR:g}. SGD (w ← w − η·grad) will {verdict} {weight}.",
+    )
 
 
-def _magnitude_mistake(weight: str, name: str, m: float, true: float,
-                       factors: list[tuple[str, float, str]], steps: int) -> Finding:
+def _magnitude_mistake(
+    weight: str, name: str, m: float, true: float, factors: list[tuple[str, float, str]], steps: int
+) -> Finding:
     """Say how far off the size is and, if it matches one, which slip explains it."""
     off = f"{m / abs(true):.2g}x too large" if m > abs(true) else f"{abs(true) / m:.2g}x too small"
     explanation = f"|{name}| is {abs(true):.3g}; your {m:.3g} is {off}"
     grads = toy_gradients(steps)
     candidates = []
     for sym, val, why in factors:
-        if len(factors) > 1 and not 0.8 < abs(val) < 1.25:  # leaving out a factor near ±1 changes nothing
-            candidates.append(("left out a factor", abs(true / val),
-                               f"it matches the product without {sym} = {val:.3g} ({why})"))
+        if (
+            len(factors) > 1 and not 0.8 < abs(val) < 1.25
+        ):  # leaving out a factor near ±1 changes nothing
+            candidates.append(
+                (
+                    "left out a factor",
+                    abs(true / val),
+                    f"it matches the product without {sym} = {val:.3g} ({why})",
+                )
+            )
     for other in WEIGHTS:
         if other != weight:
-            candidates.append(("another weight's gradient", abs(grads[other]),
-                               f"it matches |dL/d{other}| = {abs(grads[other]):.3g}, a different weight"))
+            candidates.append(
+                (
+                    "another weight's gradient",
+                    abs(grads[other]),
+                    f"it matches |dL/d{other}| = {abs(grads[other]):.3g}, a different weight",
+                )
+            )
     for mistake, value, text in candidates:
         if abs(math.log(m / value)) < math.log(1.3):
-            return Finding("magnitude", False, mistake, f"{explanation}: {text}",
-                           hint=f"multiply every factor on the way back: {name} = "
-                                + " · ".join(sym for sym, _, _ in factors) + ".")
-    return Finding("magnitude", False, "wrong size", explanation,
-                   hint=f"multiply the factors: {name} = "
-                        + " · ".join(f"{sym} ≈ {val:.2g}" for sym, val, _ in factors)
-                        + "; σ' is at most 1/4.")
+            return Finding(
+                "magnitude",
+                False,
+                mistake,
+                f"{explanation}: {text}",
+                hint=f"multiply every factor on the way back: {name} = "
+                + " · ".join(sym for sym, _, _ in factors)
+                + ".",
+            )
+    return Finding(
+        "magnitude",
+        False,
+        "wrong size",
+        explanation,
+        hint=f"multiply the factors: {name} = "
+        + " · ".join(f"{sym} ≈ {val:.2g}" for sym, val, _ in factors)
+        + "; σ' is at most 1/4.",
+    )

@@ -57,8 +57,9 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b), initial=0.0)) / scale if scale > 0 else 0.0
 
 
-def diagnose(got: np.ndarray, expected: np.ndarray, batch_size: int | None = None,
-             tol: float = 1e-6) -> str | None:
+def diagnose(
+    got: np.ndarray, expected: np.ndarray, batch_size: int | None = None, tol: float = 1e-6
+) -> str | None:
     """Name the likely mistake when ``got`` should equal ``expected``; None if they agree.
 
     >>> diagnose(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 3.0], [2.0, 4.0]]))
@@ -88,8 +89,10 @@ def diagnose(got: np.ndarray, expected: np.ndarray, batch_size: int | None = Non
     if not np.any(got):
         return "all zeros: the gradient never reached this parameter"
     worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
-    return (f"differs most at index {tuple(int(i) for i in worst)}: "
-            f"{got[worst]:.6g} instead of {expected[worst]:.6g}")
+    return (
+        f"differs most at index {tuple(int(i) for i in worst)}: "
+        f"{got[worst]:.6g} instead of {expected[worst]:.6g}"
+    )
 
 
 @dataclass
@@ -125,22 +128,39 @@ class GradientReport:
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per (parameter, pair of sources)."""
-        return [{"param": p.name, "pair": f"{a} vs {b}", "max_abs": p.abs_err[(a, b)],
-                 "max_rel": p.rel_err[(a, b)]} for p in self.params for (a, b) in p.abs_err]
+        return [
+            {
+                "param": p.name,
+                "pair": f"{a} vs {b}",
+                "max_abs": p.abs_err[(a, b)],
+                "max_rel": p.rel_err[(a, b)],
+            }
+            for p in self.params
+            for (a, b) in p.abs_err
+        ]
 
     def __str__(self) -> str:
         pairs = list(combinations(self.sources, 2))
         head = ["param", "shape"] + [f"{a}~{b}" for a, b in pairs] + ["verdict"]
-        body = [[p.name, str(p.shape)] + [f"{p.rel_err[k]:.1e}" for k in pairs] + [p.verdict]
-                for p in self.params]
+        body = [
+            [p.name, str(p.shape)] + [f"{p.rel_err[k]:.1e}" for k in pairs] + [p.verdict]
+            for p in self.params
+        ]
         widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
-        lines = [f"Gradient comparison ({np.dtype(self.dtype).name}, loss {self.loss:.6g}): "
-                 f"max relative difference per pair, tolerance {self.tolerance:g}",
-                 "  ".join(h.ljust(w) for h, w in zip(head, widths))]
+        lines = [
+            f"Gradient comparison ({np.dtype(self.dtype).name}, loss {self.loss:.6g}): "
+            f"max relative difference per pair, tolerance {self.tolerance:g}",
+            "  ".join(h.ljust(w) for h, w in zip(head, widths)),
+        ]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in body]
         bad = self.bad()
-        lines.append("VERDICT: all sources agree." if not bad else
-                     "VERDICT: the hand-written backward is wrong for " + ", ".join(p.name for p in bad) + ".")
+        lines.append(
+            "VERDICT: all sources agree."
+            if not bad
+            else "VERDICT: the hand-written backward is wrong for "
+            + ", ".join(p.name for p in bad)
+            + "."
+        )
         lines.append("")
         lines.append(TOLERANCE_NOTE)
         return "\n".join(lines)
@@ -152,8 +172,9 @@ class GradientReport:
 
 
 # ---------------------------------------------------------------------- the four sources
-def _numeric(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray,
-             eps: float = 1e-6) -> dict[str, np.ndarray]:
+def _numeric(
+    model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray, eps: float = 1e-6
+) -> dict[str, np.ndarray]:
     """Central differences of the loss for every parameter entry, computed in float64."""
     originals = [dict(layer.params) for layer in model.layers]
     for layer in model.layers:  # float64 copies, whatever the model's dtype
@@ -179,10 +200,12 @@ def _numeric(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray,
     return out
 
 
-def _autograd(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+def _autograd(
+    model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray
+) -> dict[str, np.ndarray]:
     """Rebuild the network from Tensor ops and let chainrule's autograd differentiate it."""
-    from chainrule.nn import functional as F  # noqa: PLC0415
     from chainrule._tensor import Tensor  # noqa: PLC0415
+    from chainrule.nn import functional as F  # noqa: PLC0415
 
     leaves: dict[str, Tensor] = {}
     h = Tensor(x)
@@ -196,8 +219,10 @@ def _autograd(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray)
         elif isinstance(layer, manual.Sigmoid):
             h = h.sigmoid()
         else:
-            raise TypeError(f"compare_gradients: no autograd equivalent for layer {i} "
-                            f"({type(layer).__name__}); subclass manual.Linear, ReLU or Sigmoid")
+            raise TypeError(
+                f"compare_gradients: no autograd equivalent for layer {i} "
+                f"({type(layer).__name__}); subclass manual.Linear, ReLU or Sigmoid"
+            )
     out = _loss_tensor(loss, h, y, F, Tensor)
     out.backward()
     return {k: t.grad.numpy() for k, t in leaves.items()}
@@ -208,11 +233,15 @@ def _loss_tensor(loss: Any, h: Any, y: np.ndarray, F: Any, Tensor: type) -> Any:
         return F.cross_entropy(h, Tensor(np.asarray(y, dtype=np.int64)))
     if isinstance(loss, manual.MSE):
         return F.mse_loss(h, Tensor(np.asarray(y, dtype=h.dtype)))
-    raise TypeError(f"compare_gradients: unsupported loss {type(loss).__name__}; "
-                    "use manual.SoftmaxCrossEntropy or manual.MSE (or subclasses)")
+    raise TypeError(
+        f"compare_gradients: unsupported loss {type(loss).__name__}; "
+        "use manual.SoftmaxCrossEntropy or manual.MSE (or subclasses)"
+    )
 
 
-def _torch(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray] | None:
+def _torch(
+    model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray
+) -> dict[str, np.ndarray] | None:
     try:
         import torch  # noqa: PLC0415
     except ImportError:
@@ -229,15 +258,22 @@ def _torch(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray) ->
         else:
             h = torch.sigmoid(h)
     if isinstance(loss, manual.SoftmaxCrossEntropy):
-        value = torch.nn.functional.cross_entropy(h, torch.from_numpy(np.asarray(y, dtype=np.int64)))
+        value = torch.nn.functional.cross_entropy(
+            h, torch.from_numpy(np.asarray(y, dtype=np.int64))
+        )
     else:
         value = torch.nn.functional.mse_loss(h, torch.from_numpy(np.asarray(y, dtype=x.dtype)))
     value.backward()
     return {k: t.grad.numpy() for k, t in leaves.items()}
 
 
-def compare_gradients(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray,
-                      tolerance: float | None = None) -> GradientReport:
+def compare_gradients(
+    model: manual.Sequential,
+    loss: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    tolerance: float | None = None,
+) -> GradientReport:
     """Compute each parameter's gradient four ways and report how well they agree.
 
     ``model`` is a ``manual.Sequential`` whose layers subclass ``manual.Linear``,
@@ -254,7 +290,9 @@ def compare_gradients(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.
     tol = tolerance if tolerance is not None else TOLERANCE.get(np.dtype(dtype), 1e-3)
     value = loss.forward(model.forward(x), y)
     model.backward(loss.backward())
-    sources: dict[str, dict[str, np.ndarray]] = {"hand": {k: np.array(v) for k, v in model.named_grads().items()}}
+    sources: dict[str, dict[str, np.ndarray]] = {
+        "hand": {k: np.array(v) for k, v in model.named_grads().items()}
+    }
     sources["autograd"] = _autograd(model, loss, x, y)
     sources["numeric"] = _numeric(model, loss, x, y)
     torch_grads = _torch(model, loss, x, y)
@@ -276,13 +314,24 @@ def compare_gradients(model: manual.Sequential, loss: Any, x: np.ndarray, y: np.
                 row.rel_err[(a, b)] = _rel(ga.astype(np.float64), gb.astype(np.float64))
         # The references (everything but the hand-written gradient) must agree among
         # themselves; then the hand gradient is judged against autograd.
-        refs_ok = all(row.rel_err[k] < max(tol, 1e-4 if "numeric" in k else tol)
-                      for k in row.rel_err if "hand" not in k)
+        refs_ok = all(
+            row.rel_err[k] < max(tol, 1e-4 if "numeric" in k else tol)
+            for k in row.rel_err
+            if "hand" not in k
+        )
         hand = grads["hand"]
-        problem = "no gradient stored" if hand is None else \
-            diagnose(hand, grads["autograd"], batch_size=batch, tol=tol)
+        problem = (
+            "no gradient stored"
+            if hand is None
+            else diagnose(hand, grads["autograd"], batch_size=batch, tol=tol)
+        )
         row.ok = problem is None and refs_ok
-        row.verdict = ("OK" if row.ok else
-                       f"WRONG: {problem}" if problem else "references disagree: check the tolerance")
+        row.verdict = (
+            "OK"
+            if row.ok
+            else f"WRONG: {problem}"
+            if problem
+            else "references disagree: check the tolerance"
+        )
         rows.append(row)
     return GradientReport(rows, names, dtype, tol, value)

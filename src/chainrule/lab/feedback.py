@@ -28,9 +28,9 @@ from chainrule.lab.compare import diagnose
 
 #: The mistake names a ``Finding`` can carry (``Finding.mistake``), most specific first.
 MISTAKES = (
-    "error",                 # the student's code raised
-    "not answered",          # a placeholder (None or ...) is still there
-    "not finite",            # nan or inf
+    "error",  # the student's code raised
+    "not answered",  # a placeholder (None or ...) is still there
+    "not finite",  # nan or inf
     "wrong shape",
     "transposed",
     "sign",
@@ -80,8 +80,11 @@ class Finding:
         """The finding as one or two sentences (empty when it is OK)."""
         if self.ok:
             return ""
-        out = f"{self.name} ({self.mistake}): {self.explanation}" if self.mistake else \
-            f"{self.name}: {self.explanation}"
+        out = (
+            f"{self.name} ({self.mistake}): {self.explanation}"
+            if self.mistake
+            else f"{self.name}: {self.explanation}"
+        )
         where = self.where()
         if where and where not in self.explanation:
             out += f"; {where}"
@@ -125,8 +128,10 @@ class CheckResult:
     def _repr_html_(self) -> str:
         colour, mark = ("#1a7f37", "&#10004;") if self.ok else ("#b35900", "&#10008;")
         lines = "<br>".join(html.escape(line) for line in self.message.splitlines())
-        return (f'<div style="border-left: 4px solid {colour}; padding: 4px 10px">'
-                f'<b style="color: {colour}">{mark} {html.escape(self.title)}</b><br>{lines}</div>')
+        return (
+            f'<div style="border-left: 4px solid {colour}; padding: 4px 10px">'
+            f'<b style="color: {colour}">{mark} {html.escape(self.title)}</b><br>{lines}</div>'
+        )
 
 
 # ---------------------------------------------------------------------------------- naming
@@ -151,9 +156,11 @@ def _batch_mistake(got: np.ndarray, per_example: np.ndarray, tol: float) -> tupl
     """
     B = len(per_example)
     if got.shape == per_example.shape and _close(got, per_example, tol):
-        return ("not summed over the batch",
-                f"you returned one gradient per example (shape {got.shape}) instead of their sum "
-                f"over the batch (shape {per_example.shape[1:]})")
+        return (
+            "not summed over the batch",
+            f"you returned one gradient per example (shape {got.shape}) instead of their sum "
+            f"over the batch (shape {per_example.shape[1:]})",
+        )
     if B < 2 or got.shape != per_example.shape[1:]:
         return None
     for i in range(B):
@@ -161,9 +168,11 @@ def _batch_mistake(got: np.ndarray, per_example: np.ndarray, tol: float) -> tupl
             if i == 0:
                 return "first example only", "it holds only the first example's contribution"
             if i == B - 1:
-                return ("last example only",
-                        "it holds only the last example's contribution: each example overwrote "
-                        "the one before instead of adding to it")
+                return (
+                    "last example only",
+                    "it holds only the last example's contribution: each example overwrote "
+                    "the one before instead of adding to it",
+                )
             return "one example only", f"it holds only example {i}'s contribution"
     total = per_example.sum(axis=0)
     for k in range(2, B):
@@ -175,8 +184,15 @@ def _batch_mistake(got: np.ndarray, per_example: np.ndarray, tol: float) -> tupl
     return None
 
 
-def find_mistake(name: str, got: Any, expected: np.ndarray, *, batch_size: int | None = None,
-                 per_example: np.ndarray | None = None, tol: float | None = None) -> Finding:
+def find_mistake(
+    name: str,
+    got: Any,
+    expected: np.ndarray,
+    *,
+    batch_size: int | None = None,
+    per_example: np.ndarray | None = None,
+    tol: float | None = None,
+) -> Finding:
     """Compare one quantity with its reference and name what is wrong, if anything.
 
     ``per_example`` (shape (B, *expected.shape)) lists each example's share of a
@@ -189,8 +205,12 @@ def find_mistake(name: str, got: Any, expected: np.ndarray, *, batch_size: int |
         got_arr = np.asarray(got)
         got64 = got_arr.astype(np.float64)
     except (TypeError, ValueError):
-        return Finding(name, False, "wrong shape",
-                       f"expected an array of shape {expected.shape}, got {type(got).__name__}")
+        return Finding(
+            name,
+            False,
+            "wrong shape",
+            f"expected an array of shape {expected.shape}, got {type(got).__name__}",
+        )
     tol = tol if tol is not None else tolerance_for(got_arr)
     if not np.all(np.isfinite(got64)):
         return Finding(name, False, "not finite", "it contains nan or inf")
@@ -209,12 +229,25 @@ def find_mistake(name: str, got: Any, expected: np.ndarray, *, batch_size: int |
         element = tuple(int(i) for i in worst)
         got_value, expected_value = float(got64[worst]), float(expected[worst])
     if kind in _DIAGNOSE_KINDS:
-        return Finding(name, False, kind, detail, element=element, got=got_value, expected=expected_value)
+        return Finding(
+            name, False, kind, detail, element=element, got=got_value, expected=expected_value
+        )
     if per_example is not None:
         batch = _batch_mistake(got64, np.asarray(per_example, dtype=np.float64), tol)
         if batch is not None:
-            return Finding(name, False, *batch, element=element, got=got_value, expected=expected_value)
+            return Finding(
+                name, False, *batch, element=element, got=got_value, expected=expected_value
+            )
     if not same_shape:
-        return Finding(name, False, "wrong shape", f"shape {got64.shape}, expected {expected.shape}")
-    return Finding(name, False, "wrong values", "the values differ from the reference",
-                   element=element, got=got_value, expected=expected_value)
+        return Finding(
+            name, False, "wrong shape", f"shape {got64.shape}, expected {expected.shape}"
+        )
+    return Finding(
+        name,
+        False,
+        "wrong values",
+        "the values differ from the reference",
+        element=element,
+        got=got_value,
+        expected=expected_value,
+    )

@@ -57,15 +57,19 @@ class Linear(Layer):
         super().__init__()
         W, b = np.asarray(W), np.asarray(b)
         if W.ndim != 2 or b.shape != (W.shape[1],):
-            raise ValueError(f"Linear: W must be (d_in, d_out) and b (d_out,), got W {W.shape}, b {b.shape}")
+            raise ValueError(
+                f"Linear: W must be (d_in, d_out) and b (d_out,), got W {W.shape}, b {b.shape}"
+            )
         self.params = {"W": W, "b": b}
         self.x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         W = self.params["W"]
         if x.ndim != 2 or x.shape[1] != W.shape[0]:
-            raise ValueError(f"Linear: input of shape {x.shape} does not match W of shape {W.shape} "
-                             f"(expected (B, {W.shape[0]}))")
+            raise ValueError(
+                f"Linear: input of shape {x.shape} does not match W of shape {W.shape} "
+                f"(expected (B, {W.shape[0]}))"
+            )
         self.x = x  # (B, d_in), needed for dW
         return x @ W + self.params["b"]  # (B, d_out)
 
@@ -118,7 +122,9 @@ class MSE:
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         if pred.shape != target.shape:
-            raise ValueError(f"MSE: prediction {pred.shape} and target {target.shape} differ in shape")
+            raise ValueError(
+                f"MSE: prediction {pred.shape} and target {target.shape} differ in shape"
+            )
         self.diff = pred - target
         return float(np.mean(self.diff**2))
 
@@ -143,8 +149,10 @@ class SoftmaxCrossEntropy:
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> float:
         labels = np.asarray(labels)
         if logits.ndim != 2 or labels.shape != (logits.shape[0],):
-            raise ValueError(f"SoftmaxCrossEntropy: logits must be (B, C) and labels (B,), "
-                             f"got {logits.shape} and {labels.shape}")
+            raise ValueError(
+                f"SoftmaxCrossEntropy: logits must be (B, C) and labels (B,), "
+                f"got {logits.shape} and {labels.shape}"
+            )
         if labels.min(initial=0) < 0 or labels.max(initial=0) >= logits.shape[1]:
             raise ValueError(f"SoftmaxCrossEntropy: labels must lie in [0, {logits.shape[1] - 1}]")
         shifted = logits - logits.max(axis=1, keepdims=True)  # log-sum-exp trick: no overflow
@@ -180,8 +188,12 @@ class Sequential(Layer):
 
     def named_params(self) -> dict[str, np.ndarray]:
         """Every parameter, named ``<layer index>.<name>`` (``0.W``, ``0.b``, ``2.W`` ...)."""
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+        return {
+            f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()
+        }
 
     def named_grads(self) -> dict[str, np.ndarray]:
         """The gradients from the last ``backward``, named like ``named_params``."""
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
+        return {
+            f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()
+        }

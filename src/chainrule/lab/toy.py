@@ -75,13 +75,19 @@ def toy_gradients(steps: int = 0, net: ToyNet = TOY) -> dict[str, float]:
     params, mid = toy_forward(toy_after(steps, net))
     mid["L"].backward()
     out = {k: p.grad for k, p in params.items()}
-    out.update(z1=mid["z1"].data, h=mid["h"].data, y_hat=1 / (1 + math.exp(-mid["z2"].data)),
-               loss=mid["L"].data)
+    out.update(
+        z1=mid["z1"].data,
+        h=mid["h"].data,
+        y_hat=1 / (1 + math.exp(-mid["z2"].data)),
+        loss=mid["L"].data,
+    )
     return out
 
 
 def toy_description(net: ToyNet = TOY) -> str:
     """The toy's numbers in one line, for a notebook."""
     d = asdict(net)
-    return ("z1 = w1*x + b1, h = sigmoid(z1), z2 = w2*h + b2, y_hat = sigmoid(z2), L = BCE(y_hat, y) with "
-            + ", ".join(f"{k} = {v:g}" for k, v in d.items()))
+    return (
+        "z1 = w1*x + b1, h = sigmoid(z1), z2 = w2*h + b2, y_hat = sigmoid(z2), L = BCE(y_hat, y) with "
+        + ", ".join(f"{k} = {v:g}" for k, v in d.items())
+    )

@@ -22,7 +22,14 @@ from chainrule.nn.layers import (
     Softmax,
     Tanh,
 )
-from chainrule.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from chainrule.nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 

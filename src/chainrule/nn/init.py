@@ -21,19 +21,20 @@ import numpy as np
 
 from chainrule._tensor import Tensor
 
+# The engine's one global generator, the one ``chainrule.manual_seed`` seeds.
+from chainrule.random import generator as _generator
+
 FanMode = Literal["fan_in", "fan_out"]
 
-_LINEAR_GAINS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
-
-
-def _generator() -> np.random.Generator:
-    """Return the engine's global random generator (the one ``chainrule.manual_seed`` seeds).
-
-    The only place this module touches randomness, so switching generators is a one-line edit.
-    """
-    from chainrule import random as _random
-
-    return _random.generator()
+_LINEAR_GAINS = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -79,7 +80,9 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """
     shape = tuple(tensor.shape)
     if len(shape) < 2:
-        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
+        raise ValueError(
+            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
+        )
     receptive_field = math.prod(shape[2:])
     return shape[1] * receptive_field, shape[0] * receptive_field
 

@@ -13,11 +13,11 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule._tensor import Tensor
 
 
 class Linear(Module):
@@ -37,7 +37,9 @@ class Linear(Module):
     (32, 256)
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None
+    ) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -268,7 +270,9 @@ class Sequential(Module):
         for key in keys[idx] if isinstance(idx, slice) else [keys[self._index(idx)]]:
             del self._modules[key]
         # Renumber, as torch does, so the names stay 0..n-1 and append() cannot collide.
-        self.__dict__["_modules"] = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
+        self.__dict__["_modules"] = OrderedDict(
+            (str(i), m) for i, m in enumerate(self._modules.values())
+        )
 
     def __len__(self) -> int:
         return len(self._modules)

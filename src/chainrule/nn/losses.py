@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from chainrule._tensor import Tensor
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
-from chainrule._tensor import Tensor
 
 Reduction = Literal["mean", "sum", "none"]
 _REDUCTIONS = ("mean", "sum", "none")
@@ -22,7 +22,9 @@ class _Loss(Module):
     def __init__(self, reduction: Reduction = "mean") -> None:
         super().__init__()
         if reduction not in _REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+            raise ValueError(
+                f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
+            )
         self.reduction = reduction
 
 
@@ -85,7 +87,9 @@ class BCEWithLogitsLoss(_WeightedLoss):
     """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction)
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction
+        )
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -136,9 +140,17 @@ class NLLLoss(_WeightedLoss):
     2.0
     """
 
-    def __init__(self, weight: Tensor | None = None, *, ignore_index: int = -100, reduction: Reduction = "mean") -> None:
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        *,
+        ignore_index: int = -100,
+        reduction: Reduction = "mean",
+    ) -> None:
         super().__init__(weight, reduction=reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+        return F.nll_loss(
+            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+        )

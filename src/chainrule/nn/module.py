@@ -15,8 +15,8 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from chainrule.nn.parameter import Parameter
 from chainrule._tensor import Tensor
+from chainrule.nn.parameter import Parameter
 
 M = TypeVar("M", bound="Module")
 
@@ -70,7 +70,9 @@ class Module:
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the output; every subclass defines this, and calls go through ``module(x)``."""
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
@@ -91,14 +93,18 @@ class Module:
         """Register ``param`` under ``name`` (what ``self.name = Parameter(...)`` does)."""
         self._check_new_name(name, "parameter", self.__dict__.get("_parameters", {}))
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' (Parameter or None required)")
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' (Parameter or None required)"
+            )
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register a non-learnable Tensor (e.g. running statistics) saved in ``state_dict``."""
         self._check_new_name(name, "buffer", self.__dict__.get("_buffers", {}))
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
+            )
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
@@ -138,15 +144,21 @@ class Module:
             self.add_module(name, value)
         elif "_parameters" in d and name in d["_parameters"]:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' (Parameter or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' (Parameter or None expected)"
+                )
             d["_parameters"][name] = None
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)"
+                )
             d["_modules"][name] = None
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)"
+                )
             d["_buffers"][name] = value
         else:
             object.__setattr__(self, name, value)
@@ -168,11 +180,15 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+        return sorted(
+            set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        )
 
     # ---- walking the tree --------------------------------------------------------------------
 
-    def named_modules(self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """Yield ``(dotted_name, module)`` for this module (name ``''``) and all descendants, pre-order."""
         memo = set() if memo is None else memo
         if id(self) in memo:
@@ -182,7 +198,9 @@ class Module:
         yield prefix, self
         for name, module in self._modules.items():
             if module is not None:
-                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+                yield from module.named_modules(
+                    memo, f"{prefix}.{name}" if prefix else name, remove_duplicate
+                )
 
     def modules(self) -> Iterator[Module]:
         """Yield this module and every descendant once, pre-order."""
@@ -202,9 +220,15 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+    def _named_members(
+        self, store: str, prefix: str, recurse: bool, remove_duplicate: bool
+    ) -> Iterator[tuple[str, Any]]:
         seen: set[int] = set()
-        owners = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        owners = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for owner_prefix, owner in owners:
             for name, value in getattr(owner, store).items():
                 if value is None or id(value) in seen:
@@ -213,7 +237,9 @@ class Module:
                     seen.add(id(value))
                 yield (f"{owner_prefix}.{name}" if owner_prefix else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """Yield ``(dotted_name, parameter)`` in registration order, each shared parameter once.
 
         >>> from chainrule import nn
@@ -227,7 +253,9 @@ class Module:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         """Yield ``(dotted_name, buffer)`` in registration order."""
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
@@ -289,7 +317,9 @@ class Module:
         """
         dtype = np.dtype(dtype)
         if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+            raise TypeError(
+                f"Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
+            )
         for t in chain(self.parameters(), self.buffers()):
             if np.issubdtype(t.data.dtype, np.floating):
                 t.data = t.data.astype(dtype, copy=False)
@@ -333,7 +363,9 @@ class Module:
             (name, t if keep_vars else t.detach()) for name, t in self._state_items(prefix)
         )
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> _IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> _IncompatibleKeys:
         """Copy values from ``state_dict`` (Tensors, NumPy arrays, or anything with ``__array__``
         such as torch tensors) into this module, in place.
 
@@ -343,7 +375,9 @@ class Module:
         unexpected_keys)``. Unlike torch, a failed load leaves the model untouched.
         """
         if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+            raise TypeError(
+                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
+            )
         own = OrderedDict(self._state_items(""))
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -377,7 +411,10 @@ class Module:
             else:
                 copies.append((target.data, source))
         if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
         for dst, src in copies:
             # In place, so optimizers and views holding these arrays see the loaded values.
             np.copyto(dst, src, casting="unsafe")
@@ -395,7 +432,9 @@ class Module:
     def __repr__(self) -> str:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
-        child_lines = [f"({name}): {_addindent(repr(module), 2)}" for name, module in self._modules.items()]
+        child_lines = [
+            f"({name}): {_addindent(repr(module), 2)}" for name, module in self._modules.items()
+        ]
         lines = extra_lines + child_lines
         if not lines:
             return f"{self._get_name()}()"

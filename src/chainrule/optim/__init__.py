@@ -12,4 +12,13 @@ from chainrule.optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
 from chainrule.optim.optimizer import Optimizer
 from chainrule.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler", "LRScheduler", "StepLR", "CosineAnnealingLR"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "lr_scheduler",
+    "LRScheduler",
+    "StepLR",
+    "CosineAnnealingLR",
+]

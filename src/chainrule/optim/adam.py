@@ -63,8 +63,15 @@ class Adam(Optimizer):
         )
         super().__init__(params, defaults)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: State, group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: State, group: dict[str, Any]
+    ) -> None:
+        lr, (beta1, beta2), eps, wd = (
+            group["lr"],
+            group["betas"],
+            group["eps"],
+            group["weight_decay"],
+        )
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(param)
@@ -136,5 +143,12 @@ class AdamW(Adam):
         maximize: bool = False,
     ) -> None:
         super().__init__(
-            params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
         )

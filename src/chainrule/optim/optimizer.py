@@ -88,7 +88,9 @@ class Optimizer:
 
     # ---- the one method a subclass writes ---------------------------------------------------
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: State, group: dict[str, Any]) -> None:
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: State, group: dict[str, Any]
+    ) -> None:
         """Change ``param`` in place using ``grad``; keep anything that persists in ``state``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
 
@@ -139,13 +141,17 @@ class Optimizer:
             params = list(params)
         for p in params:
             if not isinstance(p, Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}"
+                )
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
         group = dict(param_group, params=params)
         for name, default in self.defaults.items():
             if default is required and name not in group:
-                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization parameter {name}"
+                )
             group.setdefault(name, default)
 
         seen = {id(p) for g in self.param_groups for p in g["params"]}
@@ -167,7 +173,9 @@ class Optimizer:
             buf = self._workspaces[key] = np.empty(like.size, dtype=like.dtype)
         return buf[: like.size].reshape(like.shape)
 
-    def _effective_grad(self, param: np.ndarray, grad: np.ndarray, maximize: bool, weight_decay: float) -> np.ndarray:
+    def _effective_grad(
+        self, param: np.ndarray, grad: np.ndarray, maximize: bool, weight_decay: float
+    ) -> np.ndarray:
         """Return ``g = ±grad + weight_decay·param`` (L2 penalty), negating first as torch does.
 
         Without maximize or weight decay this is ``grad`` itself: no copy.
@@ -212,10 +220,14 @@ class Optimizer:
             raise ValueError("loaded state dict has a different number of parameter groups")
         for mine, saved in zip(self.param_groups, saved_groups):
             if len(mine["params"]) != len(saved["params"]):
-                raise ValueError("loaded state dict contains a parameter group that doesn't match the size of optimizer's group")
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size of optimizer's group"
+                )
 
         by_index = {
-            i: p for mine, saved in zip(self.param_groups, saved_groups) for i, p in zip(saved["params"], mine["params"])
+            i: p
+            for mine, saved in zip(self.param_groups, saved_groups)
+            for i, p in zip(saved["params"], mine["params"])
         }
         self.state = defaultdict(dict)
         for i, saved_state in state_dict["state"].items():
@@ -225,7 +237,9 @@ class Optimizer:
             # Arrays are cast to the parameter's dtype (a float64 checkpoint into a float32
             # model stays float32) and copied, so the checkpoint is never mutated by training.
             self.state[p] = {
-                k: np.array(getattr(v, "data", v), dtype=p.data.dtype) if k != "step" and _is_array(v) else v
+                k: np.array(getattr(v, "data", v), dtype=p.data.dtype)
+                if k != "step" and _is_array(v)
+                else v
                 for k, v in saved_state.items()
             }
         self.param_groups = [

@@ -50,11 +50,18 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(
-            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
         )
         super().__init__(params, defaults)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: State, group: dict[str, Any]) -> None:
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: State, group: dict[str, Any]
+    ) -> None:
         g = self._effective_grad(param, grad, group["maximize"], group["weight_decay"])
         momentum = group["momentum"]
         tmp = self._workspace(param, 1)

@@ -29,7 +29,7 @@ _BINARY: dict[type, Callable[[Value, Value], Value]] = {
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
-    ast.Pow: lambda a, b: a ** b,
+    ast.Pow: lambda a, b: a**b,
 }
 
 FUNCTIONS: dict[str, Callable[[Value], Value]] = {
@@ -41,10 +41,18 @@ FUNCTIONS: dict[str, Callable[[Value], Value]] = {
 }
 
 _WHAT = {  # readable names for rejected syntax
-    ast.Attribute: "attribute access", ast.Subscript: "indexing", ast.Lambda: "lambda",
-    ast.Compare: "comparison", ast.BoolOp: "and/or", ast.IfExp: "if-else",
-    ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a dict", ast.Set: "a set",
-    ast.JoinedStr: "an f-string", ast.NamedExpr: "assignment (:=)",
+    ast.Attribute: "attribute access",
+    ast.Subscript: "indexing",
+    ast.Lambda: "lambda",
+    ast.Compare: "comparison",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "if-else",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.JoinedStr: "an f-string",
+    ast.NamedExpr: "assignment (:=)",
 }
 
 
@@ -63,9 +71,13 @@ def _check(node: ast.AST, text: str) -> None:
     where = f" at column {node.col_offset + 1}" if hasattr(node, "col_offset") else ""
     if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Name, ast.Load)) or type(node) in _BINARY:
         if isinstance(node, ast.BinOp) and type(node.op) not in _BINARY:
-            raise ExpressionError(f"operator {type(node.op).__name__}{where} is not allowed; use + - * / **")
+            raise ExpressionError(
+                f"operator {type(node.op).__name__}{where} is not allowed; use + - * / **"
+            )
         if isinstance(node, ast.UnaryOp) and not isinstance(node.op, (ast.USub, ast.UAdd)):
-            raise ExpressionError(f"unary {type(node.op).__name__}{where} is not allowed; only - and +")
+            raise ExpressionError(
+                f"unary {type(node.op).__name__}{where} is not allowed; only - and +"
+            )
         if isinstance(node, ast.Name) and node.id.startswith("__"):
             raise ExpressionError(f"the name {node.id!r}{where} is not allowed")
         return
@@ -73,14 +85,17 @@ def _check(node: ast.AST, text: str) -> None:
         return
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ExpressionError(f"only numbers are allowed as constants, got {node.value!r}{where}")
+            raise ExpressionError(
+                f"only numbers are allowed as constants, got {node.value!r}{where}"
+            )
         return
     if isinstance(node, ast.Call):
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name not in FUNCTIONS:
             called = name or ast.unparse(node.func)
             raise ExpressionError(
-                f"calling {called!r}{where} is not allowed; functions are {', '.join(FUNCTIONS)}")
+                f"calling {called!r}{where} is not allowed; functions are {', '.join(FUNCTIONS)}"
+            )
         if len(node.args) != 1 or node.keywords:
             raise ExpressionError(f"{name}(...){where} takes exactly one argument")
         return
@@ -99,13 +114,17 @@ def evaluate(text: str, variables: Mapping[str, float]) -> tuple[dict[str, Value
             return Value(float(node.value))
         if isinstance(node, ast.Name):
             if node.id not in leaves:
-                raise ExpressionError(f"unknown variable {node.id!r}: give it a value with --set {node.id}=...")
+                raise ExpressionError(
+                    f"unknown variable {node.id!r}: give it a value with --set {node.id}=..."
+                )
             used.add(node.id)
             return leaves[node.id]
         if isinstance(node, ast.UnaryOp):
             inner = build(node.operand)
             out = -inner if isinstance(node.op, ast.USub) else inner
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is_number(node.right):
+        elif (
+            isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is_number(node.right)
+        ):
             # x ** 2 keeps the exponent a plain number: one input, rule n x^(n-1),
             # and negative bases work (a Value exponent would need x > 0).
             out = build(node.left) ** float(ast.literal_eval(node.right))

@@ -48,8 +48,9 @@ class Neuron(Module):
     ``*`` and one ``+`` per input, which draws every multiply in the graph.
     """
 
-    def __init__(self, nin: int, nonlin: bool = True, activation: str | None = "relu",
-                 fused: bool = True) -> None:
+    def __init__(
+        self, nin: int, nonlin: bool = True, activation: str | None = "relu", fused: bool = True
+    ) -> None:
         if not isinstance(nin, int) or nin < 1:
             raise ValueError(f"Neuron needs a positive number of inputs, got nin={nin!r}")
         if activation not in ACTIVATIONS:
@@ -114,8 +115,9 @@ class MLP(Module):
     ``fused`` is passed to every ``Neuron``.
     """
 
-    def __init__(self, nin: int, nouts: Sequence[int], activation: str | None = "relu",
-                 fused: bool = True) -> None:
+    def __init__(
+        self, nin: int, nouts: Sequence[int], activation: str | None = "relu", fused: bool = True
+    ) -> None:
         if not nouts:
             raise ValueError("MLP needs at least one layer size in nouts, got []")
         sz = [nin, *nouts]

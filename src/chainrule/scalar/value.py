@@ -35,9 +35,9 @@ Differences from micrograd, all deliberate:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from itertools import count
 from numbers import Real
-from collections.abc import Sequence
 from typing import Any, Callable, Union
 
 Number = Union[int, float]
@@ -138,20 +138,23 @@ class Value:
     def __add__(self, other: Operand) -> Value:
         if not isinstance(other, Value):
             other = _lift(other, "+")
-        return Value(self.data + other.data, "", (self, other),
-                     (1.0, 1.0), "+")  # d(a+b)/da = 1, d(a+b)/db = 1
+        return Value(
+            self.data + other.data, "", (self, other), (1.0, 1.0), "+"
+        )  # d(a+b)/da = 1, d(a+b)/db = 1
 
     def __sub__(self, other: Operand) -> Value:
         if not isinstance(other, Value):
             other = _lift(other, "-")
-        return Value(self.data - other.data, "", (self, other),
-                     (1.0, -1.0), "-")  # d(a-b)/da = 1, d(a-b)/db = -1
+        return Value(
+            self.data - other.data, "", (self, other), (1.0, -1.0), "-"
+        )  # d(a-b)/da = 1, d(a-b)/db = -1
 
     def __mul__(self, other: Operand) -> Value:
         if not isinstance(other, Value):
             other = _lift(other, "*")
-        return Value(self.data * other.data, "", (self, other),
-                     (other.data, self.data), "*")  # d(ab)/da = b, d(ab)/db = a
+        return Value(
+            self.data * other.data, "", (self, other), (other.data, self.data), "*"
+        )  # d(ab)/da = b, d(ab)/db = a
 
     def __truediv__(self, other: Operand) -> Value:
         if not isinstance(other, Value):
@@ -160,8 +163,9 @@ class Value:
             raise ZeroDivisionError(f"division by zero: {self!r} / {other!r}")
         inv = 1.0 / other.data
         out = self.data * inv
-        return Value(out, "", (self, other),
-                     (inv, -out * inv), "/")  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
+        return Value(
+            out, "", (self, other), (inv, -out * inv), "/"
+        )  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
 
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):

@@ -78,7 +78,9 @@ def save_checkpoint(
         state = optimizer.state_dict()
         for index, entries in state["state"].items():
             for name, value in entries.items():
-                arrays[f"{_OPTIM}{index}.{name}"] = np.asarray(value)  # a step count becomes a 0-d array
+                arrays[f"{_OPTIM}{index}.{name}"] = np.asarray(
+                    value
+                )  # a step count becomes a 0-d array
         meta["optimizer_param_groups"] = state["param_groups"]
     arrays["meta"] = np.array(json.dumps(meta))  # 0-d unicode: loads without pickle
     with atomic_path(path) as tmp:
@@ -107,7 +109,9 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
-        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or not a .npz file: {e})") from None
+        raise CheckpointError(
+            f"{path}: not a readable checkpoint (truncated or not a .npz file: {e})"
+        ) from None
     if "meta" not in arrays:
         raise CheckpointError(f"{path}: no 'meta' entry, so not a chainrule checkpoint")
     try:
@@ -122,13 +126,15 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     optim_state: dict[int, dict[str, Any]] = {}
     for name, value in arrays.items():
         if name.startswith(_MODEL):
-            model_state[name[len(_MODEL):]] = value
+            model_state[name[len(_MODEL) :]] = value
         elif name.startswith(_OPTIM):
-            index, _, field = name[len(_OPTIM):].partition(".")
+            index, _, field = name[len(_OPTIM) :].partition(".")
             if not index.isdigit() or not field:
                 raise CheckpointError(f"{path}: unexpected entry {name!r}")
             # A 0-d integer (a step count) comes back as a Python int, as the optimizer made it.
-            optim_state.setdefault(int(index), {})[field] = value.item() if value.ndim == 0 else value
+            optim_state.setdefault(int(index), {})[field] = (
+                value.item() if value.ndim == 0 else value
+            )
         else:
             raise CheckpointError(f"{path}: unexpected entry {name!r}")
     if not model_state:
@@ -136,5 +142,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     groups = meta.pop("optimizer_param_groups", None)
     optimizer_state = None
     if groups is not None:
-        optimizer_state = {"state": optim_state, "param_groups": [_group_from_json(g) for g in groups]}
+        optimizer_state = {
+            "state": optim_state,
+            "param_groups": [_group_from_json(g) for g in groups],
+        }
     return Checkpoint(model_state, optimizer_state, meta)

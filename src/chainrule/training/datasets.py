@@ -93,7 +93,11 @@ def image_stats(name: str) -> tuple[float, float]:
     >>> image_stats("fashion-mnist")
     (0.286, 0.353)
     """
-    return (FASHION_MNIST_MEAN, FASHION_MNIST_STD) if name.startswith("fashion") else (MNIST_MEAN, MNIST_STD)
+    return (
+        (FASHION_MNIST_MEAN, FASHION_MNIST_STD)
+        if name.startswith("fashion")
+        else (MNIST_MEAN, MNIST_STD)
+    )
 
 
 def _load_images(dataset: str, data_dir: str | os.PathLike[str] | None):
@@ -136,8 +140,15 @@ def load_training_data(
         means, stds = [mean], [std]
     else:
         maker, kwargs = _TOY_SETS[dataset]
-        x, y = maker(_TOY_TRAIN + _TOY_TEST, seed=_TOY_DATA_SEED, **kwargs)  # already in random order
-        x_all, y_all, x_test, y_test = x[:_TOY_TRAIN], y[:_TOY_TRAIN], x[_TOY_TRAIN:], y[_TOY_TRAIN:]
+        x, y = maker(
+            _TOY_TRAIN + _TOY_TEST, seed=_TOY_DATA_SEED, **kwargs
+        )  # already in random order
+        x_all, y_all, x_test, y_test = (
+            x[:_TOY_TRAIN],
+            y[:_TOY_TRAIN],
+            x[_TOY_TRAIN:],
+            y[_TOY_TRAIN:],
+        )
         mu, sigma = x_all.mean(0), x_all.std(0)  # (2,) each, from the training points only
         x_all, x_test = (x_all - mu) / sigma, (x_test - mu) / sigma
         classes = tuple(str(k) for k in range(int(y.max()) + 1))
@@ -148,13 +159,23 @@ def load_training_data(
 
     # The split: a seeded permutation of the training indices (the same seed, the same split).
     if val_fraction > 0:
-        train_part, val_part = random_split(TensorDataset(y_all), [1.0 - val_fraction, val_fraction], seed=seed)
+        train_part, val_part = random_split(
+            TensorDataset(y_all), [1.0 - val_fraction, val_fraction], seed=seed
+        )
         train_idx, val_idx = train_part.indices, val_part.indices
     else:
         train_idx, val_idx = np.arange(len(y_all)), np.arange(0)
     return TrainingData(
-        x_train=np.ascontiguousarray(x_all[train_idx], dtype=np.float32), y_train=y_all[train_idx],
-        x_val=np.ascontiguousarray(x_all[val_idx], dtype=np.float32), y_val=y_all[val_idx],
-        x_test=np.ascontiguousarray(x_test, dtype=np.float32), y_test=y_test,
-        classes=tuple(classes), name=name, source=source, mean=means, std=stds, note=note,
+        x_train=np.ascontiguousarray(x_all[train_idx], dtype=np.float32),
+        y_train=y_all[train_idx],
+        x_val=np.ascontiguousarray(x_all[val_idx], dtype=np.float32),
+        y_val=y_all[val_idx],
+        x_test=np.ascontiguousarray(x_test, dtype=np.float32),
+        y_test=y_test,
+        classes=tuple(classes),
+        name=name,
+        source=source,
+        mean=means,
+        std=stds,
+        note=note,
     )

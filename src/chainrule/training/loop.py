@@ -36,13 +36,13 @@ import numpy as np
 
 from chainrule import nn, optim
 from chainrule._io import write_text_atomically
-from chainrule.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from chainrule.data import DataLoader, IDXError, TensorDataset
-from chainrule.training.metrics import count_parameters, evaluate, forward_flops
-from chainrule.training.models import build_mlp, load_weights
 from chainrule.random import generator as global_generator
 from chainrule.random import manual_seed
+from chainrule.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from chainrule.training.datasets import DATASETS, TrainingData, load_training_data
+from chainrule.training.metrics import count_parameters, evaluate, forward_flops
+from chainrule.training.models import build_mlp, load_weights
 
 __all__ = [
     "TrainConfig",
@@ -86,8 +86,12 @@ class TrainConfig:
     """
 
     # --- data
-    dataset: str = "mnist"  # the lecture's running example; offline, the embedded 5,000-image sample
-    data_dir: str | None = None  # IDX files' folder; None: $CHAINRULE_DATA, then ~/.cache/chainrule/mnist
+    dataset: str = (
+        "mnist"  # the lecture's running example; offline, the embedded 5,000-image sample
+    )
+    data_dir: str | None = (
+        None  # IDX files' folder; None: $CHAINRULE_DATA, then ~/.cache/chainrule/mnist
+    )
     val_fraction: float = 0.1  # of the training set, held out to watch for overfitting (0 = none)
     # --- model: 784-256-256-10, as in the lecture
     hidden: tuple[int, ...] = (256, 256)
@@ -100,7 +104,9 @@ class TrainConfig:
     batch_size: int = 64
     optimizer: str = "sgd"
     lr: float = 0.01
-    momentum: float | None = None  # SGD's μ; None means the lecture's 0.9. Adam/AdamW have betas instead
+    momentum: float | None = (
+        None  # SGD's μ; None means the lecture's 0.9. Adam/AdamW have betas instead
+    )
     weight_decay: float = 0.0  # L2 for sgd/adam, decoupled for adamw (0 makes adamw plain adam)
     seed: int = 0  # initial weights, validation split and batch order all follow it
     detect_anomaly: bool = False  # name the op that makes the first NaN/inf (slower)
@@ -119,9 +125,13 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise ``ConfigError`` naming the first setting that cannot work."""
         if self.dataset not in DATASETS:
-            raise ConfigError(f"unknown dataset {self.dataset!r}; choose from {', '.join(DATASETS)}")
+            raise ConfigError(
+                f"unknown dataset {self.dataset!r}; choose from {', '.join(DATASETS)}"
+            )
         if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+            raise ConfigError(
+                f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}"
+            )
         if self.momentum is not None and self.optimizer != "sgd":
             raise ConfigError(
                 f"momentum applies to sgd only; {self.optimizer} keeps its own running averages (betas)"
@@ -133,7 +143,10 @@ class TrainConfig:
             (self.sgd_momentum >= 0, "momentum must be >= 0"),
             (self.weight_decay >= 0, "weight_decay must be >= 0"),
             (0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)"),
-            (len(self.hidden) > 0 and min(self.hidden) >= 1, "hidden needs one or more positive widths"),
+            (
+                len(self.hidden) > 0 and min(self.hidden) >= 1,
+                "hidden needs one or more positive widths",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -157,7 +170,8 @@ class TrainConfig:
         return [
             (f.name, getattr(self, f.name), getattr(other, f.name))
             for f in fields(self)
-            if f.name not in self.RESUMABLE_CHANGES and getattr(self, f.name) != getattr(other, f.name)
+            if f.name not in self.RESUMABLE_CHANGES
+            and getattr(self, f.name) != getattr(other, f.name)
         ]
 
 
@@ -175,7 +189,9 @@ def build_optimizer(config: TrainConfig, model: nn.Module) -> optim.Optimizer:
     """The optimizer ``config`` names, over ``model.parameters()``."""
     params = list(model.parameters())
     if config.optimizer == "sgd":
-        return optim.SGD(params, lr=config.lr, momentum=config.sgd_momentum, weight_decay=config.weight_decay)
+        return optim.SGD(
+            params, lr=config.lr, momentum=config.sgd_momentum, weight_decay=config.weight_decay
+        )
     if config.optimizer == "adam":
         return optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     return optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
@@ -201,7 +217,10 @@ class _StopOnInterrupt:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        print("\nstopping after this step to save a checkpoint (Ctrl-C again to stop at once)", file=sys.stderr)
+        print(
+            "\nstopping after this step to save a checkpoint (Ctrl-C again to stop at once)",
+            file=sys.stderr,
+        )
 
     def __enter__(self) -> _StopOnInterrupt:
         if threading.current_thread() is threading.main_thread():
@@ -212,17 +231,24 @@ class _StopOnInterrupt:
     def __exit__(self, *exc: Any) -> None:
         if self._installed:
             # None means a handler set outside Python; the closest we can restore is the default.
-            signal.signal(signal.SIGINT, self._previous if self._previous is not None else signal.default_int_handler)
+            signal.signal(
+                signal.SIGINT,
+                self._previous if self._previous is not None else signal.default_int_handler,
+            )
 
 
-def _anomaly_mode(enabled: bool) -> tuple[contextlib.AbstractContextManager[Any], tuple[type[BaseException], ...]]:
+def _anomaly_mode(
+    enabled: bool,
+) -> tuple[contextlib.AbstractContextManager[Any], tuple[type[BaseException], ...]]:
     """``(context, errors it raises)``: ``chainrule.autograd.detect_anomaly()`` when enabled."""
     if not enabled:
         return contextlib.nullcontext(), ()
     try:  # imported here: anomaly mode is optional, and an older core may lack it
         from chainrule.autograd import AnomalyError, detect_anomaly  # noqa: PLC0415
     except ImportError:
-        raise ConfigError("detect_anomaly: this chainrule has no chainrule.autograd.detect_anomaly") from None
+        raise ConfigError(
+            "detect_anomaly: this chainrule has no chainrule.autograd.detect_anomaly"
+        ) from None
     return detect_anomaly(), (AnomalyError,)
 
 
@@ -263,12 +289,17 @@ class _Run:
             "epoch": self.epoch,
             "partial_epoch": None if self.partial is None else asdict(self.partial),
             "model": {
-                "input_dim": self.data.input_dim, "hidden": list(self.config.hidden),
-                "n_classes": len(self.data.classes), "activation": self.config.activation,
+                "input_dim": self.data.input_dim,
+                "hidden": list(self.config.hidden),
+                "n_classes": len(self.data.classes),
+                "activation": self.config.activation,
             },
             "data": {
-                "name": self.data.name, "source": self.data.source, "classes": list(self.data.classes),
-                "mean": self.data.mean, "std": self.data.std,
+                "name": self.data.name,
+                "source": self.data.source,
+                "classes": list(self.data.classes),
+                "mean": self.data.mean,
+                "std": self.data.std,
             },
             # PCG64 states hold 128-bit integers: JSON keeps Python ints exact.
             "rng": {
@@ -290,10 +321,16 @@ class _Run:
         try:
             meta = ckpt.meta
             saved = TrainConfig.from_dict(meta["config"])
-            epoch, history, partial = int(meta["epoch"]), list(meta["history"]), meta["partial_epoch"]
+            epoch, history, partial = (
+                int(meta["epoch"]),
+                list(meta["history"]),
+                meta["partial_epoch"],
+            )
             data_name, rng = meta["data"]["name"], meta["rng"]
         except (KeyError, TypeError, ValueError) as e:
-            raise CheckpointError(f"{path}: incomplete metadata ({type(e).__name__}: {e})") from None
+            raise CheckpointError(
+                f"{path}: incomplete metadata ({type(e).__name__}: {e})"
+            ) from None
         differences = saved.differences(self.config)
         if differences:
             name, old, new = differences[0]
@@ -311,12 +348,16 @@ class _Run:
             global_generator().bit_generator.state = rng["global"]
             self.partial = None if partial is None else _EpochSoFar(**partial)
         except (KeyError, TypeError, ValueError) as e:
-            raise CheckpointError(f"{path}: bad random-generator state ({type(e).__name__}: {e})") from None
+            raise CheckpointError(
+                f"{path}: bad random-generator state ({type(e).__name__}: {e})"
+            ) from None
         self.epoch, self.history = epoch, history
 
     def write_metrics(self) -> None:
         """Rewrite ``metrics.jsonl`` from the history: one JSON line per epoch, always matching the checkpoint."""
-        write_text_atomically(self.out / "metrics.jsonl", "".join(json.dumps(row) + "\n" for row in self.history))
+        write_text_atomically(
+            self.out / "metrics.jsonl", "".join(json.dumps(row) + "\n" for row in self.history)
+        )
 
 
 def _load_optimizer(optimizer: optim.Optimizer, state: dict[str, Any] | None, path: Path) -> None:
@@ -326,7 +367,9 @@ def _load_optimizer(optimizer: optim.Optimizer, state: dict[str, Any] | None, pa
     params = [p for group in optimizer.param_groups for p in group["params"]]
     for index, entries in state["state"].items():
         if index >= len(params):
-            raise CheckpointError(f"{path}: optimizer state for parameter {index}, but the model has {len(params)}")
+            raise CheckpointError(
+                f"{path}: optimizer state for parameter {index}, but the model has {len(params)}"
+            )
         for name, value in entries.items():
             if isinstance(value, np.ndarray) and value.shape != params[index].shape:
                 raise CheckpointError(
@@ -382,7 +425,9 @@ def train(
         raise ConfigError("resume needs the run's directory (out_dir / --out)")
     out = Path(out_dir) if out_dir is not None else default_run_dir(config.dataset)
     if not resume and (out / CHECKPOINT).exists():
-        raise ConfigError(f"{out} already holds a run ({CHECKPOINT}); resume it, or choose another output directory")
+        raise ConfigError(
+            f"{out} already holds a run ({CHECKPOINT}); resume it, or choose another output directory"
+        )
     anomaly_context, anomaly_errors = _anomaly_mode(config.detect_anomaly)
     try:
         data = load_training_data(config.dataset, config.data_dir, config.val_fraction, config.seed)
@@ -394,9 +439,17 @@ def train(
     manual_seed(config.seed)  # the initial weights come from the global generator
     model = build_mlp(data.input_dim, config.hidden, len(data.classes), config.activation)
     run = _Run(
-        config, data, out, model, build_optimizer(config, model),
-        DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=config.batch_size, shuffle=True,
-                   generator=np.random.default_rng([config.seed, _LOADER_STREAM])),
+        config,
+        data,
+        out,
+        model,
+        build_optimizer(config, model),
+        DataLoader(
+            TensorDataset(data.x_train, data.y_train),
+            batch_size=config.batch_size,
+            shuffle=True,
+            generator=np.random.default_rng([config.seed, _LOADER_STREAM]),
+        ),
     )
     if resume:
         run.restore()
@@ -406,13 +459,21 @@ def train(
     if data.note:
         log(f"note: {data.note}")
     log(f"model: {model}")
-    log(f"parameters: {count_parameters(model):,}; forward pass: {forward_flops(model):,} FLOPs per example "
-        "(2 per multiply-add in the Linear layers; biases and activations not counted)")
-    log(f"optimizer: {_describe_optimizer(config)}, batch size {config.batch_size}, "
-        f"{config.epochs} epochs, seed {config.seed}")
+    log(
+        f"parameters: {count_parameters(model):,}; forward pass: {forward_flops(model):,} FLOPs per example "
+        "(2 per multiply-add in the Linear layers; biases and activations not counted)"
+    )
+    log(
+        f"optimizer: {_describe_optimizer(config)}, batch size {config.batch_size}, "
+        f"{config.epochs} epochs, seed {config.seed}"
+    )
     log(f"output: {out}")
     if resume:
-        where = f"epoch {run.epoch + 1}, step {run.partial.batches + 1}" if run.partial else f"epoch {run.epoch + 1}"
+        where = (
+            f"epoch {run.epoch + 1}, step {run.partial.batches + 1}"
+            if run.partial
+            else f"epoch {run.epoch + 1}"
+        )
         log(f"resuming from {run.checkpoint_path} at {where}")
         if run.epoch >= config.epochs:
             log(f"already trained for {run.epoch} epochs (epochs={config.epochs}): testing only")
@@ -454,8 +515,12 @@ def train(
     }
     write_text_atomically(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     _plot(run)
-    log(f"test: loss {final.loss:.4f}, accuracy {final.accuracy:.4f} on {len(data.y_test):,} examples")
-    log(f"wrote {out / 'summary.json'}, {out / 'metrics.jsonl'}, {out / 'curves.png'}, {run.checkpoint_path}")
+    log(
+        f"test: loss {final.loss:.4f}, accuracy {final.accuracy:.4f} on {len(data.y_test):,} examples"
+    )
+    log(
+        f"wrote {out / 'summary.json'}, {out / 'metrics.jsonl'}, {out / 'curves.png'}, {run.checkpoint_path}"
+    )
     return summary
 
 
@@ -482,7 +547,9 @@ def _plot(run: _Run) -> None:
         plot_curves(run.history, run.out / "curves.png", title=title)
 
 
-def _train_epoch(run: _Run, stop: _StopOnInterrupt, show_bar: bool, log: Callable[[str], None]) -> None:
+def _train_epoch(
+    run: _Run, stop: _StopOnInterrupt, show_bar: bool, log: Callable[[str], None]
+) -> None:
     """Train one epoch (or the rest of one), validate, save a checkpoint, log one line."""
     from tqdm import tqdm  # noqa: PLC0415
 
@@ -495,8 +562,15 @@ def _train_epoch(run: _Run, stop: _StopOnInterrupt, show_bar: bool, log: Callabl
     batches = _batches_from(run)
     epoch = run.epoch + 1
     model.train()
-    bar = tqdm(total=len(run.loader), initial=part.batches, desc=f"epoch {epoch}/{config.epochs}",
-               disable=not show_bar, leave=False, file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(run.loader),
+        initial=part.batches,
+        desc=f"epoch {epoch}/{config.epochs}",
+        disable=not show_bar,
+        leave=False,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
     t0 = time.perf_counter()
     try:
         for x, y in batches:  # x (B, D) float32, y (B,) int64
@@ -531,7 +605,9 @@ def _train_epoch(run: _Run, stop: _StopOnInterrupt, show_bar: bool, log: Callabl
         bar.close()
 
     if not all(np.isfinite(p.data).all() for p in model.parameters()):
-        raise TrainingError(f"the weights became NaN/inf during epoch {epoch}: try a smaller --lr, or --detect-anomaly")
+        raise TrainingError(
+            f"the weights became NaN/inf during epoch {epoch}: try a smaller --lr, or --detect-anomaly"
+        )
     val = evaluate(model, run.data.x_val, run.data.y_val) if len(run.data.y_val) else None
     row = {
         "epoch": epoch,

@@ -12,12 +12,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.autograd import no_grad
 from chainrule.nn import Linear, Module
 from chainrule.nn import functional as F
-from chainrule._tensor import Tensor
 
-__all__ = ["Evaluation", "evaluate", "confusion_matrix", "format_confusion", "count_parameters", "forward_flops"]
+__all__ = [
+    "Evaluation",
+    "evaluate",
+    "confusion_matrix",
+    "format_confusion",
+    "count_parameters",
+    "forward_flops",
+]
 
 
 def count_parameters(model: Module) -> int:
@@ -96,7 +103,9 @@ def format_confusion(matrix: np.ndarray, classes: tuple[str, ...] | list[str]) -
     1 dog          0  4
     """
     k = len(classes)
-    labels = [name if name == str(i) else f"{i} {name}" for i, name in enumerate(classes)]  # no "3 3"
+    labels = [
+        name if name == str(i) else f"{i} {name}" for i, name in enumerate(classes)
+    ]  # no "3 3"
     first = max(len("true \\ pred"), *(len(s) for s in labels)) + 2
     width = max(len(str(matrix.max())), len(str(k - 1))) + 2
     lines = ["true \\ pred".ljust(first) + "".join(str(j).rjust(width) for j in range(k))]

@@ -24,10 +24,17 @@ from chainrule.training.checkpoint import CheckpointError, load_checkpoint
 __all__ = ["ACTIVATIONS", "build_mlp", "LoadedModel", "load_model", "load_weights"]
 
 #: The hidden layers' non-linearity, by its CLI name.
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "gelu": nn.GELU}
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+}
 
 
-def build_mlp(input_dim: int, hidden: Sequence[int], n_classes: int, activation: str = "relu") -> nn.Sequential:
+def build_mlp(
+    input_dim: int, hidden: Sequence[int], n_classes: int, activation: str = "relu"
+) -> nn.Sequential:
     """Stack ``Linear → activation`` blocks of widths ``hidden``, then a ``Linear`` to ``n_classes`` logits.
 
     No softmax at the end: ``cross_entropy`` takes logits (more stable, and its gradient is
@@ -74,10 +81,14 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     try:
         arch, data = ckpt.meta["model"], ckpt.meta["data"]
         hidden = [int(h) for h in arch["hidden"]]
-        model = build_mlp(int(arch["input_dim"]), hidden, int(arch["n_classes"]), arch["activation"])
+        model = build_mlp(
+            int(arch["input_dim"]), hidden, int(arch["n_classes"]), arch["activation"]
+        )
         classes, mean, std = tuple(data["classes"]), list(data["mean"]), list(data["std"])
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: its metadata does not describe a model ({type(e).__name__}: {e})") from None
+        raise CheckpointError(
+            f"{path}: its metadata does not describe a model ({type(e).__name__}: {e})"
+        ) from None
     load_weights(model, ckpt.model_state, path)
     return LoadedModel(model.eval(), classes, mean, std, ckpt.meta)
 

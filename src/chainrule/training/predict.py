@@ -25,12 +25,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.training.models import LoadedModel
-from chainrule.nn import functional as F
 from chainrule._tensor import Tensor
 from chainrule.autograd import no_grad
+from chainrule.nn import functional as F
+from chainrule.training.models import LoadedModel
 
-__all__ = ["ImageError", "Prediction", "read_grayscale", "to_mnist_frame", "prepare_image", "predict_images"]
+__all__ = [
+    "ImageError",
+    "Prediction",
+    "read_grayscale",
+    "to_mnist_frame",
+    "prepare_image",
+    "predict_images",
+]
 
 FRAME, BOX = 28, 20  # MNIST's frame and the box its digits are scaled into
 MIN_SIZE = 28
@@ -72,7 +79,9 @@ def _resize(x: np.ndarray, height: int, width: int) -> np.ndarray:
 
     image = Image.fromarray(np.ascontiguousarray(x, dtype=np.float32))  # float32 gives mode "F"
     out = image.resize((width, height), Image.LANCZOS)
-    return np.clip(np.asarray(out, dtype=np.float32), 0.0, 1.0)  # Lanczos overshoots a little at edges
+    return np.clip(
+        np.asarray(out, dtype=np.float32), 0.0, 1.0
+    )  # Lanczos overshoots a little at edges
 
 
 def to_mnist_frame(gray: np.ndarray) -> np.ndarray:
@@ -83,7 +92,9 @@ def to_mnist_frame(gray: np.ndarray) -> np.ndarray:
     """
     x = np.asarray(gray, dtype=np.float32)
     ring = max(1, min(x.shape) // 28)  # the outer ring, about one MNIST pixel wide
-    border = np.concatenate([x[:ring].ravel(), x[-ring:].ravel(), x[:, :ring].ravel(), x[:, -ring:].ravel()])
+    border = np.concatenate(
+        [x[:ring].ravel(), x[-ring:].ravel(), x[:, :ring].ravel(), x[:, -ring:].ravel()]
+    )
     if border.mean() > 0.5:  # dark ink on light paper: MNIST is the other way round
         x, border = 1.0 - x, 1.0 - border
     background, peak = float(border.mean()), float(x.max())
@@ -115,7 +126,9 @@ def prepare_image(path: str | os.PathLike[str], mean: float, std: float) -> np.n
     """Read ``path`` and return the model's input: (784,) float32, standardised like training."""
     gray = read_grayscale(path)
     if min(gray.shape) < MIN_SIZE:
-        raise ImageError(f"{path}: {gray.shape[1]}×{gray.shape[0]} pixels; need at least {MIN_SIZE}×{MIN_SIZE}")
+        raise ImageError(
+            f"{path}: {gray.shape[1]}×{gray.shape[0]} pixels; need at least {MIN_SIZE}×{MIN_SIZE}"
+        )
     return ((to_mnist_frame(gray).ravel() - np.float32(mean)) / np.float32(std)).astype(np.float32)
 
 
@@ -127,7 +140,9 @@ class Prediction:
     top: list[tuple[str, float]]
 
 
-def predict_images(loaded: LoadedModel, paths: Sequence[str | os.PathLike[str]], k: int = 3) -> list[Prediction]:
+def predict_images(
+    loaded: LoadedModel, paths: Sequence[str | os.PathLike[str]], k: int = 3
+) -> list[Prediction]:
     """Classify each image with ``loaded.model``; return the ``k`` most likely classes per image.
 
     Raises ``ValueError`` when the model does not take 28×28 images (a 2-D toy model), and
@@ -135,7 +150,9 @@ def predict_images(loaded: LoadedModel, paths: Sequence[str | os.PathLike[str]],
     """
     if loaded.model[0].in_features != FRAME * FRAME:
         dim = loaded.model[0].in_features
-        raise ValueError(f"this checkpoint classifies {dim}-D points ({loaded.dataset}), not 28×28 images")
+        raise ValueError(
+            f"this checkpoint classifies {dim}-D points ({loaded.dataset}), not 28×28 images"
+        )
     x = np.stack([prepare_image(p, loaded.mean[0], loaded.std[0]) for p in paths])  # (N, 784)
     with no_grad():
         probs = F.softmax(loaded.model.eval()(Tensor(x)), dim=1).data  # (N, K)

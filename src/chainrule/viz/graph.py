@@ -43,8 +43,15 @@ def to_dot(spec: GraphSpec) -> str:
     """Graphviz DOT text for a graph description (left to right, like the slides)."""
 
     def quote(text: str) -> str:
-        return text.replace("\\", "\\\\").replace('"', '\\"').replace("|", "\\|") \
-            .replace("{", "\\{").replace("}", "\\}").replace("<", "\\<").replace(">", "\\>")
+        return (
+            text.replace("\\", "\\\\")
+            .replace('"', '\\"')
+            .replace("|", "\\|")
+            .replace("{", "\\{")
+            .replace("}", "\\}")
+            .replace("<", "\\<")
+            .replace(">", "\\>")
+        )
 
     out = ["digraph chainrule {", "  rankdir=LR;"]
     for n in spec.nodes:
@@ -98,8 +105,14 @@ def layered_layout(spec: GraphSpec) -> dict[str, tuple[int, float]]:
     def sweep(neighbours: dict[str, list[str]], ranks: list[int]) -> None:
         for r in ranks:
             col = columns[r]
-            bary = {k: (sum(row[m] for m in neighbours[k]) / len(neighbours[k])
-                        if neighbours[k] else row[k]) for k in col}
+            bary = {
+                k: (
+                    sum(row[m] for m in neighbours[k]) / len(neighbours[k])
+                    if neighbours[k]
+                    else row[k]
+                )
+                for k in col
+            }
             col.sort(key=lambda k: bary[k])
             for i, k in enumerate(col):
                 row[k] = float(i)
@@ -166,17 +179,42 @@ def render(spec: GraphSpec, path: str | os.PathLike[str]) -> Path:
             ax.add_patch(Circle((cx, cy), w / 2, facecolor="#fdf1d6", edgecolor="#8a6d3b"))
             ax.text(cx, cy, n.lines[0], ha="center", va="center", family="monospace", fontsize=9)
         else:
-            ax.add_patch(FancyBboxPatch((cx - w / 2, cy - h / 2), w, h,
-                                        boxstyle="round,pad=0,rounding_size=0.06",
-                                        facecolor="#e8f0fb", edgecolor="#2f5d8a"))
-            ax.text(cx, cy, "\n".join(n.lines), ha="center", va="center",
-                    family="monospace", fontsize=9, linespacing=1.3)
+            ax.add_patch(
+                FancyBboxPatch(
+                    (cx - w / 2, cy - h / 2),
+                    w,
+                    h,
+                    boxstyle="round,pad=0,rounding_size=0.06",
+                    facecolor="#e8f0fb",
+                    edgecolor="#2f5d8a",
+                )
+            )
+            ax.text(
+                cx,
+                cy,
+                "\n".join(n.lines),
+                ha="center",
+                va="center",
+                family="monospace",
+                fontsize=9,
+                linespacing=1.3,
+            )
     for a, b in spec.edges:
         (ax0, ay), (bx0, by) = centre[a], centre[b]
         start = (ax0 + size[a][0] / 2, ay)
         end = (bx0 - size[b][0] / 2, by)
-        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10,
-                                     color="#555555", linewidth=0.9, shrinkA=0, shrinkB=0))
+        ax.add_patch(
+            FancyArrowPatch(
+                start,
+                end,
+                arrowstyle="-|>",
+                mutation_scale=10,
+                color="#555555",
+                linewidth=0.9,
+                shrinkA=0,
+                shrinkB=0,
+            )
+        )
     _save_atomically(fig, path)
     return path
 
@@ -193,8 +231,9 @@ def _save_atomically(fig: Any, path: Path) -> None:
 _FORMATS = {".svg", ".png", ".pdf", ".dot", ".gv"}
 
 
-def draw_graph(root: Any, path: str | os.PathLike[str] | None = None,
-               names: Mapping[str, Any] | None = None) -> str:
+def draw_graph(
+    root: Any, path: str | os.PathLike[str] | None = None, names: Mapping[str, Any] | None = None
+) -> str:
     """Draw the computation graph behind ``root`` (a Value or a Tensor); return DOT text.
 
     ``path`` picks the output by extension: .svg, .png or .pdf (drawn with
@@ -207,14 +246,18 @@ def draw_graph(root: Any, path: str | os.PathLike[str] | None = None,
     elif isinstance(root, Tensor):
         spec = tensor_graph(root, names)
     else:
-        raise TypeError(f"draw_graph needs the root of a computation (a Value or a Tensor), "
-                        f"got {type(root).__name__}")
+        raise TypeError(
+            f"draw_graph needs the root of a computation (a Value or a Tensor), "
+            f"got {type(root).__name__}"
+        )
     dot = to_dot(spec)
     if path is not None:
         target = Path(path)
         suffix = target.suffix.lower()
         if suffix not in _FORMATS:
-            raise ValueError(f"draw_graph: cannot write {str(target)!r}; use one of {sorted(_FORMATS)}")
+            raise ValueError(
+                f"draw_graph: cannot write {str(target)!r}; use one of {sorted(_FORMATS)}"
+            )
         if suffix in (".dot", ".gv"):
             write_text_atomically(target, dot)
         else:

@@ -29,7 +29,9 @@ def describe(arr: np.ndarray | None) -> str:
     if arr is None:
         return "None"
     if arr.size <= 4:
-        return np.array2string(arr, precision=4, separator=", ", suppress_small=True).replace("\n", "")
+        return np.array2string(arr, precision=4, separator=", ", suppress_small=True).replace(
+            "\n", ""
+        )
     if arr.dtype.kind in "fc":
         return f"min {arr.min():.3g} mean {arr.mean():.3g} max {arr.max():.3g}"
     return f"min {arr.min()} max {arr.max()}"

@@ -31,7 +31,9 @@ def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> None:
 
 
 def plot_curves(
-    history: Sequence[Mapping[str, Any]], path: str | os.PathLike[str] | None = None, title: str = ""
+    history: Sequence[Mapping[str, Any]],
+    path: str | os.PathLike[str] | None = None,
+    title: str = "",
 ) -> Figure:
     """Plot loss and accuracy per epoch, train vs validation (validation only where it was measured).
 
@@ -40,9 +42,15 @@ def plot_curves(
     """
     fig = Figure(figsize=(10, 4), layout="constrained")
     epochs = [row["epoch"] for row in history]
-    for ax, key, name in zip(fig.subplots(1, 2), ("loss", "acc"), ("loss (cross-entropy)", "accuracy")):
+    for ax, key, name in zip(
+        fig.subplots(1, 2), ("loss", "acc"), ("loss (cross-entropy)", "accuracy")
+    ):
         ax.plot(epochs, [row[f"train_{key}"] for row in history], "o-", label="train", markersize=3)
-        val = [(e, row.get(f"val_{key}")) for e, row in zip(epochs, history) if row.get(f"val_{key}") is not None]
+        val = [
+            (e, row.get(f"val_{key}"))
+            for e, row in zip(epochs, history)
+            if row.get(f"val_{key}") is not None
+        ]
         if val:
             ax.plot(*zip(*val), "s-", label="val", markersize=3)
         ax.set_title(name)
@@ -57,7 +65,10 @@ def plot_curves(
 
 
 def plot_confusion(
-    matrix: np.ndarray, classes: Sequence[str], path: str | os.PathLike[str] | None = None, title: str = ""
+    matrix: np.ndarray,
+    classes: Sequence[str],
+    path: str | os.PathLike[str] | None = None,
+    title: str = "",
 ) -> Figure:
     """Draw the confusion matrix (rows true, columns predicted) with its counts in the cells.
 
@@ -72,13 +83,23 @@ def plot_confusion(
     fig.colorbar(image, ax=ax, shrink=0.8)
     ticks = np.arange(k)
     ax.set_xticks(ticks, [str(i) for i in ticks])
-    ax.set_yticks(ticks, [f"{name} ({i})" if name != str(i) else name for i, name in enumerate(classes)])
+    ax.set_yticks(
+        ticks, [f"{name} ({i})" if name != str(i) else name for i, name in enumerate(classes)]
+    )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     threshold = matrix.max() / 2 if matrix.size else 0
     for (i, j), count in np.ndenumerate(matrix):
         # white text on dark cells, black on light ones
-        ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color="white" if count > threshold else "black")
+        ax.text(
+            j,
+            i,
+            str(count),
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if count > threshold else "black",
+        )
     if title:
         ax.set_title(title)
     if path is not None:

@@ -22,8 +22,9 @@ def scalar_graph(root: Value) -> GraphSpec:
     spec = GraphSpec()
     for v in order:
         key = f"v{id(v)}"
-        spec.nodes.append(GraphNode(key, "value",
-                                    [names[id(v)], f"data {fmt(v.data)}", f"grad {fmt(v.grad)}"]))
+        spec.nodes.append(
+            GraphNode(key, "value", [names[id(v)], f"data {fmt(v.data)}", f"grad {fmt(v.grad)}"])
+        )
         if v.op:
             op_key = f"op{id(v)}"
             spec.nodes.append(GraphNode(op_key, "op", [v.op]))

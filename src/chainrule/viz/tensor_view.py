@@ -80,8 +80,18 @@ def tensor_graph(root: Any, names: Mapping[str, Any] | None = None) -> GraphSpec
     for t in order:
         key = f"t{id(t)}"
         grad = t._grad._data if t._grad is not None else None
-        spec.nodes.append(GraphNode(key, "value", [
-            label[id(t)], shape_text(t._data), f"data {describe(t._data)}", f"grad {describe(grad)}"]))
+        spec.nodes.append(
+            GraphNode(
+                key,
+                "value",
+                [
+                    label[id(t)],
+                    shape_text(t._data),
+                    f"data {describe(t._data)}",
+                    f"grad {describe(grad)}",
+                ],
+            )
+        )
         node = t._node
         if node is not None:
             op_key = f"op{id(t)}"
@@ -93,8 +103,12 @@ def tensor_graph(root: Any, names: Mapping[str, Any] | None = None) -> GraphSpec
     return spec
 
 
-def tensor_trace(root: Any, gradient: Any = None, retain_graph: bool = False,
-                 names: Mapping[str, Any] | None = None) -> Trace:
+def tensor_trace(
+    root: Any,
+    gradient: Any = None,
+    retain_graph: bool = False,
+    names: Mapping[str, Any] | None = None,
+) -> Trace:
     """Run ``root.backward`` and record each op's step: shapes in, local rule, shapes out."""
     order = walk(root)
     label = tensor_names(order, names)
@@ -113,13 +127,38 @@ def tensor_trace(root: Any, gradient: Any = None, retain_graph: bool = False,
             if not need:
                 continue
             # n-ary ops (cat, einsum) give one formula for all their inputs
-            rule = formulas[min(j, len(formulas) - 1)] if formulas else "(see chainrule.autograd.rules)"
+            rule = (
+                formulas[min(j, len(formulas) - 1)]
+                if formulas
+                else "(see chainrule.autograd.rules)"
+            )
             sent = grads[j]
-            edges.append(TraceEdge(label.get(id(inp), "?"), rule,
-                                   "—" if sent is None else str(tuple(np.shape(sent)))))
-        steps.append(TraceStep(i, label[id(t)], rule_.name, shape_text(t._data),
-                               f"g {tuple(upstream.shape)}", tuple(edges)))
-    leaves = {label[id(t)]: t._grad._data for t in order
-              if t._node is None and t._requires_grad and t._grad is not None}
-    return Trace(label[id(root)], shape_text(root._data), steps, leaves,
-                 labelled=frozenset((names or {}).keys()))
+            edges.append(
+                TraceEdge(
+                    label.get(id(inp), "?"),
+                    rule,
+                    "—" if sent is None else str(tuple(np.shape(sent))),
+                )
+            )
+        steps.append(
+            TraceStep(
+                i,
+                label[id(t)],
+                rule_.name,
+                shape_text(t._data),
+                f"g {tuple(upstream.shape)}",
+                tuple(edges),
+            )
+        )
+    leaves = {
+        label[id(t)]: t._grad._data
+        for t in order
+        if t._node is None and t._requires_grad and t._grad is not None
+    }
+    return Trace(
+        label[id(root)],
+        shape_text(root._data),
+        steps,
+        leaves,
+        labelled=frozenset((names or {}).keys()),
+    )

@@ -19,8 +19,12 @@ from chainrule.viz.trace_table import Trace, TraceEdge, TraceStep
 __all__ = ["explain", "Trace", "TraceEdge", "TraceStep"]
 
 
-def explain(root: Any, gradient: Any = None, retain_graph: bool = False,
-            names: Mapping[str, Any] | None = None) -> Trace:
+def explain(
+    root: Any,
+    gradient: Any = None,
+    retain_graph: bool = False,
+    names: Mapping[str, Any] | None = None,
+) -> Trace:
     """Run ``root.backward()`` and return the step-by-step ``Trace`` of it.
 
     Like any backward pass it accumulates into the leaves' ``.grad``. For a Tensor,
@@ -32,4 +36,6 @@ def explain(root: Any, gradient: Any = None, retain_graph: bool = False,
         return scalar_trace(root)
     if isinstance(root, Tensor):
         return tensor_trace(root, gradient, retain_graph, names)
-    raise TypeError(f"explain needs the root of a computation (a Value or a Tensor), got {type(root).__name__}")
+    raise TypeError(
+        f"explain needs the root of a computation (a Value or a Tensor), got {type(root).__name__}"
+    )

@@ -50,8 +50,14 @@ class TraceStep:
 class Trace(Sequence):
     """The backward pass, step by step, in reverse topological order (root first)."""
 
-    def __init__(self, root_name: str, root_value: Any, steps: list[TraceStep],
-                 leaf_grads: dict[str, Any], labelled: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        root_name: str,
+        root_value: Any,
+        steps: list[TraceStep],
+        leaf_grads: dict[str, Any],
+        labelled: frozenset[str] = frozenset(),
+    ) -> None:
         self.root_name = root_name
         self.root_value = root_value
         self.steps = steps
@@ -72,20 +78,39 @@ class Trace(Sequence):
     def rows(self) -> list[dict[str, Any]]:
         """One flat dict per (step, input) pair: easy to load into a DataFrame."""
         return [
-            {"step": s.step, "node": s.node, "op": s.op, "value": s.value,
-             "upstream": s.upstream, "input": e.input, "local": e.local,
-             "downstream": e.downstream}
-            for s in self.steps for e in s.inputs
+            {
+                "step": s.step,
+                "node": s.node,
+                "op": s.op,
+                "value": s.value,
+                "upstream": s.upstream,
+                "input": e.input,
+                "local": e.local,
+                "downstream": e.downstream,
+            }
+            for s in self.steps
+            for e in s.inputs
         ]
 
     def _table(self) -> tuple[list[str], list[list[str]]]:
-        header = ["step", "node", "op", "value", "upstream", "input", "local",
-                  "downstream = upstream × local"]
+        header = [
+            "step",
+            "node",
+            "op",
+            "value",
+            "upstream",
+            "input",
+            "local",
+            "downstream = upstream × local",
+        ]
         body = []
         for s in self.steps:
             for j, e in enumerate(s.inputs):
-                left = [str(s.step), s.node, s.op, fmt(s.value), fmt(s.upstream)] if j == 0 \
+                left = (
+                    [str(s.step), s.node, s.op, fmt(s.value), fmt(s.upstream)]
+                    if j == 0
                     else ["", "", "", "", ""]
+                )
                 body.append(left + [e.input, fmt(e.local), fmt(e.downstream)])
         return header, body
 
@@ -98,8 +123,11 @@ class Trace(Sequence):
             right = "  ".join(c.ljust(w) for c, w in zip(cells[5:], widths[5:]))
             return f"{left} │ {right}".rstrip()
 
-        out = [f"Backward pass from {self.root_name} = {fmt(self.root_value)} "
-               f"(root first; each input receives upstream × local)", line(header)]
+        out = [
+            f"Backward pass from {self.root_name} = {fmt(self.root_value)} "
+            f"(root first; each input receives upstream × local)",
+            line(header),
+        ]
         out.append("─" * len(out[-1]))
         out.extend(line(r) for r in body)
         # Constants (unlabelled leaves, named by their value) are left out of the

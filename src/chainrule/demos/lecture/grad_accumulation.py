@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.demos._fit import mlp
 from chainrule.demos._plot import figure
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.nn import functional as F
-from chainrule._tensor import Tensor
 
 CLAIM = "After two backward() calls on the same loss with no zero_grad(), .grad holds twice the single-step gradient."
 
@@ -52,8 +52,11 @@ def grad_accumulation(seed: int = 0, quick: bool = False) -> DemoResult:
     ratio = float(ratios.min()) if ratios.min() == ratios.max() else float("nan")
     holds = bool(np.array_equal(second, 2 * first)) and after_zero is None
     measured = {
-        "grad_first": first, "grad_second": second, "grad_ratio": ratio,
-        "grad_ratio_min": float(ratios.min()), "grad_ratio_max": float(ratios.max()),
+        "grad_first": first,
+        "grad_second": second,
+        "grad_ratio": ratio,
+        "grad_ratio_min": float(ratios.min()),
+        "grad_ratio_max": float(ratios.max()),
         "grad_third_rebuilt_forward": third,
         "third_equals_3x_first": bool(np.allclose(third, 3 * first, rtol=1e-6)),
         "grad_after_zero_grad": None if after_zero is None else after_zero.numpy(),
@@ -75,12 +78,21 @@ def grad_accumulation(seed: int = 0, quick: bool = False) -> DemoResult:
         return fig
 
     return DemoResult(
-        "grad-accumulation", CLAIM, measured,
-        Verdict(holds, f"every nonzero entry of .grad went from g to exactly {ratio:g}·g; after zero_grad() "
-                       f".grad is {after_zero!r}."),
-        notes=["The second backward reuses the first graph via retain_graph=True; without it chainrule, "
-               "like PyTorch, raises: " + (freed_error.split('.')[0] if freed_error else "(no error)") + ".",
-               "Rebuilding the forward and calling backward again accumulates too (3x after three calls)."],
+        "grad-accumulation",
+        CLAIM,
+        measured,
+        Verdict(
+            holds,
+            f"every nonzero entry of .grad went from g to exactly {ratio:g}·g; after zero_grad() "
+            f".grad is {after_zero!r}.",
+        ),
+        notes=[
+            "The second backward reuses the first graph via retain_graph=True; without it chainrule, "
+            "like PyTorch, raises: "
+            + (freed_error.split(".")[0] if freed_error else "(no error)")
+            + ".",
+            "Rebuilding the forward and calling backward again accumulates too (3x after three calls).",
+        ],
         headline=["grad_ratio", "third_equals_3x_first", "grad_after_zero_grad"],
         figures={"grads": draw},
     )

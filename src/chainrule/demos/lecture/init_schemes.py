@@ -12,26 +12,35 @@ from collections.abc import Callable
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.demos._fit import mlp
 from chainrule.demos._plot import figure, per_layer
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.demos.diagnostics import activation_stats, linear_layers, weight_grad_norms
 from chainrule.nn import functional as F
 from chainrule.nn import init
-from chainrule._tensor import Tensor
 
-CLAIM = ("Unscaled N(0, 1) weights make activations and gradients explode (or vanish) with depth; "
-         "He init keeps ReLU activations at a steady scale, Xavier keeps tanh's.")
+CLAIM = (
+    "Unscaled N(0, 1) weights make activations and gradients explode (or vanish) with depth; "
+    "He init keeps ReLU activations at a steady scale, Xavier keeps tanh's."
+)
 
 SCHEMES: dict[str, Callable[[Tensor, str], Tensor]] = {
     "N(0,1)": lambda w, act: init.normal_(w, 0.0, 1.0),
-    "Xavier": lambda w, act: init.xavier_normal_(w),  # Glorot's: gain 1, variance 2/(fan_in + fan_out)
+    "Xavier": lambda w, act: init.xavier_normal_(
+        w
+    ),  # Glorot's: gain 1, variance 2/(fan_in + fan_out)
     "He": lambda w, act: init.kaiming_normal_(w, nonlinearity=act),
 }
 
 
-def init_schemes(seed: int = 0, quick: bool = False, activation: str = "relu", depth: int = 10,
-                 width: int | None = None) -> DemoResult:
+def init_schemes(
+    seed: int = 0,
+    quick: bool = False,
+    activation: str = "relu",
+    depth: int = 10,
+    width: int | None = None,
+) -> DemoResult:
     """Activation std and weight-gradient norm per layer under each initialisation."""
     width = width or (64 if quick else 256)
     rng = np.random.default_rng(seed)
@@ -51,8 +60,11 @@ def init_schemes(seed: int = 0, quick: bool = False, activation: str = "relu", d
         return v[-1] / v[0]
 
     measured = {
-        "activation": activation, "depth": depth, "width": width,
-        "activation_std": act_std, "grad_norms": grads,
+        "activation": activation,
+        "depth": depth,
+        "width": width,
+        "activation_std": act_std,
+        "grad_norms": grads,
         "activation_std_last_over_first": {k: growth(v) for k, v in act_std.items()},
         "grad_norm_first_over_last": {k: v[0] / v[-1] for k, v in grads.items()},
         "grad_norm_layer1": {k: v[0] for k, v in grads.items()},
@@ -67,22 +79,39 @@ def init_schemes(seed: int = 0, quick: bool = False, activation: str = "relu", d
 
     def draw():
         fig, axes = figure(ncols=2, width=4.6)
-        per_layer(axes[0], act_std, ylabel="std of the block's output", title=f"forward: {activation} activations")
+        per_layer(
+            axes[0],
+            act_std,
+            ylabel="std of the block's output",
+            title=f"forward: {activation} activations",
+        )
         per_layer(axes[1], grads, ylabel="‖dL/dW_l‖", title="backward: weight gradients")
         return fig
 
     return DemoResult(
-        "init", CLAIM, measured,
-        Verdict(holds, "from layer 1 to layer 10 the activation std changes by a factor of "
-                       + ", ".join(f"{k} {v:.2g}" for k, v in g.items())
-                       + "; layer 1's gradient norm is " + ", ".join(f"{k} {v:.2g}" for k, v in gg.items())
-                       + f" times layer 10's. {steady} keeps both within an order of magnitude."),
-        notes=["Per ReLU layer, N(0, 1) multiplies the activation variance by fan_in/2 (128 here); Xavier "
-               "(gain 1) by 2/(fan_in + fan_out)·fan_in/2 = 1/2, so the signal shrinks by √2 a layer; He's "
-               "2/fan_in undoes ReLU's halving exactly. With N(0, 1) and ReLU the ratio of gradient norms "
-               "looks tame, but every norm is astronomically large (see grad_norm_layer1). With tanh, N(0, 1) "
-               "saturates the units instead: activations sit near ±1 and gradient norms change by orders of "
-               "magnitude from layer to layer."],
-        headline=["activation_std_last_over_first", "grad_norm_first_over_last", "grad_norm_layer1"],
+        "init",
+        CLAIM,
+        measured,
+        Verdict(
+            holds,
+            "from layer 1 to layer 10 the activation std changes by a factor of "
+            + ", ".join(f"{k} {v:.2g}" for k, v in g.items())
+            + "; layer 1's gradient norm is "
+            + ", ".join(f"{k} {v:.2g}" for k, v in gg.items())
+            + f" times layer 10's. {steady} keeps both within an order of magnitude.",
+        ),
+        notes=[
+            "Per ReLU layer, N(0, 1) multiplies the activation variance by fan_in/2 (128 here); Xavier "
+            "(gain 1) by 2/(fan_in + fan_out)·fan_in/2 = 1/2, so the signal shrinks by √2 a layer; He's "
+            "2/fan_in undoes ReLU's halving exactly. With N(0, 1) and ReLU the ratio of gradient norms "
+            "looks tame, but every norm is astronomically large (see grad_norm_layer1). With tanh, N(0, 1) "
+            "saturates the units instead: activations sit near ±1 and gradient norms change by orders of "
+            "magnitude from layer to layer."
+        ],
+        headline=[
+            "activation_std_last_over_first",
+            "grad_norm_first_over_last",
+            "grad_norm_layer1",
+        ],
         figures={"layers": draw},
     )

@@ -102,7 +102,9 @@ class GradcheckReport:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<GradcheckReport {'passed' if self.passed else 'FAILED'}: {len(self.rows)} entries>"
+        return (
+            f"<GradcheckReport {'passed' if self.passed else 'FAILED'}: {len(self.rows)} entries>"
+        )
 
 
 def _outputs(result: Any) -> tuple[Tensor, ...]:

@@ -25,24 +25,45 @@ def no_nonlinearity(seed: int = 0, quick: bool = False, activation: str = "relu"
         runs[act] = (model, hist, evaluate(model, X, y)[1])
     acc_with, acc_without = runs[activation][2], runs["none"][2]
     measured = {
-        "accuracy_with_relu": acc_with, "accuracy_without": acc_without, "activation": activation,
-        "final_loss_with_relu": runs[activation][1].loss[-1], "final_loss_without": runs["none"][1].loss[-1],
-        "loss_curve_with_relu": runs[activation][1].loss, "loss_curve_without": runs["none"][1].loss,
+        "accuracy_with_relu": acc_with,
+        "accuracy_without": acc_without,
+        "activation": activation,
+        "final_loss_with_relu": runs[activation][1].loss[-1],
+        "final_loss_without": runs["none"][1].loss[-1],
+        "loss_curve_with_relu": runs[activation][1].loss,
+        "loss_curve_without": runs["none"][1].loss,
     }
 
     def draw():
         fig, axes = figure(ncols=3, width=3.6)
-        curves(axes[0], {f"with {activation}": runs[activation][1].loss, "without": runs["none"][1].loss},
-               xlabel="epoch (full batch)", title="training loss")
-        decision_regions(axes[1], predictor(runs[activation][0]), X, y, f"with {activation}: acc {acc_with:.2f}")
-        decision_regions(axes[2], predictor(runs["none"][0]), X, y, f"without: acc {acc_without:.2f}")
+        curves(
+            axes[0],
+            {f"with {activation}": runs[activation][1].loss, "without": runs["none"][1].loss},
+            xlabel="epoch (full batch)",
+            title="training loss",
+        )
+        decision_regions(
+            axes[1], predictor(runs[activation][0]), X, y, f"with {activation}: acc {acc_with:.2f}"
+        )
+        decision_regions(
+            axes[2], predictor(runs["none"][0]), X, y, f"without: acc {acc_without:.2f}"
+        )
         return fig
 
     return DemoResult(
-        "no-nonlinearity", CLAIM, measured,
-        Verdict(acc_with - acc_without > 0.2,
-                f"with {activation} the MLP reaches {acc_with:.2f}; without it the loss stalls near ln 2 "
-                f"({measured['final_loss_without']:.3f}) and accuracy is {acc_without:.2f}: a straight boundary."),
-        headline=["accuracy_with_relu", "accuracy_without", "final_loss_with_relu", "final_loss_without"],
+        "no-nonlinearity",
+        CLAIM,
+        measured,
+        Verdict(
+            acc_with - acc_without > 0.2,
+            f"with {activation} the MLP reaches {acc_with:.2f}; without it the loss stalls near ln 2 "
+            f"({measured['final_loss_without']:.3f}) and accuracy is {acc_without:.2f}: a straight boundary.",
+        ),
+        headline=[
+            "accuracy_with_relu",
+            "accuracy_without",
+            "final_loss_with_relu",
+            "final_loss_without",
+        ],
         figures={"curves": draw},
     )

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.lab import manual
-from chainrule.lab.compare import TOLERANCE_NOTE, GradientReport, compare_gradients
 from chainrule.demos._plot import figure
 from chainrule.demos._result import DemoResult, Verdict
+from chainrule.lab import manual
+from chainrule.lab.compare import TOLERANCE_NOTE, GradientReport, compare_gradients
 
-CLAIM = ("A hand-derived backward pass can be verified: it matches autograd, finite differences and PyTorch "
-         "within a tolerance that depends on the precision (float64 ~1e-6 relative, float32 ~1e-3).")
+CLAIM = (
+    "A hand-derived backward pass can be verified: it matches autograd, finite differences and PyTorch "
+    "within a tolerance that depends on the precision (float64 ~1e-6 relative, float32 ~1e-3)."
+)
 
 
 class MeanBiasLinear(manual.Linear):
@@ -28,11 +30,19 @@ class MeanBiasLinear(manual.Linear):
         return dx
 
 
-def _network(rng: np.random.Generator, dtype: type, linear: type = manual.Linear) -> manual.Sequential:
+def _network(
+    rng: np.random.Generator, dtype: type, linear: type = manual.Linear
+) -> manual.Sequential:
     return manual.Sequential(
-        linear(rng.normal(scale=0.5, size=(4, 8)).astype(dtype), rng.normal(scale=0.1, size=8).astype(dtype)),
+        linear(
+            rng.normal(scale=0.5, size=(4, 8)).astype(dtype),
+            rng.normal(scale=0.1, size=8).astype(dtype),
+        ),
         manual.ReLU(),
-        linear(rng.normal(scale=0.5, size=(8, 3)).astype(dtype), rng.normal(scale=0.1, size=3).astype(dtype)),
+        linear(
+            rng.normal(scale=0.5, size=(8, 3)).astype(dtype),
+            rng.normal(scale=0.1, size=3).astype(dtype),
+        ),
     )
 
 
@@ -48,8 +58,11 @@ def _worst(report: GradientReport) -> dict[str, float]:
 def gradient_check(seed: int = 0, quick: bool = False) -> DemoResult:
     """compare_gradients on a correct network (float64, float32) and on a buggy one."""
     reports = {}
-    for label, dtype, linear in [("float64", np.float64, manual.Linear), ("float32", np.float32, manual.Linear),
-                                 ("buggy", np.float64, MeanBiasLinear)]:
+    for label, dtype, linear in [
+        ("float64", np.float64, manual.Linear),
+        ("float32", np.float32, manual.Linear),
+        ("buggy", np.float64, MeanBiasLinear),
+    ]:
         rng = np.random.default_rng(seed)  # the same weights and data for all three
         net = _network(rng, dtype, linear)
         x = rng.normal(size=(16, 4))
@@ -59,9 +72,13 @@ def gradient_check(seed: int = 0, quick: bool = False) -> DemoResult:
     worst64, worst32 = _worst(r64), _worst(r32)
     measured = {
         "sources": r64.sources,
-        "float64_ok": r64.ok, "float32_ok": r32.ok, "buggy_ok": bad.ok,
-        "float64_max_relative_difference": worst64, "float32_max_relative_difference": worst32,
-        "tolerance_float64": r64.tolerance, "tolerance_float32": r32.tolerance,
+        "float64_ok": r64.ok,
+        "float32_ok": r32.ok,
+        "buggy_ok": bad.ok,
+        "float64_max_relative_difference": worst64,
+        "float32_max_relative_difference": worst32,
+        "tolerance_float64": r64.tolerance,
+        "tolerance_float32": r32.tolerance,
         "buggy_verdicts": {p.name: p.verdict for p in bad.params},
         "loss": r64.loss,
     }
@@ -73,8 +90,20 @@ def gradient_check(seed: int = 0, quick: bool = False) -> DemoResult:
         k = np.arange(len(pairs))
         ax.bar(k - 0.2, [max(worst64[p], 1e-18) for p in pairs], 0.4, label="float64")
         ax.bar(k + 0.2, [max(worst32[p], 1e-18) for p in pairs], 0.4, label="float32")
-        ax.axhline(r64.tolerance, color="#0072B2", ls="--", lw=0.8, label=f"float64 tolerance {r64.tolerance:g}")
-        ax.axhline(r32.tolerance, color="#E69F00", ls="--", lw=0.8, label=f"float32 tolerance {r32.tolerance:g}")
+        ax.axhline(
+            r64.tolerance,
+            color="#0072B2",
+            ls="--",
+            lw=0.8,
+            label=f"float64 tolerance {r64.tolerance:g}",
+        )
+        ax.axhline(
+            r32.tolerance,
+            color="#E69F00",
+            ls="--",
+            lw=0.8,
+            label=f"float32 tolerance {r32.tolerance:g}",
+        )
         ax.set_yscale("log")
         ax.set_xticks(k, [p.replace(" vs ", "\nvs\n") for p in pairs], fontsize=7)
         ax.set_ylabel("max relative difference")
@@ -84,11 +113,20 @@ def gradient_check(seed: int = 0, quick: bool = False) -> DemoResult:
 
     flagged = {k: v for k, v in measured["buggy_verdicts"].items() if v != "OK"}
     return DemoResult(
-        "gradient-check", CLAIM, measured,
-        Verdict(holds, f"correct network: all {len(r64.sources)} sources agree (float64 worst "
-                       f"{max(worst64.values()):.1e}, float32 worst {max(worst32.values()):.1e}); the buggy one is "
-                       f"flagged: " + "; ".join(f"{k}: {v}" for k, v in flagged.items())),
+        "gradient-check",
+        CLAIM,
+        measured,
+        Verdict(
+            holds,
+            f"correct network: all {len(r64.sources)} sources agree (float64 worst "
+            f"{max(worst64.values()):.1e}, float32 worst {max(worst32.values()):.1e}); the buggy one is "
+            f"flagged: " + "; ".join(f"{k}: {v}" for k, v in flagged.items()),
+        ),
         notes=[TOLERANCE_NOTE.replace("\n", " "), "float64 report:\n" + str(r64).split("\n\n")[0]],
-        headline=["float64_max_relative_difference", "float32_max_relative_difference", "buggy_verdicts"],
+        headline=[
+            "float64_max_relative_difference",
+            "float32_max_relative_difference",
+            "buggy_verdicts",
+        ],
         figures={"differences": draw},
     )

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.demos._fit import evaluate, fit, mlp, predictor
 from chainrule.demos._plot import decision_regions, figure
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.nn import functional as F
-from chainrule._tensor import Tensor
 
-CLAIM = ("No straight line separates XOR, but a 2-layer MLP with 2 hidden ReLU units does; "
-         "the slide's weights W1=[[1,1],[1,1]], b1=[0,-1], w2=[1,-2], b2=0 output exactly 0, 1, 1, 0.")
+CLAIM = (
+    "No straight line separates XOR, but a 2-layer MLP with 2 hidden ReLU units does; "
+    "the slide's weights W1=[[1,1],[1,1]], b1=[0,-1], w2=[1,-2], b2=0 output exactly 0, 1, 1, 0."
+)
 
 X_XOR = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 Y_XOR = np.array([0, 1, 1, 0])
@@ -40,7 +42,9 @@ def best_line_accuracy(X: np.ndarray, y: np.ndarray, n_angles: int = 360) -> flo
     best = 0.0
     for t in np.linspace(0, np.pi, n_angles, endpoint=False):
         s = X @ np.array([np.cos(t), np.sin(t)])
-        cuts = np.concatenate([[s.min() - 1], (np.sort(s)[:-1] + np.sort(s)[1:]) / 2, [s.max() + 1]])
+        cuts = np.concatenate(
+            [[s.min() - 1], (np.sort(s)[:-1] + np.sort(s)[1:]) / 2, [s.max() + 1]]
+        )
         for c in cuts:
             acc = float(np.mean((s > c) == y))
             best = max(best, acc, 1 - acc)
@@ -74,22 +78,40 @@ def xor(seed: int = 0, quick: bool = False, n_seeds: int | None = None) -> DemoR
     measured = {
         "linear_accuracy": linear_acc,
         "best_line_accuracy": best_line_accuracy(X, y),
-        "mlp_accuracy": mlp_acc, "mlp_hidden_units": 8,
+        "mlp_accuracy": mlp_acc,
+        "mlp_hidden_units": 8,
         "hand_weights_output": hand_out,
         "success_rate_by_hidden_units": {str(k): v for k, v in success.items()},
         "seeds": n_seeds,
     }
-    holds = (mlp_acc == 1.0 and measured["best_line_accuracy"] <= 0.75
-             and hand_out.tolist() == [0.0, 1.0, 1.0, 0.0])
+    holds = (
+        mlp_acc == 1.0
+        and measured["best_line_accuracy"] <= 0.75
+        and hand_out.tolist() == [0.0, 1.0, 1.0, 0.0]
+    )
 
     def draw():
         fig, axes = figure(ncols=4, width=3.2, height=3.2)
         corners = {"margin": 0.5, "size": 70}
-        decision_regions(axes[0], predictor(linear), X, y, f"linear: acc {linear_acc:.2f} (logits near-tied)",
-                         **corners)
-        decision_regions(axes[1], predictor(model), X, y, f"2-8-2 ReLU MLP: acc {mlp_acc:.2f}", **corners)
-        decision_regions(axes[2], lambda p: (hand_xor(Tensor(p.astype(np.float64))).numpy() > 0.5).astype(int),
-                         X, y, "slide's hand weights (ŷ > 0.5)", **corners)
+        decision_regions(
+            axes[0],
+            predictor(linear),
+            X,
+            y,
+            f"linear: acc {linear_acc:.2f} (logits near-tied)",
+            **corners,
+        )
+        decision_regions(
+            axes[1], predictor(model), X, y, f"2-8-2 ReLU MLP: acc {mlp_acc:.2f}", **corners
+        )
+        decision_regions(
+            axes[2],
+            lambda p: (hand_xor(Tensor(p.astype(np.float64))).numpy() > 0.5).astype(int),
+            X,
+            y,
+            "slide's hand weights (ŷ > 0.5)",
+            **corners,
+        )
         ax = axes[3]
         ax.bar([str(w) for w in widths], [success[w] for w in widths], color="#0072B2")
         ax.set_ylim(0, 1.05)
@@ -99,14 +121,26 @@ def xor(seed: int = 0, quick: bool = False, n_seeds: int | None = None) -> DemoR
         return fig
 
     return DemoResult(
-        "xor", CLAIM, measured,
-        Verdict(holds, f"no line beats {measured['best_line_accuracy']:.2f} (trained linear model: "
-                       f"{linear_acc:.2f}); the hand weights give {hand_out.tolist()}; trained MLPs reach 4/4 "
-                       f"in {success[2]:.0%} of seeds with 2 hidden units, {success[8]:.0%} with 8."),
-        notes=["Two hidden units are enough to represent XOR (the hand weights prove it), but from random "
-               "starts Adam often gets stuck with a dead or redundant unit; the demo trains 8 units for "
-               "its headline accuracy."],
-        headline=["linear_accuracy", "best_line_accuracy", "mlp_accuracy", "hand_weights_output",
-                  "success_rate_by_hidden_units"],
+        "xor",
+        CLAIM,
+        measured,
+        Verdict(
+            holds,
+            f"no line beats {measured['best_line_accuracy']:.2f} (trained linear model: "
+            f"{linear_acc:.2f}); the hand weights give {hand_out.tolist()}; trained MLPs reach 4/4 "
+            f"in {success[2]:.0%} of seeds with 2 hidden units, {success[8]:.0%} with 8.",
+        ),
+        notes=[
+            "Two hidden units are enough to represent XOR (the hand weights prove it), but from random "
+            "starts Adam often gets stuck with a dead or redundant unit; the demo trains 8 units for "
+            "its headline accuracy."
+        ],
+        headline=[
+            "linear_accuracy",
+            "best_line_accuracy",
+            "mlp_accuracy",
+            "hand_weights_output",
+            "success_rate_by_hidden_units",
+        ],
         figures={"boundaries": draw},
     )

@@ -221,7 +221,9 @@ def _run_hooks(tensor: Tensor, g: np.ndarray) -> np.ndarray:
             continue
         arr = replaced._data if _is_tensor(replaced) else np.asarray(replaced)
         if arr.shape != g.shape:
-            raise RuntimeError(f"hook: returned a gradient of shape {arr.shape}, expected {g.shape}")
+            raise RuntimeError(
+                f"hook: returned a gradient of shape {arr.shape}, expected {g.shape}"
+            )
         if arr.dtype != tensor._data.dtype:
             arr = arr.astype(tensor._data.dtype)
         g = arr

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule._tensor import Tensor
 from chainrule.demos._plot import figure
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.nn import functional as F
-from chainrule._tensor import Tensor
 
 CLAIM = "For softmax followed by cross-entropy, ∂L/∂z_k = ŷ_k − y_k: push the true logit up, the others down."
 
@@ -41,18 +41,27 @@ def softmax_ce_gradient(seed: int = 0, quick: bool = False) -> DemoResult:
     worst = 0.0
     for _ in range(5 if quick else 50):
         b, k = rng.integers(1, 65), rng.integers(2, 20)
-        g_auto, g_formula = ce_gradient(rng.normal(scale=3.0, size=(b, k)), rng.integers(0, k, size=b))
+        g_auto, g_formula = ce_gradient(
+            rng.normal(scale=3.0, size=(b, k)), rng.integers(0, k, size=b)
+        )
         worst = max(worst, float(np.max(np.abs(g_auto - g_formula))))
     measured = {
         "logits": SLIDE_LOGITS,
-        "softmax_exact": p, "softmax_slide": SLIDE_SOFTMAX,
-        "grad_autograd": auto[0], "grad_formula": formula[0], "grad_slide": SLIDE_GRADIENT,
+        "softmax_exact": p,
+        "softmax_slide": SLIDE_SOFTMAX,
+        "grad_autograd": auto[0],
+        "grad_formula": formula[0],
+        "grad_slide": SLIDE_GRADIENT,
         "max_abs_difference": float(np.max(np.abs(auto - formula))),
         "random_max_abs_difference": worst,
         "slide_rounding_error": float(np.max(np.abs(np.array(SLIDE_GRADIENT) - auto[0]))),
         "loss": float(-np.log(p[0])),
     }
-    holds = measured["max_abs_difference"] < 1e-12 and worst < 1e-12 and measured["slide_rounding_error"] < 0.005
+    holds = (
+        measured["max_abs_difference"] < 1e-12
+        and worst < 1e-12
+        and measured["slide_rounding_error"] < 0.005
+    )
 
     def draw():
         fig, axes = figure(ncols=2, width=4.2)
@@ -67,9 +76,16 @@ def softmax_ce_gradient(seed: int = 0, quick: bool = False) -> DemoResult:
         g = auto[0]
         ax.bar(k, g, color=["#009E73" if v < 0 else "#D55E00" for v in g])
         for i, v in enumerate(g):
-            ax.annotate("push up" if v < 0 else "push down", (i, v), ha="center",
-                        va="top" if v < 0 else "bottom", fontsize=8)
-            ax.annotate(f"{v:+.4f}", (i, 0), ha="center", va="bottom" if v < 0 else "top", fontsize=8)
+            ax.annotate(
+                "push up" if v < 0 else "push down",
+                (i, v),
+                ha="center",
+                va="top" if v < 0 else "bottom",
+                fontsize=8,
+            )
+            ax.annotate(
+                f"{v:+.4f}", (i, 0), ha="center", va="bottom" if v < 0 else "top", fontsize=8
+            )
         ax.axhline(0, color="k", lw=0.6)
         ax.set_xticks(k, ["z0 (true)", "z1", "z2"])
         ax.set_ylabel("∂L/∂z = ŷ − y  (SGD moves z against it)")
@@ -77,12 +93,25 @@ def softmax_ce_gradient(seed: int = 0, quick: bool = False) -> DemoResult:
         return fig
 
     return DemoResult(
-        "softmax-ce-gradient", CLAIM, measured,
-        Verdict(holds, f"autograd gives {np.round(auto[0], 4).tolist()} = ŷ − y to "
-                       f"{measured['max_abs_difference']:.0e}; on random batches the worst difference is {worst:.0e}. "
-                       f"The slide's {SLIDE_GRADIENT} is this rounded to 2 decimals."),
-        notes=[f"Exact softmax of [2, 1, 0.1]: {np.round(p, 4).tolist()} (slide: {SLIDE_SOFTMAX}); the slide's "
-               "sum 11.22 adds the rounded exponentials, the exact sum is 11.2125."],
-        headline=["softmax_exact", "grad_autograd", "grad_formula", "max_abs_difference", "random_max_abs_difference"],
+        "softmax-ce-gradient",
+        CLAIM,
+        measured,
+        Verdict(
+            holds,
+            f"autograd gives {np.round(auto[0], 4).tolist()} = ŷ − y to "
+            f"{measured['max_abs_difference']:.0e}; on random batches the worst difference is {worst:.0e}. "
+            f"The slide's {SLIDE_GRADIENT} is this rounded to 2 decimals.",
+        ),
+        notes=[
+            f"Exact softmax of [2, 1, 0.1]: {np.round(p, 4).tolist()} (slide: {SLIDE_SOFTMAX}); the slide's "
+            "sum 11.22 adds the rounded exponentials, the exact sum is 11.2125."
+        ],
+        headline=[
+            "softmax_exact",
+            "grad_autograd",
+            "grad_formula",
+            "max_abs_difference",
+            "random_max_abs_difference",
+        ],
         figures={"push-pull": draw},
     )
