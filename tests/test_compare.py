@@ -23,7 +23,7 @@ def net(rng, layer_cls=manual.Linear, act=manual.ReLU, sizes=(3, 5, 4), dtype=np
 
 
 class TransposedLinear(manual.Linear):
-    """A planted bug: dW computed as Δᵀ X instead of Xᵀ Δ."""
+    """A planted bug: dW computed as gᵀ X instead of Xᵀ g."""
 
     def backward(self, grad_out):
         dx = super().backward(grad_out)

@@ -312,9 +312,9 @@ def test_slides_part3_batched_linear_rules():
     X, W, b = (t(rng.normal(size=s), True) for s in [(8, 5), (5, 3), (3,)])
     Delta = rng.normal(size=(8, 3))
     (X @ W + b).backward(gradient=t(Delta))
-    np.testing.assert_allclose(W.grad.numpy(), X.numpy().T @ Delta)  # Xᵀ Δ
-    np.testing.assert_allclose(b.grad.numpy(), Delta.sum(axis=0))  # Σᵢ Δᵢ
-    np.testing.assert_allclose(X.grad.numpy(), Delta @ W.numpy().T)  # Δ Wᵀ
+    np.testing.assert_allclose(W.grad.numpy(), X.numpy().T @ Delta)  # Xᵀ g
+    np.testing.assert_allclose(b.grad.numpy(), Delta.sum(axis=0))  # Σᵢ gᵢ
+    np.testing.assert_allclose(X.grad.numpy(), Delta @ W.numpy().T)  # g Wᵀ
 
 
 # ---- 002, Part 4: why go deep ------------------------------------------------------------------

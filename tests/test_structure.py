@@ -122,3 +122,14 @@ def test_public_names_of_the_old_layout_are_still_there():
     assert compare_gradients is chainrule.compare_gradients
     assert Linear is chainrule.manual.Linear
     assert TrainConfig.__module__ == "chainrule.training.loop"
+
+
+def test_the_layout_doc_names_every_folder_and_top_level_module():
+    text = (ROOT / "docs" / "layout.md").read_text(encoding="utf-8")
+    for entry in sorted(PACKAGE.iterdir()):
+        if entry.name.startswith("__") or entry.suffix in (".pyc", ".md"):
+            continue
+        if entry.is_dir() and not (entry / "__init__.py").exists():
+            continue  # data folders, caches
+        shown = entry.name + "/" if entry.is_dir() else entry.name
+        assert shown in text, f"docs/layout.md does not mention {shown}"

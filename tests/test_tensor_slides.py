@@ -113,7 +113,7 @@ def test_linear_layer_backward_worked_example_with_matmul():
 
 
 def test_batched_linear_backward_rules():
-    # dL/dW = Δᵀ X (torch layout: W is (out, in)), dL/db = Σ_batch Δ, dL/dX = Δ W
+    # dL/dW = gᵀ X (torch layout: W is (out, in)), dL/db = Σ_batch g, dL/dX = g W
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((64, 5)), requires_grad=True)
     w = Tensor(rng.standard_normal((3, 5)), requires_grad=True)

@@ -3,9 +3,9 @@
 The layer is the slides' batched one, Z = X W + b with W of shape (d_in, d_out), and
 its backward pass is three lines (``chainrule.lab.manual.Linear`` is the reference):
 
-    dW = Xᵀ Δ         (d_in, d_out): every example adds its outer product xᵢᵀ Δᵢ
-    db = Σᵢ Δᵢ        (d_out,):      b is added to every row, so its gradient sums them
-    dX = Δ Wᵀ         (B, d_in):     each input gets the weighted blame of every output
+    dW = Xᵀ g         (d_in, d_out): every example adds its outer product xᵢᵀ gᵢ
+    db = Σᵢ gᵢ        (d_out,):      b is added to every row, so its gradient sums them
+    dX = g Wᵀ         (B, d_in):     each input gets the weighted blame of every output
 
 The checker runs your code on its own small batch (B = 4, d_in = 3, d_out = 2: every
 size different, so a transpose or a missing sum shows up in the shape) and compares.
@@ -36,26 +36,26 @@ from chainrule.lab.feedback import CheckResult, Finding, find_mistake
 B, D_IN, D_OUT = 4, 3, 2
 
 _SUM_HINT = {
-    "dW": "dW adds up every example's outer product xᵢᵀ Δᵢ; Xᵀ Δ does the whole sum in one "
+    "dW": "dW adds up every example's outer product xᵢᵀ gᵢ; Xᵀ g does the whole sum in one "
     "product. In a loop, start from zeros and use += for every i in range(B).",
-    "db": "db = Σᵢ Δᵢ: delta.sum(axis=0) adds the rows of every example in the batch.",
+    "db": "db = Σᵢ gᵢ: delta.sum(axis=0) adds the rows of every example in the batch.",
 }
 
 HINTS: dict[tuple[str, str], str] = {
     (
         "dW",
         "transposed",
-    ): "dW must have W's shape (d_in, d_out): compute Xᵀ Δ (X.T @ delta), not Δᵀ X.",
-    ("dX", "transposed"): "dX must have X's shape (B, d_in): compute Δ Wᵀ (delta @ W.T).",
+    ): "dW must have W's shape (d_in, d_out): compute Xᵀ g (X.T @ delta), not gᵀ X.",
+    ("dX", "transposed"): "dX must have X's shape (B, d_in): compute g Wᵀ (delta @ W.T).",
     ("db", "transposed"): "db has one entry per output unit, shape (d_out,).",
     ("forward", "transposed"): "W is (d_in, d_out) here, so the forward pass is X @ W + b.",
     (
         "dW",
         "extra 1/B",
-    ): "a linear layer does not average: Δ = dL/dZ already carries the loss's 1/B.",
-    ("db", "extra 1/B"): "sum the rows of Δ (delta.sum(axis=0)), do not average them: "
-    "Δ already carries the loss's 1/B.",
-    ("dX", "extra 1/B"): "dX = Δ Wᵀ has no 1/B: each example's row is its own gradient.",
+    ): "a linear layer does not average: g = dL/dZ already carries the loss's 1/B.",
+    ("db", "extra 1/B"): "sum the rows of g (delta.sum(axis=0)), do not average them: "
+    "g already carries the loss's 1/B.",
+    ("dX", "extra 1/B"): "dX = g Wᵀ has no 1/B: each example's row is its own gradient.",
     ("dW", "first example only"): _SUM_HINT["dW"],
     ("dW", "last example only"): _SUM_HINT["dW"],
     ("dW", "one example only"): _SUM_HINT["dW"],
@@ -68,11 +68,11 @@ HINTS: dict[tuple[str, str], str] = {
     ("db", "one example only"): _SUM_HINT["db"],
     ("db", "stopped early"): _SUM_HINT["db"],
     ("db", "skipped an example"): _SUM_HINT["db"],
-    ("db", "not summed over the batch"): "b is shared by every example, so db sums Δ over the "
+    ("db", "not summed over the batch"): "b is shared by every example, so db sums g over the "
     "batch: delta.sum(axis=0), shape (d_out,).",
-    ("dW", "wrong values"): "dW = Xᵀ Δ, with X the layer's input saved by forward.",
-    ("db", "wrong values"): "db = Σᵢ Δᵢ = delta.sum(axis=0).",
-    ("dX", "wrong values"): "dX = Δ Wᵀ: input j gets Σₖ Δₖ W[j, k] from every output k it fed.",
+    ("dW", "wrong values"): "dW = Xᵀ g, with X the layer's input saved by forward.",
+    ("db", "wrong values"): "db = Σᵢ gᵢ = delta.sum(axis=0).",
+    ("dX", "wrong values"): "dX = g Wᵀ: input j gets Σₖ gₖ W[j, k] from every output k it fed.",
     ("forward", "wrong values"): "the forward pass is Z = X @ W + b.",
 }
 
@@ -88,12 +88,12 @@ def _hint(name: str, mistake: str) -> str:
     if mistake == "sign":
         return _sign_hint(name)
     if mistake == "missing 1/B":
-        return "do not multiply by the batch size: Δ already says how much each example counts."
+        return "do not multiply by the batch size: g already says how much each example counts."
     return HINTS.get((name, mistake), HINTS.get((name, "wrong values"), ""))
 
 
 def linear_example(seed: int = 0) -> dict[str, np.ndarray]:
-    """The checker's batch: X (4, 3), W (3, 2), b (2,), Δ (4, 2), float64, all entries nonzero."""
+    """The checker's batch: X (4, 3), W (3, 2), b (2,), g (4, 2), float64, all entries nonzero."""
     rng = np.random.default_rng(seed)
 
     def draw(*shape: int) -> np.ndarray:  # entries away from 0, so no product vanishes by chance
@@ -139,7 +139,7 @@ def _layer_gradients(impl: Any, ex: dict[str, np.ndarray]) -> tuple[dict[str, An
 
 
 def check_linear_backward(impl: Callable[..., Any] | Any, seed: int = 0) -> CheckResult:
-    """Check your linear-layer backward pass: dW = Xᵀ Δ, db = Σᵢ Δᵢ, dX = Δ Wᵀ.
+    """Check your linear-layer backward pass: dW = Xᵀ g, db = Σᵢ gᵢ, dX = g Wᵀ.
 
     ``impl`` is either
 
@@ -197,9 +197,9 @@ def check_linear_backward(impl: Callable[..., Any] | Any, seed: int = 0) -> Chec
     ref.forward(ex["X"])
     expected = {"dX": ref.backward(ex["delta"]), "dW": ref.grads["W"], "db": ref.grads["b"]}
     per_example = {
-        "dW": ex["X"][:, :, None] * ex["delta"][:, None, :],  # xᵢᵀ Δᵢ, (B, d_in, d_out)
+        "dW": ex["X"][:, :, None] * ex["delta"][:, None, :],  # xᵢᵀ gᵢ, (B, d_in, d_out)
         "db": ex["delta"],
-    }  # Δᵢ, (B, d_out)
+    }  # gᵢ, (B, d_out)
     for name in ("dW", "db", "dX"):
         f = find_mistake(
             name, got[name], expected[name], batch_size=B, per_example=per_example.get(name)
@@ -221,5 +221,5 @@ def check_linear_backward(impl: Callable[..., Any] | Any, seed: int = 0) -> Chec
         else "linear backward"
     )
     return CheckResult.from_findings(
-        title, findings, "dW, db and dX all match the reference (dW = Xᵀ Δ, db = Σᵢ Δᵢ, dX = Δ Wᵀ)."
+        title, findings, "dW, db and dX all match the reference (dW = Xᵀ g, db = Σᵢ gᵢ, dX = g Wᵀ)."
     )

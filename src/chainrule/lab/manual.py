@@ -1,7 +1,7 @@
 """Layers with hand-written backward passes, in plain NumPy: the lab's reference.
 
 No autograd here. Each layer's ``forward`` computes its output and keeps what the
-backward pass will need; ``backward`` takes the upstream gradient Δ = dL/d(output)
+backward pass will need; ``backward`` takes the upstream gradient g = dL/d(output)
 and returns dL/d(input), storing parameter gradients in ``grads``. Students write
 their own versions and compare them with these (and with autograd, finite
 differences and PyTorch: see ``chainrule.compare_gradients``).
@@ -46,11 +46,11 @@ class Layer:
 
 
 class Linear(Layer):
-    """Z = X W + b.  Backward: dW = Xᵀ Δ, db = Σᵢ Δᵢ (sum over the batch), dX = Δ Wᵀ.
+    """Z = X W + b.  Backward: dW = Xᵀ g, db = Σᵢ gᵢ (sum over the batch), dX = g Wᵀ.
 
-    Each of the B examples adds its own outer product xᵢᵀ Δᵢ to dW, which is why the
+    Each of the B examples adds its own outer product xᵢᵀ gᵢ to dW, which is why the
     batch gradient is one matrix product; b is added to every row, so its gradient
-    sums the rows of Δ.
+    sums the rows of g.
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
@@ -81,7 +81,7 @@ class Linear(Layer):
 
 
 class ReLU(Layer):
-    """y = max(0, x).  Backward: dx = Δ ⊙ 1[x > 0] (the gradient passes where the unit was on)."""
+    """y = max(0, x).  Backward: dx = g ⊙ 1[x > 0] (the gradient passes where the unit was on)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -97,7 +97,7 @@ class ReLU(Layer):
 
 
 class Sigmoid(Layer):
-    """y = σ(x).  Backward: dx = Δ ⊙ y(1 − y), using the saved output (at most 1/4)."""
+    """y = σ(x).  Backward: dx = g ⊙ y(1 − y), using the saved output (at most 1/4)."""
 
     def __init__(self) -> None:
         super().__init__()

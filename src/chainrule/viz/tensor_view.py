@@ -3,7 +3,7 @@
 The same pictures as for scalars, with tensor facts: each box shows a tensor's name,
 shape and dtype and a summary of its data and gradient (the values themselves when
 there are at most four); each op circle names the primitive. The trace shows, per
-op, the upstream gradient's shape, the op's local rule for each input (``Δ Wᵀ``,
+op, the upstream gradient's shape, the op's local rule for each input (``g Wᵀ``,
 from the rule table in ``chainrule.autograd.rules``, where g is the upstream gradient) and the
 shape of what each input receives.
 

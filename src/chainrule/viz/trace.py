@@ -28,7 +28,7 @@ def explain(
     """Run ``root.backward()`` and return the step-by-step ``Trace`` of it.
 
     Like any backward pass it accumulates into the leaves' ``.grad``. For a Tensor,
-    each step shows shapes and the op's local rule (``dL/dW = Δᵀ X``) instead of
+    each step shows shapes and the op's local rule (``dL/dW = gᵀ X``) instead of
     numbers; ``gradient`` and ``retain_graph`` are passed to ``backward``, and
     ``names`` labels tensors (e.g. ``dict(model.named_parameters())``).
     """

@@ -22,7 +22,7 @@ CLAIM = (
 
 
 class MeanBiasLinear(manual.Linear):
-    """A common mistake: db = mean of Δ over the batch instead of the sum (the loss already divided by B)."""
+    """A common mistake: db = mean of g over the batch instead of the sum (the loss already divided by B)."""
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         dx = super().backward(grad_out)

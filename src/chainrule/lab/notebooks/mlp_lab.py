@@ -113,7 +113,7 @@ plt.show()
 # ### A2. One linear layer's backward pass, by hand
 #
 # The slides' batched layer: `Z = X @ W + b` with `X` of shape (B, d_in), `W` of shape
-# (d_in, d_out) and `b` of shape (d_out,). Given `delta` = Δ = dL/dZ, of shape
+# (d_in, d_out) and `b` of shape (d_out,). Given `delta` = g = dL/dZ, of shape
 # (B, d_out), return `(dW, db, dX)`. NumPy only; check every shape against the
 # parameter it belongs to.
 
