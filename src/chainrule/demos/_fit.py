@@ -18,17 +18,11 @@ from chainrule.autograd import no_grad
 from chainrule.creation import manual_seed
 from chainrule.demos.diagnostics import accuracy
 from chainrule.nn import functional as F
-from chainrule.nn.layers import Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
+from chainrule.nn.layers import Sequential
+from chainrule.nn.mlp import build_mlp
 from chainrule.nn.module import Module
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
-
-ACTIVATIONS: dict[str, type[Module]] = {
-    "relu": ReLU,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "none": Identity,
-}
 
 
 def mlp(sizes: list[int], activation: str = "relu", seed: int = 0) -> Sequential:
@@ -38,12 +32,7 @@ def mlp(sizes: list[int], activation: str = "relu", seed: int = 0) -> Sequential
     non-linearity (the parameters are drawn identically for the same seed).
     """
     manual_seed(seed)
-    layers: list[Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(ACTIVATIONS[activation]())
-    return Sequential(*layers)
+    return build_mlp(sizes[0], sizes[1:-1], sizes[-1], activation)
 
 
 @dataclass

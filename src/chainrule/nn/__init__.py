@@ -30,6 +30,7 @@ from chainrule.nn.losses import (
     MSELoss,
     NLLLoss,
 )
+from chainrule.nn.mlp import ACTIVATIONS, build_mlp
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 
@@ -38,6 +39,9 @@ __all__ = [
     "init",
     "Module",
     "Parameter",
+    # the lecture's MLP, built in one place
+    "ACTIVATIONS",
+    "build_mlp",
     # layers
     "Linear",
     "Identity",

@@ -14,45 +14,17 @@ Sequential(
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from chainrule import nn
+from chainrule.nn.mlp import build_mlp
 from chainrule.training.checkpoint import CheckpointError, load_checkpoint
 
 __all__ = ["ACTIVATIONS", "build_mlp", "LoadedModel", "load_model", "load_weights"]
 
-#: The hidden layers' non-linearity, by its CLI name.
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU,
-    "sigmoid": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "gelu": nn.GELU,
-}
-
-
-def build_mlp(
-    input_dim: int, hidden: Sequence[int], n_classes: int, activation: str = "relu"
-) -> nn.Sequential:
-    """Stack ``Linear → activation`` blocks of widths ``hidden``, then a ``Linear`` to ``n_classes`` logits.
-
-    No softmax at the end: ``cross_entropy`` takes logits (more stable, and its gradient is
-    simply ``softmax(z) − onehot(y)``). Layers are numbered, so state_dict keys are ``0.weight``,
-    ``0.bias``, ``2.weight``..., as a torch ``nn.Sequential`` names them.
-
-    >>> [k for k in build_mlp(2, [8], 3, "tanh").state_dict()]
-    ['0.weight', '0.bias', '2.weight', '2.bias']
-    """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
-    layers: list[nn.Module] = []
-    width = input_dim
-    for h in hidden:
-        layers += [nn.Linear(width, h), ACTIVATIONS[activation]()]
-        width = h
-    layers.append(nn.Linear(width, n_classes))
-    return nn.Sequential(*layers)
+#: The hidden layers' non-linearity, by its CLI name (the "none" of the demos is not offered).
+ACTIVATIONS = {name: layer for name, layer in nn.ACTIVATIONS.items() if name != "none"}
 
 
 @dataclass
