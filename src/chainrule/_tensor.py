@@ -52,10 +52,9 @@ max_result = namedtuple("max", ["values", "indices"])
 min_result = namedtuple("min", ["values", "indices"])
 
 
-# --------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------
 # Dispatch: the single path from a Tensor method to a rule in autograd/rules.py
-# --------------------------------------------------------------------------------------------
-
+# --------------------------------------------------------------------------------------------------
 _new = object.__new__
 
 
@@ -191,11 +190,9 @@ class _HookHandle:
 _next_hook_key = 0
 
 
-# --------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------
 # Tensor
-# --------------------------------------------------------------------------------------------
-
-
+# --------------------------------------------------------------------------------------------------
 class Tensor:
     """An n-dimensional array that records the ops applied to it, so it can backpropagate.
 
@@ -240,8 +237,7 @@ class Tensor:
     # The engine builds tensors (gradients, hook arguments) through this, never by class name.
     _wrap = staticmethod(_wrap)
 
-    # ---- attributes ------------------------------------------------------------------------
-
+    # ---- attributes -----------------------------------------------------------------------------
     @property
     def data(self) -> np.ndarray:
         """The underlying NumPy array (not a Tensor, unlike PyTorch); assigning replaces it."""
@@ -341,8 +337,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    # ---- conversion ------------------------------------------------------------------------
-
+    # ---- conversion -----------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """Return the underlying array (no copy; works even when ``requires_grad`` is True)."""
         return self._data
@@ -450,8 +445,7 @@ class Tensor:
             new.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return new
 
-    # ---- autograd --------------------------------------------------------------------------
-
+    # ---- autograd -------------------------------------------------------------------------------
     def backward(
         self,
         gradient: "Tensor | np.ndarray | None" = None,
@@ -528,8 +522,7 @@ class Tensor:
         self._hooks[_next_hook_key] = hook
         return _HookHandle(self._hooks, _next_hook_key)
 
-    # ---- in place (only outside a graph, e.g. on .grad or under no_grad) ------------------
-
+    # ---- in place (only outside a graph, e.g. on .grad or under no_grad) ------------------------
     def _check_inplace(self, op: str) -> None:
         if self._requires_grad and _mode.grad_enabled:
             raise RuntimeError(
@@ -693,8 +686,7 @@ class Tensor:
     def matmul(self, other: Operand) -> "Tensor":
         return self @ other
 
-    # ---- comparisons (not differentiable: bool results) -----------------------------------
-
+    # ---- comparisons (not differentiable: bool results) -----------------------------------------
     def _compare(self, ufunc: np.ufunc, name: str, other: Any) -> "Tensor":
         o = _operand(other)
         if o is NotImplemented:
@@ -723,8 +715,7 @@ class Tensor:
     def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
         return self._compare(np.not_equal, "ne", other)
 
-    # ---- elementwise math ------------------------------------------------------------------
-
+    # ---- elementwise math -----------------------------------------------------------------------
     def exp(self) -> "Tensor":
         return _apply("exp", self)
 
@@ -776,8 +767,7 @@ class Tensor:
         """
         return self.log_softmax(dim).exp()
 
-    # ---- reductions ------------------------------------------------------------------------
-
+    # ---- reductions -----------------------------------------------------------------------------
     def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> "Tensor":
         return _apply("sum", self, dim=dim, keepdim=keepdim)
 
@@ -898,8 +888,7 @@ class Tensor:
         axis = normalize_dim("argmin", dim, self.ndim)
         return _wrap(np.argmin(self._data, axis=axis, keepdims=keepdim))
 
-    # ---- shape -----------------------------------------------------------------------------
-
+    # ---- shape ----------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> "Tensor":
         """Return the same elements in a new shape (one size may be -1).
 

@@ -58,11 +58,9 @@ class Node:
         return f"<{_backward_class_name(self.rule.name)}>"
 
 
-# --------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------
 # Topological order (iterative: a 100k-op chain must not hit Python's recursion limit)
-# --------------------------------------------------------------------------------------------
-
-
+# --------------------------------------------------------------------------------------------------
 def topological_order(root: Any) -> list[Any]:
     """Return every tensor that ``root`` depends on through grad-requiring edges, inputs first.
 

@@ -42,11 +42,9 @@ from chainrule.autograd.shapes import normalize_dim, normalize_dims, unbroadcast
 __all__ = ["Rule", "RULES", "register", "get_rule", "unbroadcast"]
 
 
-# ============================================================================================
+# ------------------------------------------------------------------------------------------------
 # Elementwise arithmetic (broadcasting). g has the broadcast shape; the engine unbroadcasts.
-# ============================================================================================
-
-
+# --------------------------------------------------------------------------------------------------
 def add_forward(a, b):
     return promote(a + b, a, b), None
 
@@ -173,11 +171,9 @@ register(
 )
 
 
-# ============================================================================================
+# ------------------------------------------------------------------------------------------------
 # Elementwise math and activations (one input, shape-preserving)
-# ============================================================================================
-
-
+# --------------------------------------------------------------------------------------------------
 def exp_forward(x):
     out = np.exp(x)
     return out, out
@@ -358,11 +354,9 @@ def clone_vjp(g, saved, needs):
 register("clone", clone_forward, clone_vjp, formula=("g",))
 
 
-# ============================================================================================
+# ------------------------------------------------------------------------------------------------
 # Reductions
-# ============================================================================================
-
-
+# --------------------------------------------------------------------------------------------------
 def sum_forward(x, dim=None, keepdim=False):
     axes = normalize_dims("sum", dim, x.ndim)
     return x.sum(axis=axes, keepdims=keepdim), (x.shape, axes, keepdim)
@@ -408,11 +402,9 @@ register("amax", _extreme_forward("amax", np.max), extreme_vjp, formula=_EXTREME
 register("amin", _extreme_forward("amin", np.min), extreme_vjp, formula=_EXTREME_FORMULA)
 
 
-# ============================================================================================
+# ------------------------------------------------------------------------------------------------
 # Shape and indexing (no arithmetic: the VJP moves g back to where each element came from)
-# ============================================================================================
-
-
+# --------------------------------------------------------------------------------------------------
 def reshape_forward(x, shape=()):
     try:
         return x.reshape(shape), x.shape
@@ -548,11 +540,9 @@ def cat_vjp(g, saved, needs):
 register("cat", cat_forward, cat_vjp, formula=("g cut back into pieces",))
 
 
-# ============================================================================================
+# ------------------------------------------------------------------------------------------------
 # Matrix products
-# ============================================================================================
-
-
+# --------------------------------------------------------------------------------------------------
 def _matmul_error(a: np.ndarray, b: np.ndarray) -> ValueError:
     if a.ndim == 0 or b.ndim == 0:
         return ValueError(
@@ -635,11 +625,9 @@ def einsum_vjp(g, saved, needs):
 register("einsum", einsum_forward, einsum_vjp, formula=("einsum of g with the other operands",))
 
 
-# ============================================================================================
+# ------------------------------------------------------------------------------------------------
 # Fused rules: each one could be composed from the rules above, and exists for a reason.
-# ============================================================================================
-
-
+# --------------------------------------------------------------------------------------------------
 def linear_forward(x, weight, bias=None):
     # Why fused: one node instead of transpose + matmul + add, no (batch, out) temporary for
     # the bias add, and dW = gᵀx comes out directly instead of via an unbroadcast. Measured on

@@ -172,7 +172,7 @@ class GradientReport:
         return "<pre>" + html.escape(str(self)) + "</pre>"
 
 
-# ---------------------------------------------------------------------- the four sources
+# ---- the four sources --------------------------------------------------------------------------
 def _numeric(
     model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray, eps: float = 1e-6
 ) -> dict[str, np.ndarray]:

@@ -134,7 +134,7 @@ class CheckResult:
         )
 
 
-# ---------------------------------------------------------------------------------- naming
+# ---- naming ------------------------------------------------------------------------------------
 def _close(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
     """True when a and b have the same shape and agree to ``tol`` relative to the larger."""
     if a.shape != b.shape:

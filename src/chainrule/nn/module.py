@@ -77,8 +77,7 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
-    # ---- registration ------------------------------------------------------------------------
-
+    # ---- registration ---------------------------------------------------------------------------
     def _check_new_name(self, name: str, kind: str, store: dict) -> None:
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string, but got {type(name).__name__}")
@@ -184,8 +183,7 @@ class Module:
             set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
         )
 
-    # ---- walking the tree --------------------------------------------------------------------
-
+    # ---- walking the tree -----------------------------------------------------------------------
     def named_modules(
         self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Module]]:
@@ -274,8 +272,7 @@ class Module:
         fn(self)
         return self
 
-    # ---- modes, gradients, dtype -------------------------------------------------------------
-
+    # ---- modes, gradients, dtype ----------------------------------------------------------------
     def train(self: M, mode: bool = True) -> M:
         """Set training mode (``True``) or evaluation mode here and in every descendant.
 
@@ -335,8 +332,7 @@ class Module:
         """Cast floating-point parameters and buffers to float32."""
         return self.to(np.float32)
 
-    # ---- checkpoints -------------------------------------------------------------------------
-
+    # ---- checkpoints ----------------------------------------------------------------------------
     def _state_items(self, prefix: str) -> Iterator[tuple[str, Tensor]]:
         # torch's order: own parameters, own persistent buffers, then each child, recursively.
         for name, p in self._parameters.items():
@@ -420,8 +416,7 @@ class Module:
             np.copyto(dst, src, casting="unsafe")
         return _IncompatibleKeys(missing, unexpected)
 
-    # ---- printing ---------------------------------------------------------------------------
-
+    # ---- printing -------------------------------------------------------------------------------
     def extra_repr(self) -> str:
         """Return this module's settings for its repr, e.g. ``in_features=2, out_features=3, bias=True``."""
         return ""

@@ -86,16 +86,14 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    # ---- the one method a subclass writes ---------------------------------------------------
-
+    # ---- the one method a subclass writes -------------------------------------------------------
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: State, group: dict[str, Any]
     ) -> None:
         """Change ``param`` in place using ``grad``; keep anything that persists in ``state``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
 
-    # ---- the step loop ---------------------------------------------------------------------
-
+    # ---- the step loop --------------------------------------------------------------------------
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()`` if one is given.
 
@@ -126,8 +124,7 @@ class Optimizer:
                 else:
                     p.grad.data.fill(0)
 
-    # ---- groups --------------------------------------------------------------------------
-
+    # ---- groups ---------------------------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters with its own hyperparameters (missing ones use defaults)."""
         if not isinstance(param_group, dict):
@@ -159,8 +156,7 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
-    # ---- shared helpers for subclasses ---------------------------------------------------------
-
+    # ---- shared helpers for subclasses ----------------------------------------------------------
     def _workspace(self, like: np.ndarray, slot: int = 0) -> np.ndarray:
         """Return a scratch array shaped like ``like``, reused across parameters and steps.
 
@@ -193,8 +189,7 @@ class Optimizer:
                 g += grad
         return g
 
-    # ---- checkpoints ---------------------------------------------------------------------
-
+    # ---- checkpoints ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Return ``{"state": {index: {...}}, "param_groups": [...]}`` in PyTorch's layout.
 

@@ -105,7 +105,7 @@ class Value:
         self._op = _op  # the operation's symbol, for the trace and the drawing
         self._id = next(_serial)
 
-    # ------------------------------------------------------------------ basics
+    # ---- basics ---------------------------------------------------------------------------------
     def __repr__(self) -> str:
         name = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{name})"
@@ -130,7 +130,7 @@ class Value:
         """True for values made by the user rather than by an operation."""
         return not self._inputs
 
-    # ------------------------------------------------------------------ binary ops
+    # ---- binary ops -----------------------------------------------------------------------------
     # Each op: forward on the first line, local derivatives on the second.
     # A plain number operand is wrapped in a leaf Value, as in micrograd, so it shows
     # up in drawings and traces.
@@ -214,7 +214,7 @@ class Value:
     def __rpow__(self, other: Number) -> Value:
         return _lift(other, "**") ** self
 
-    # ------------------------------------------------------------------ unary ops
+    # ---- unary ops ------------------------------------------------------------------------------
     def relu(self) -> Value:
         """max(0, x); local derivative 1 where x > 0, else 0."""
         x = self.data
@@ -245,7 +245,7 @@ class Value:
             raise ValueError(f"log needs a positive number, got {self!r}")
         return Value(math.log(x), "", (self,), (1.0 / x,), "log")
 
-    # ------------------------------------------------------------------ backward
+    # ---- backward -------------------------------------------------------------------------------
     def backward(self, on_step: StepCallback | None = None, trace: bool = False) -> Any:
         """Backpropagate from this value: fill ``.grad`` of everything it depends on.
 

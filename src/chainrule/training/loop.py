@@ -197,7 +197,7 @@ def build_optimizer(config: TrainConfig, model: nn.Module) -> optim.Optimizer:
     return optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
 
 
-# ---------------------------------------------------------------------------- Ctrl-C and anomalies
+# ---- Ctrl-C and anomalies ----------------------------------------------------------------------
 class _StopOnInterrupt:
     """While active, the first Ctrl-C only sets ``requested`` (the loop stops after the current
     step, saves, and raises ``TrainingInterrupted``); a second one interrupts at once.
@@ -252,7 +252,7 @@ def _anomaly_mode(
     return detect_anomaly(), (AnomalyError,)
 
 
-# ---------------------------------------------------------------------------- the run
+# ---- the run -----------------------------------------------------------------------------------
 @dataclass
 class _EpochSoFar:
     """A partly done epoch: batches done and running sums (what a mid-epoch checkpoint records)."""

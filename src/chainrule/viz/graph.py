@@ -65,7 +65,7 @@ def to_dot(spec: GraphSpec) -> str:
     return "\n".join(out) + "\n"
 
 
-# ---------------------------------------------------------------------- layout
+# ---- layout ------------------------------------------------------------------------------------
 def layered_layout(spec: GraphSpec) -> dict[str, tuple[int, float]]:
     """Place nodes in columns (rank) and rows (order within the column).
 
@@ -124,7 +124,7 @@ def layered_layout(spec: GraphSpec) -> dict[str, tuple[int, float]]:
     return {k: (rank[k], row[k]) for k in row}
 
 
-# ---------------------------------------------------------------------- rendering
+# ---- rendering ---------------------------------------------------------------------------------
 _CHAR_W, _LINE_H, _PAD = 0.085, 0.19, 0.12  # inches, for 9-point monospace text
 
 
