@@ -65,8 +65,7 @@ class _GradModeContext:
             return self(func)
         return self
 
-    def __init__(self, func: Callable | None = None) -> None:
-        # ``func`` is only ever set by the bare ``@no_grad`` form, which ``__new__`` handles.
+    def __init__(self) -> None:
         # A stack, not a single slot, so one instance can be re-entered (recursive decorated
         # functions, or the same decorator on a generator of calls).
         self._previous: list[bool] = []

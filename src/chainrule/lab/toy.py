@@ -20,7 +20,7 @@ parameters. The backward pass, using the BCE + sigmoid identity dL/dz₂ = ŷ �
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from chainrule.scalar import Value, bce_with_logits
 
@@ -82,12 +82,3 @@ def toy_gradients(steps: int = 0, net: ToyNet = TOY) -> dict[str, float]:
         loss=mid["L"].data,
     )
     return out
-
-
-def toy_description(net: ToyNet = TOY) -> str:
-    """The toy's numbers in one line, for a notebook."""
-    d = asdict(net)
-    return (
-        "z1 = w1*x + b1, h = sigmoid(z1), z2 = w2*h + b2, y_hat = sigmoid(z2), L = BCE(y_hat, y) with "
-        + ", ".join(f"{k} = {v:g}" for k, v in d.items())
-    )

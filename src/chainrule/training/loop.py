@@ -36,6 +36,7 @@ import numpy as np
 
 from chainrule import nn, optim
 from chainrule._io import write_text_atomically
+from chainrule.autograd import AnomalyError, detect_anomaly
 from chainrule.data import DataLoader, IDXError, TensorDataset
 from chainrule.random import generator as global_generator
 from chainrule.random import manual_seed
@@ -243,12 +244,6 @@ def _anomaly_mode(
     """``(context, errors it raises)``: ``chainrule.autograd.detect_anomaly()`` when enabled."""
     if not enabled:
         return contextlib.nullcontext(), ()
-    try:  # imported here: anomaly mode is optional, and an older core may lack it
-        from chainrule.autograd import AnomalyError, detect_anomaly  # noqa: PLC0415
-    except ImportError:
-        raise ConfigError(
-            "detect_anomaly: this chainrule has no chainrule.autograd.detect_anomaly"
-        ) from None
     return detect_anomaly(), (AnomalyError,)
 
 
