@@ -116,6 +116,25 @@ def _operand(x: Any) -> Any:
     return NotImplemented
 
 
+def _coerce(x: Any) -> Any:
+    """An operand for a named method or a torch-namespace function: lists become tensors."""
+    o = _operand(x)
+    return Tensor(x) if o is NotImplemented else o
+
+
+def _binary_dunder(op: str, reflected: bool = False) -> Callable[["Tensor", Any], "Tensor"]:
+    """Build ``__add__``-style operators: ``NotImplemented`` for foreign types lets Python try
+    the other operand's method; ``reflected`` puts the Tensor on the right (``2 - x``)."""
+
+    def operator(self: "Tensor", other: Any) -> "Tensor":
+        o = _operand(other)
+        if o is NotImplemented:
+            return NotImplemented
+        return _apply(op, o, self) if reflected else _apply(op, self, o)
+
+    return operator
+
+
 def _array_of(x: Any) -> Any:
     return x._data if isinstance(x, Tensor) else x
 
@@ -608,83 +627,55 @@ class Tensor:
 
     # ---- arithmetic (NumPy broadcasting; the reflected forms keep scalar/array on the left) --
 
-    def __add__(self, other: Operand) -> "Tensor":
-        o = _operand(other)
-        return NotImplemented if o is NotImplemented else _apply("add", self, o)
+    def add(self, other: Operand) -> "Tensor":
+        """``self + other``, broadcasting; d/da = d/db = 1."""
+        return _apply("add", self, _coerce(other))
 
-    def __radd__(self, other: Operand) -> "Tensor":
-        o = _operand(other)
-        return NotImplemented if o is NotImplemented else _apply("add", o, self)
+    def sub(self, other: Operand) -> "Tensor":
+        """``self - other``, broadcasting."""
+        return _apply("sub", self, _coerce(other))
 
-    def __sub__(self, other: Operand) -> "Tensor":
-        o = _operand(other)
-        return NotImplemented if o is NotImplemented else _apply("sub", self, o)
+    def mul(self, other: Operand) -> "Tensor":
+        """``self * other``, broadcasting; d(ab)/da = b."""
+        return _apply("mul", self, _coerce(other))
 
-    def __rsub__(self, other: Operand) -> "Tensor":
-        o = _operand(other)
-        return NotImplemented if o is NotImplemented else _apply("sub", o, self)
+    def div(self, other: Operand) -> "Tensor":
+        """``self / other``, broadcasting; an int tensor divided gives float32, as in PyTorch."""
+        return _apply("div", self, _coerce(other))
 
-    def __mul__(self, other: Operand) -> "Tensor":
-        o = _operand(other)
-        return NotImplemented if o is NotImplemented else _apply("mul", self, o)
+    def neg(self) -> "Tensor":
+        return _apply("neg", self)
 
-    def __rmul__(self, other: Operand) -> "Tensor":
-        o = _operand(other)
-        return NotImplemented if o is NotImplemented else _apply("mul", o, self)
+    def pow(self, exponent: Operand) -> "Tensor":
+        """``self ** exponent``, broadcasting."""
+        return _apply("pow", self, _coerce(exponent))
 
-    def __truediv__(self, other: Operand) -> "Tensor":
-        o = _operand(other)
-        return NotImplemented if o is NotImplemented else _apply("div", self, o)
+    def matmul(self, other: Operand) -> "Tensor":
+        """Matrix product with NumPy/torch rules for 1-D operands and batch broadcasting."""
+        return _apply("matmul", self, _coerce(other))
 
-    def __rtruediv__(self, other: Operand) -> "Tensor":
-        o = _operand(other)
-        return NotImplemented if o is NotImplemented else _apply("div", o, self)
-
-    def __pow__(self, other: Operand) -> "Tensor":
-        o = _operand(other)
-        return NotImplemented if o is NotImplemented else _apply("pow", self, o)
-
-    def __rpow__(self, other: Operand) -> "Tensor":
-        o = _operand(other)
-        return NotImplemented if o is NotImplemented else _apply("pow", o, self)
-
-    def __matmul__(self, other: Operand) -> "Tensor":
-        o = _operand(other)
-        return NotImplemented if o is NotImplemented else _apply("matmul", self, o)
-
-    def __rmatmul__(self, other: Operand) -> "Tensor":
-        o = _operand(other)
-        return NotImplemented if o is NotImplemented else _apply("matmul", o, self)
+    # The operators are one line each: the rule's name, and whether the Tensor is on the right.
+    __add__ = _binary_dunder("add")
+    __radd__ = _binary_dunder("add", reflected=True)
+    __sub__ = _binary_dunder("sub")
+    __rsub__ = _binary_dunder("sub", reflected=True)
+    __mul__ = _binary_dunder("mul")
+    __rmul__ = _binary_dunder("mul", reflected=True)
+    __truediv__ = _binary_dunder("div")
+    __rtruediv__ = _binary_dunder("div", reflected=True)
+    __pow__ = _binary_dunder("pow")
+    __rpow__ = _binary_dunder("pow", reflected=True)
+    __matmul__ = _binary_dunder("matmul")
+    __rmatmul__ = _binary_dunder("matmul", reflected=True)
 
     def __neg__(self) -> "Tensor":
-        return _apply("neg", self)
+        return self.neg()
 
     def __abs__(self) -> "Tensor":
         return _apply("abs", self)
 
     def __pos__(self) -> "Tensor":
         return self
-
-    def add(self, other: Operand) -> "Tensor":
-        return self + other
-
-    def sub(self, other: Operand) -> "Tensor":
-        return self - other
-
-    def mul(self, other: Operand) -> "Tensor":
-        return self * other
-
-    def div(self, other: Operand) -> "Tensor":
-        return self / other
-
-    def neg(self) -> "Tensor":
-        return -self
-
-    def pow(self, exponent: Operand) -> "Tensor":
-        return self**exponent
-
-    def matmul(self, other: Operand) -> "Tensor":
-        return self @ other
 
     # ---- comparisons (not differentiable: bool results) -----------------------------------------
     def _compare(self, ufunc: np.ufunc, name: str, other: Any) -> "Tensor":
@@ -851,8 +842,7 @@ class Tensor:
         >>> Tensor([1.0, 5.0]).maximum(Tensor([3.0, 2.0]))
         tensor([3., 5.])
         """
-        o = _operand(other)
-        return _apply("maximum", self, Tensor(other) if o is NotImplemented else o)
+        return _apply("maximum", self, _coerce(other))
 
     def _pick(self, arg: Callable, dim: int, keepdim: bool) -> tuple["Tensor", "Tensor"]:
         axis = normalize_dim("max" if arg is np.argmax else "min", dim, self.ndim)

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from chainrule._tensor import Operand, Tensor, _apply, _array_of, _operand
+from chainrule._tensor import Operand, Tensor, _apply, _array_of, _coerce
 from chainrule.autograd.shapes import normalize_dim
 
 __all__ = ["cat", "stack", "where", "maximum", "matmul", "einsum"]
@@ -18,12 +18,6 @@ __all__ = ["cat", "stack", "where", "maximum", "matmul", "einsum"]
 
 def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def _coerce(x: Any) -> Any:
-    """A binary-op operand for module-level functions: numbers stay numbers, lists become tensors."""
-    o = _operand(x)
-    return Tensor(x) if o is NotImplemented else o
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
