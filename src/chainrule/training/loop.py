@@ -56,7 +56,12 @@ __all__ = [
     "default_run_dir",
 ]
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
+#: The optimizers ``--optimizer`` offers, by name: the one place the choice is written.
+OPTIMIZERS: dict[str, type[optim.Optimizer]] = {
+    "sgd": optim.SGD,
+    "adam": optim.Adam,
+    "adamw": optim.AdamW,
+}
 CHECKPOINT = "checkpoint.npz"  # the latest checkpoint in a run directory, always this name
 # A second, independent stream for the loader's shuffling (the split uses default_rng(seed)).
 _LOADER_STREAM = 1
@@ -188,14 +193,16 @@ def default_run_dir(dataset: str, root: str | os.PathLike[str] = "runs") -> Path
 
 def build_optimizer(config: TrainConfig, model: nn.Module) -> optim.Optimizer:
     """The optimizer ``config`` names, over ``model.parameters()``."""
-    params = list(model.parameters())
+    return OPTIMIZERS[config.optimizer](list(model.parameters()), **_optimizer_args(config))
+
+
+def _optimizer_args(config: TrainConfig) -> dict[str, float]:
+    """The hyperparameters the chosen optimizer takes from the config (momentum: SGD only)."""
+    args = {"lr": config.lr}
     if config.optimizer == "sgd":
-        return optim.SGD(
-            params, lr=config.lr, momentum=config.sgd_momentum, weight_decay=config.weight_decay
-        )
-    if config.optimizer == "adam":
-        return optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    return optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        args["momentum"] = config.sgd_momentum
+    args["weight_decay"] = config.weight_decay
+    return args
 
 
 # ---- Ctrl-C and anomalies ----------------------------------------------------------------------
@@ -528,10 +535,8 @@ def _position(run: _Run) -> str:
 
 
 def _describe_optimizer(config: TrainConfig) -> str:
-    if config.optimizer == "sgd":
-        return f"SGD(lr={config.lr}, momentum={config.sgd_momentum}, weight_decay={config.weight_decay})"
-    name = {"adam": "Adam", "adamw": "AdamW"}[config.optimizer]
-    return f"{name}(lr={config.lr}, weight_decay={config.weight_decay})"
+    args = ", ".join(f"{k}={v}" for k, v in _optimizer_args(config).items())
+    return f"{OPTIMIZERS[config.optimizer].__name__}({args})"
 
 
 def _plot(run: _Run) -> None:
