@@ -14,7 +14,7 @@ Saved = Any
 Needs = tuple[bool, ...]
 Grads = tuple["np.ndarray | None", ...]
 
-__all__ = ["Rule", "RULES", "register", "get_rule"]
+__all__ = ["Rule", "RULES", "register", "primitive", "get_rule"]
 
 
 class Rule:
@@ -60,6 +60,24 @@ def register(
         raise ValueError(f"register: a rule named {name!r} already exists")
     RULES[name] = rule = Rule(name, forward, vjp, broadcasts, formula)
     return rule
+
+
+def primitive(
+    name: str, *, broadcasts: bool = False, formula: tuple[str, ...] = ()
+) -> Callable[[type], type]:
+    """Register the decorated class's ``forward`` and ``vjp`` as primitive ``name``.
+
+    The class is only a way to keep one primitive's metadata, forward and VJP in one unit, with
+    the name first (the shape ``torch.autograd.Function`` has): its two functions take no
+    ``self`` and are stored as they are.
+    """
+
+    def register_class(cls: type) -> type:
+        body = vars(cls)
+        register(name, body["forward"], body.get("vjp"), broadcasts=broadcasts, formula=formula)
+        return cls
+
+    return register_class
 
 
 def get_rule(name: str) -> Rule:

@@ -1,11 +1,12 @@
 """The table of tensor primitives: for each op, a NumPy forward and its vector-Jacobian product.
 
-Read this file top to bottom to see every derivative the tensor engine knows. Each primitive is a
-pair of plain functions on NumPy arrays, registered under one name:
+Read this file top to bottom to see every derivative the tensor engine knows. Each primitive is
+one small class under ``@primitive(name, broadcasts=..., formula=...)``: its metadata first, then
+two plain functions on NumPy arrays:
 
-``xxx_forward(*arrays, **params) -> (out, saved)``
+``forward(*arrays, **params) -> (out, saved)``
     computes the result and returns whatever the backward pass will need (``saved``);
-``xxx_vjp(g, saved, needs) -> tuple``
+``vjp(g, saved, needs) -> tuple``
     given ``g = dL/d(out)`` returns ``dL/d(input_i)`` for each input, in order. ``needs[i]`` is
     False when input ``i`` does not want a gradient; the rule may then return ``None`` for it
     (and should, when computing it costs anything).
@@ -35,7 +36,7 @@ from typing import Callable
 
 import numpy as np
 
-from chainrule.autograd.registry import RULES, Rule, get_rule, register
+from chainrule.autograd.registry import RULES, Rule, get_rule, primitive, register
 from chainrule.autograd.rule_helpers import erf, parse_einsum, promote
 from chainrule.autograd.shapes import normalize_dim, normalize_dims, unbroadcast
 
@@ -45,231 +46,189 @@ __all__ = ["Rule", "RULES", "register", "get_rule", "unbroadcast"]
 # ------------------------------------------------------------------------------------------------
 # Elementwise arithmetic (broadcasting). g has the broadcast shape; the engine unbroadcasts.
 # --------------------------------------------------------------------------------------------------
-def add_forward(a, b):
-    return promote(a + b, a, b), None
+@primitive("add", broadcasts=True, formula=("g", "g"))
+class Add:
+    def forward(a, b):
+        return promote(a + b, a, b), None
+
+    def vjp(g, saved, needs):
+        return g, g  # d(a+b)/da = d(a+b)/db = 1
 
 
-def add_vjp(g, saved, needs):
-    return g, g  # d(a+b)/da = d(a+b)/db = 1
+@primitive("sub", broadcasts=True, formula=("g", "−g"))
+class Sub:
+    def forward(a, b):
+        return promote(a - b, a, b), None
+
+    def vjp(g, saved, needs):
+        return g, (-g if needs[1] else None)
 
 
-register("add", add_forward, add_vjp, broadcasts=True, formula=("g", "g"))
+@primitive("mul", broadcasts=True, formula=("g·b", "g·a"))
+class Mul:
+    def forward(a, b):
+        return promote(a * b, a, b), (a, b)
+
+    def vjp(g, saved, needs):
+        a, b = saved
+        return (g * b if needs[0] else None), (g * a if needs[1] else None)  # d(ab)/da = b
 
 
-def sub_forward(a, b):
-    return promote(a - b, a, b), None
+@primitive("div", broadcasts=True, formula=("g / b", "−g·a / b²"))
+class Div:
+    def forward(a, b):
+        out = promote(a / b, a, b)  # int / int is float32, as in PyTorch
+        return out, (b, out)
+
+    def vjp(g, saved, needs):
+        b, out = saved
+        da = g / b if needs[0] else None  # d(a/b)/da = 1/b
+        db = -g * out / b if needs[1] else None  # d(a/b)/db = -a/b² = -out/b
+        return da, db
 
 
-def sub_vjp(g, saved, needs):
-    return g, (-g if needs[1] else None)
+@primitive("neg", formula=("−g",))
+class Neg:
+    def forward(a):
+        return -a, None
+
+    def vjp(g, saved, needs):
+        return (-g,)
 
 
-register("sub", sub_forward, sub_vjp, broadcasts=True, formula=("g", "−g"))
+@primitive("pow", broadcasts=True, formula=("g·b·a^(b−1)", "g·a^b·ln a"))
+class Pow:
+    def forward(a, b):
+        out = promote(a**b, a, b)
+        return out, (a, b, out)
+
+    def vjp(g, saved, needs):
+        a, b, out = saved
+        # d(a^b)/da = b·a^(b-1)
+        da = g * (b * a ** (b - 1)) if needs[0] else None
+        db = None
+        if needs[1]:
+            # d(a^b)/db = a^b·ln a; PyTorch defines it as 0 where a == 0 and b >= 0.
+            if isinstance(a, np.ndarray):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    db = g * out * np.log(a)
+                db = np.where((a == 0) & (b >= 0), 0, db)
+            else:  # a Python number: keep it a Python number so float32 stays float32
+                db = g * out * (math.log(a) if a > 0 else (0.0 if a == 0 else math.nan))
+        return da, db
 
 
-def mul_forward(a, b):
-    return promote(a * b, a, b), (a, b)
+@primitive("maximum", broadcasts=True, formula=("g·[a > b], ½g at ties", "g·[b > a], ½g at ties"))
+class Maximum:
+    def forward(a, b):
+        return promote(np.maximum(a, b), a, b), (a, b)
+
+    def vjp(g, saved, needs):
+        a, b = saved
+        # The larger input gets the gradient; ties split it evenly (as torch.maximum does).
+        half = g * 0.5
+        da = g * (a > b) + half * (a == b) if needs[0] else None
+        db = g * (b > a) + half * (a == b) if needs[1] else None
+        return da, db
 
 
-def mul_vjp(g, saved, needs):
-    a, b = saved
-    return (g * b if needs[0] else None), (g * a if needs[1] else None)  # d(ab)/da = b
+@primitive("where", broadcasts=True, formula=("—", "g where cond", "g where not cond"))
+class Where:
+    def forward(cond, a, b):
+        return promote(np.where(cond, a, b), a, b), cond
 
-
-register("mul", mul_forward, mul_vjp, broadcasts=True, formula=("g·b", "g·a"))
-
-
-def div_forward(a, b):
-    out = promote(a / b, a, b)  # int / int is float32, as in PyTorch
-    return out, (b, out)
-
-
-def div_vjp(g, saved, needs):
-    b, out = saved
-    da = g / b if needs[0] else None  # d(a/b)/da = 1/b
-    db = -g * out / b if needs[1] else None  # d(a/b)/db = -a/b² = -out/b
-    return da, db
-
-
-register("div", div_forward, div_vjp, broadcasts=True, formula=("g / b", "−g·a / b²"))
-
-
-def neg_forward(a):
-    return -a, None
-
-
-def neg_vjp(g, saved, needs):
-    return (-g,)
-
-
-register("neg", neg_forward, neg_vjp, formula=("−g",))
-
-
-def pow_forward(a, b):
-    out = promote(a**b, a, b)
-    return out, (a, b, out)
-
-
-def pow_vjp(g, saved, needs):
-    a, b, out = saved
-    # d(a^b)/da = b·a^(b-1)
-    da = g * (b * a ** (b - 1)) if needs[0] else None
-    db = None
-    if needs[1]:
-        # d(a^b)/db = a^b·ln a; PyTorch defines it as 0 where a == 0 and b >= 0.
-        if isinstance(a, np.ndarray):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                db = g * out * np.log(a)
-            db = np.where((a == 0) & (b >= 0), 0, db)
-        else:  # a Python number: keep it a Python number so float32 stays float32
-            db = g * out * (math.log(a) if a > 0 else (0.0 if a == 0 else math.nan))
-    return da, db
-
-
-register("pow", pow_forward, pow_vjp, broadcasts=True, formula=("g·b·a^(b−1)", "g·a^b·ln a"))
-
-
-def maximum_forward(a, b):
-    return promote(np.maximum(a, b), a, b), (a, b)
-
-
-def maximum_vjp(g, saved, needs):
-    a, b = saved
-    # The larger input gets the gradient; ties split it evenly (as torch.maximum does).
-    half = g * 0.5
-    da = g * (a > b) + half * (a == b) if needs[0] else None
-    db = g * (b > a) + half * (a == b) if needs[1] else None
-    return da, db
-
-
-register(
-    "maximum",
-    maximum_forward,
-    maximum_vjp,
-    broadcasts=True,
-    formula=("g·[a > b], ½g at ties", "g·[b > a], ½g at ties"),
-)
-
-
-def where_forward(cond, a, b):
-    return promote(np.where(cond, a, b), a, b), cond
-
-
-def where_vjp(g, cond, needs):
-    # The condition is not differentiable; each branch gets g where it was chosen.
-    da = np.where(cond, g, 0) if needs[1] else None
-    db = np.where(cond, 0, g) if needs[2] else None
-    return None, da, db
-
-
-register(
-    "where",
-    where_forward,
-    where_vjp,
-    broadcasts=True,
-    formula=("—", "g where cond", "g where not cond"),
-)
+    def vjp(g, cond, needs):
+        # The condition is not differentiable; each branch gets g where it was chosen.
+        da = np.where(cond, g, 0) if needs[1] else None
+        db = np.where(cond, 0, g) if needs[2] else None
+        return None, da, db
 
 
 # ------------------------------------------------------------------------------------------------
 # Elementwise math and activations (one input, shape-preserving)
 # --------------------------------------------------------------------------------------------------
-def exp_forward(x):
-    out = np.exp(x)
-    return out, out
+@primitive("exp", formula=("g·eˣ",))
+class Exp:
+    def forward(x):
+        out = np.exp(x)
+        return out, out
+
+    def vjp(g, out, needs):
+        return (g * out,)  # d eˣ/dx = eˣ
 
 
-def exp_vjp(g, out, needs):
-    return (g * out,)  # d eˣ/dx = eˣ
+@primitive("log", formula=("g / x",))
+class Log:
+    def forward(x):
+        return np.log(x), x
+
+    def vjp(g, x, needs):
+        return (g / x,)  # d ln x/dx = 1/x
 
 
-register("exp", exp_forward, exp_vjp, formula=("g·eˣ",))
+@primitive("sqrt", formula=("g / (2√x)",))
+class Sqrt:
+    def forward(x):
+        out = np.sqrt(x)
+        return out, out
+
+    def vjp(g, out, needs):
+        return (g / (2 * out),)  # d √x/dx = 1/(2√x)
 
 
-def log_forward(x):
-    return np.log(x), x
+@primitive("abs", formula=("g·sign(x)",))
+class Abs:
+    def forward(x):
+        return np.abs(x), x
+
+    def vjp(g, x, needs):
+        return (g * np.sign(x),)  # sign(0) = 0, as in PyTorch
 
 
-def log_vjp(g, x, needs):
-    return (g / x,)  # d ln x/dx = 1/x
+@primitive("clamp", formula=("g·[min ≤ x ≤ max]",))
+class Clamp:
+    def forward(x, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        if min is None:
+            out = np.minimum(x, max)
+        elif max is None:
+            out = np.maximum(x, min)
+        else:
+            out = np.clip(x, min, max)
+        return out, (x, min, max)
+
+    def vjp(g, saved, needs):
+        x, lo, hi = saved
+        # The gradient passes where the input was inside [min, max] (bounds inclusive, as torch).
+        if lo is None:
+            mask = x <= hi
+        elif hi is None:
+            mask = x >= lo
+        else:
+            mask = (x >= lo) & (x <= hi)
+        return (g * mask,)
 
 
-register("log", log_forward, log_vjp, formula=("g / x",))
+@primitive("relu", formula=("g·[x > 0]",))
+class Relu:
+    def forward(x):
+        # A primitive rather than where(x > 0, x, 0): one pass forward, one multiply backward,
+        # and ReLU runs after every hidden layer, so it is worth the extra table row.
+        return np.maximum(x, 0), x
+
+    def vjp(g, x, needs):
+        return (g * (x > 0),)  # relu'(x) = 1 if x > 0 else 0 (0 at x = 0, as torch)
 
 
-def sqrt_forward(x):
-    out = np.sqrt(x)
-    return out, out
+@primitive("leaky_relu", formula=("g·(1 if x > 0 else slope)",))
+class LeakyRelu:
+    def forward(x, negative_slope=0.01):
+        return np.where(x > 0, x, x * negative_slope), (x, negative_slope)
 
-
-def sqrt_vjp(g, out, needs):
-    return (g / (2 * out),)  # d √x/dx = 1/(2√x)
-
-
-register("sqrt", sqrt_forward, sqrt_vjp, formula=("g / (2√x)",))
-
-
-def abs_forward(x):
-    return np.abs(x), x
-
-
-def abs_vjp(g, x, needs):
-    return (g * np.sign(x),)  # sign(0) = 0, as in PyTorch
-
-
-register("abs", abs_forward, abs_vjp, formula=("g·sign(x)",))
-
-
-def clamp_forward(x, min=None, max=None):
-    if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
-    if min is None:
-        out = np.minimum(x, max)
-    elif max is None:
-        out = np.maximum(x, min)
-    else:
-        out = np.clip(x, min, max)
-    return out, (x, min, max)
-
-
-def clamp_vjp(g, saved, needs):
-    x, lo, hi = saved
-    # The gradient passes where the input was inside [min, max] (bounds inclusive, as torch).
-    if lo is None:
-        mask = x <= hi
-    elif hi is None:
-        mask = x >= lo
-    else:
-        mask = (x >= lo) & (x <= hi)
-    return (g * mask,)
-
-
-register("clamp", clamp_forward, clamp_vjp, formula=("g·[min ≤ x ≤ max]",))
-
-
-def relu_forward(x):
-    # A primitive rather than where(x > 0, x, 0): one pass forward, one multiply backward,
-    # and ReLU runs after every hidden layer, so it is worth the extra table row.
-    return np.maximum(x, 0), x
-
-
-def relu_vjp(g, x, needs):
-    return (g * (x > 0),)  # relu'(x) = 1 if x > 0 else 0 (0 at x = 0, as torch)
-
-
-register("relu", relu_forward, relu_vjp, formula=("g·[x > 0]",))
-
-
-def leaky_relu_forward(x, negative_slope=0.01):
-    return np.where(x > 0, x, x * negative_slope), (x, negative_slope)
-
-
-def leaky_relu_vjp(g, saved, needs):
-    x, slope = saved
-    return (np.where(x > 0, g, g * slope),)
-
-
-register("leaky_relu", leaky_relu_forward, leaky_relu_vjp, formula=("g·(1 if x > 0 else slope)",))
+    def vjp(g, saved, needs):
+        x, slope = saved
+        return (np.where(x > 0, g, g * slope),)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -279,28 +238,24 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1, e) / (1 + e)
 
 
-def sigmoid_forward(x):
-    out = _sigmoid(x)
-    return out, out
+@primitive("sigmoid", formula=("g·σ(x)(1 − σ(x))",))
+class Sigmoid:
+    def forward(x):
+        out = _sigmoid(x)
+        return out, out
+
+    def vjp(g, out, needs):
+        return (g * out * (1 - out),)  # σ' = σ(1 − σ)
 
 
-def sigmoid_vjp(g, out, needs):
-    return (g * out * (1 - out),)  # σ' = σ(1 − σ)
+@primitive("tanh", formula=("g·(1 − tanh² x)",))
+class Tanh:
+    def forward(x):
+        out = np.tanh(x)
+        return out, out
 
-
-register("sigmoid", sigmoid_forward, sigmoid_vjp, formula=("g·σ(x)(1 − σ(x))",))
-
-
-def tanh_forward(x):
-    out = np.tanh(x)
-    return out, out
-
-
-def tanh_vjp(g, out, needs):
-    return (g * (1 - out * out),)  # tanh' = 1 − tanh²
-
-
-register("tanh", tanh_forward, tanh_vjp, formula=("g·(1 − tanh² x)",))
+    def vjp(g, out, needs):
+        return (g * (1 - out * out),)  # tanh' = 1 − tanh²
 
 
 _SQRT_2 = math.sqrt(2.0)
@@ -308,69 +263,61 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
-def gelu_forward(x, approximate="none"):
-    if approximate == "none":
-        cdf = 0.5 * (1 + erf(x / _SQRT_2))  # Φ(x), the standard normal CDF
-        return x * cdf, (x, approximate, cdf)
-    if approximate == "tanh":
-        t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
-        return 0.5 * x * (1 + t), (x, approximate, t)
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+@primitive("gelu", formula=("g·(Φ(x) + x·φ(x))",))
+class Gelu:
+    def forward(x, approximate="none"):
+        if approximate == "none":
+            cdf = 0.5 * (1 + erf(x / _SQRT_2))  # Φ(x), the standard normal CDF
+            return x * cdf, (x, approximate, cdf)
+        if approximate == "tanh":
+            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            return 0.5 * x * (1 + t), (x, approximate, t)
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+    def vjp(g, saved, needs):
+        x, approximate, aux = saved
+        if approximate == "none":
+            # d[xΦ(x)]/dx = Φ(x) + x·φ(x), with φ the standard normal density
+            pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+            return (g * (aux + x * pdf),)
+        t = aux  # tanh(k(x + 0.044715x³)), k = √(2/π)
+        dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+        return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
 
 
-def gelu_vjp(g, saved, needs):
-    x, approximate, aux = saved
-    if approximate == "none":
-        # d[xΦ(x)]/dx = Φ(x) + x·φ(x), with φ the standard normal density
-        pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
-        return (g * (aux + x * pdf),)
-    t = aux  # tanh(k(x + 0.044715x³)), k = √(2/π)
-    dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-    return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
+@primitive("cast", formula=("g cast back to x's dtype",))
+class Cast:
+    def forward(x, dtype=None):
+        return x.astype(dtype), x.dtype
+
+    def vjp(g, dtype, needs):
+        return (g.astype(dtype),)  # a change of dtype is the identity, so cast the gradient back
 
 
-register("gelu", gelu_forward, gelu_vjp, formula=("g·(Φ(x) + x·φ(x))",))
+@primitive("clone", formula=("g",))
+class Clone:
+    def forward(x):
+        return x.copy(), None
 
-
-def cast_forward(x, dtype=None):
-    return x.astype(dtype), x.dtype
-
-
-def cast_vjp(g, dtype, needs):
-    return (g.astype(dtype),)  # a change of dtype is the identity, so cast the gradient back
-
-
-register("cast", cast_forward, cast_vjp, formula=("g cast back to x's dtype",))
-
-
-def clone_forward(x):
-    return x.copy(), None
-
-
-def clone_vjp(g, saved, needs):
-    return (g,)
-
-
-register("clone", clone_forward, clone_vjp, formula=("g",))
+    def vjp(g, saved, needs):
+        return (g,)
 
 
 # ------------------------------------------------------------------------------------------------
 # Reductions
 # --------------------------------------------------------------------------------------------------
-def sum_forward(x, dim=None, keepdim=False):
-    axes = normalize_dims("sum", dim, x.ndim)
-    return x.sum(axis=axes, keepdims=keepdim), (x.shape, axes, keepdim)
+@primitive("sum", formula=("g broadcast back to x's shape",))
+class Sum:
+    def forward(x, dim=None, keepdim=False):
+        axes = normalize_dims("sum", dim, x.ndim)
+        return x.sum(axis=axes, keepdims=keepdim), (x.shape, axes, keepdim)
 
-
-def sum_vjp(g, saved, needs):
-    shape, axes, keepdim = saved
-    # Every summed element gets the same gradient: put the reduced dims back, then broadcast.
-    if axes and not keepdim:
-        g = np.expand_dims(g, axes)
-    return (np.broadcast_to(g, shape),)
-
-
-register("sum", sum_forward, sum_vjp, formula=("g broadcast back to x's shape",))
+    def vjp(g, saved, needs):
+        shape, axes, keepdim = saved
+        # Every summed element gets the same gradient: put the reduced dims back, then broadcast.
+        if axes and not keepdim:
+            g = np.expand_dims(g, axes)
+        return (np.broadcast_to(g, shape),)
 
 
 def _extreme_forward(op: str, reduce: Callable):
@@ -398,68 +345,68 @@ def extreme_vjp(g, saved, needs):
     return (g * hit / hit.sum(axis=axes, keepdims=True),)
 
 
-register("amax", _extreme_forward("amax", np.max), extreme_vjp, formula=_EXTREME_FORMULA)
-register("amin", _extreme_forward("amin", np.min), extreme_vjp, formula=_EXTREME_FORMULA)
+@primitive("amax", formula=_EXTREME_FORMULA)
+class Amax:
+    forward = _extreme_forward("amax", np.max)
+    vjp = extreme_vjp
+
+
+@primitive("amin", formula=_EXTREME_FORMULA)
+class Amin:
+    forward = _extreme_forward("amin", np.min)
+    vjp = extreme_vjp
 
 
 # ------------------------------------------------------------------------------------------------
 # Shape and indexing (no arithmetic: the VJP moves g back to where each element came from)
 # --------------------------------------------------------------------------------------------------
-def reshape_forward(x, shape=()):
-    try:
-        return x.reshape(shape), x.shape
-    except ValueError:
-        raise ValueError(
-            f"reshape: cannot reshape {x.shape} ({x.size} elements) into {tuple(shape)}"
-        ) from None
+@primitive("reshape", formula=("g reshaped to x's shape",))
+class Reshape:
+    def forward(x, shape=()):
+        try:
+            return x.reshape(shape), x.shape
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape {x.shape} ({x.size} elements) into {tuple(shape)}"
+            ) from None
+
+    def vjp(g, shape, needs):
+        return (g.reshape(shape),)
 
 
-def reshape_vjp(g, shape, needs):
-    return (g.reshape(shape),)
+@primitive("permute", formula=("g permuted back",))
+class Permute:
+    def forward(x, dims=()):
+        if len(dims) != x.ndim:
+            raise ValueError(
+                f"permute: dims {tuple(dims)} do not match a tensor with {x.ndim} dims"
+            )
+        norm = tuple(normalize_dim("permute", d, x.ndim) for d in dims)
+        if sorted(norm) != list(range(x.ndim)):
+            raise ValueError(f"permute: dims {tuple(dims)} are not a permutation of {x.ndim} dims")
+        inverse = tuple(np.argsort(norm).tolist())
+        return np.transpose(x, norm), inverse
+
+    def vjp(g, inverse, needs):
+        return (np.transpose(g, inverse),)  # undo the permutation
 
 
-register("reshape", reshape_forward, reshape_vjp, formula=("g reshaped to x's shape",))
+@primitive("expand", broadcasts=True, formula=("g summed over the copies",))
+class Expand:
+    def forward(x, shape=()):
+        lead = len(shape) - x.ndim
+        if lead < 0:
+            raise ValueError(f"expand: cannot expand {x.shape} to fewer dims {tuple(shape)}")
+        target = tuple(
+            x.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(shape)
+        )
+        try:
+            return np.broadcast_to(x, target), None
+        except ValueError:
+            raise ValueError(f"expand: cannot expand shape {x.shape} to {tuple(shape)}") from None
 
-
-def permute_forward(x, dims=()):
-    if len(dims) != x.ndim:
-        raise ValueError(f"permute: dims {tuple(dims)} do not match a tensor with {x.ndim} dims")
-    norm = tuple(normalize_dim("permute", d, x.ndim) for d in dims)
-    if sorted(norm) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {tuple(dims)} are not a permutation of {x.ndim} dims")
-    inverse = tuple(np.argsort(norm).tolist())
-    return np.transpose(x, norm), inverse
-
-
-def permute_vjp(g, inverse, needs):
-    return (np.transpose(g, inverse),)  # undo the permutation
-
-
-register("permute", permute_forward, permute_vjp, formula=("g permuted back",))
-
-
-def expand_forward(x, shape=()):
-    lead = len(shape) - x.ndim
-    if lead < 0:
-        raise ValueError(f"expand: cannot expand {x.shape} to fewer dims {tuple(shape)}")
-    target = tuple(x.shape[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(shape))
-    try:
-        return np.broadcast_to(x, target), None
-    except ValueError:
-        raise ValueError(f"expand: cannot expand shape {x.shape} to {tuple(shape)}") from None
-
-
-def expand_vjp(g, saved, needs):
-    return (g,)  # the engine's unbroadcast *is* expand's VJP: sum over the copies
-
-
-register(
-    "expand",
-    expand_forward,
-    expand_vjp,
-    broadcasts=True,
-    formula=("g summed over the copies",),
-)
+    def vjp(g, saved, needs):
+        return (g,)  # the engine's unbroadcast *is* expand's VJP: sum over the copies
 
 
 def _has_integer_array(index) -> bool:
@@ -467,77 +414,68 @@ def _has_integer_array(index) -> bool:
     return any(isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in items)
 
 
-def getitem_forward(x, index=None):
-    try:
-        out = x[index]
-    except IndexError as e:
-        raise IndexError(f"getitem: {e} (tensor shape {x.shape})") from None
-    # Integer-array indices may repeat an element; their VJP must add, not overwrite.
-    return out, (x.shape, index, _has_integer_array(index))
+@primitive("getitem", formula=("g scattered back into zeros (added where indices repeat)",))
+class Getitem:
+    def forward(x, index=None):
+        try:
+            out = x[index]
+        except IndexError as e:
+            raise IndexError(f"getitem: {e} (tensor shape {x.shape})") from None
+        # Integer-array indices may repeat an element; their VJP must add, not overwrite.
+        return out, (x.shape, index, _has_integer_array(index))
+
+    def vjp(g, saved, needs):
+        shape, index, repeats = saved
+        dx = np.zeros(shape, dtype=g.dtype)
+        if repeats:
+            np.add.at(dx, index, g)  # x[[0, 0]] sends two gradients to x[0]
+        else:
+            dx[index] = g  # slices, ints, None, ..., boolean masks: each element picked once
+        return (dx,)
 
 
-def getitem_vjp(g, saved, needs):
-    shape, index, repeats = saved
-    dx = np.zeros(shape, dtype=g.dtype)
-    if repeats:
-        np.add.at(dx, index, g)  # x[[0, 0]] sends two gradients to x[0]
-    else:
-        dx[index] = g  # slices, ints, None, ..., boolean masks: each element picked once
-    return (dx,)
+@primitive("gather", formula=("g added back where it was gathered", "—"))
+class Gather:
+    def forward(x, index, dim=0):
+        axis = normalize_dim("gather", dim, x.ndim)
+        if not isinstance(index, np.ndarray) or index.dtype.kind not in "iu":
+            raise TypeError("gather: index must be an integer tensor")
+        if index.ndim != x.ndim:
+            raise ValueError(f"gather: index has {index.ndim} dims but the input has {x.ndim}")
+        try:
+            out = np.take_along_axis(x, index, axis=axis)
+        except (IndexError, ValueError) as e:
+            raise IndexError(f"gather: {e} (input {x.shape}, index {index.shape})") from None
+        return out, (x.shape, index, axis)
+
+    def vjp(g, saved, needs):
+        shape, index, axis = saved
+        # out[i][j][k] = x[i][index[i][j][k]][k] (dim=1): add g back at those positions.
+        where = list(np.indices(g.shape, sparse=True))
+        where[axis] = np.broadcast_to(index, g.shape)
+        dx = np.zeros(shape, dtype=g.dtype)
+        np.add.at(dx, tuple(where), g)
+        return (dx, None)
 
 
-register(
-    "getitem",
-    getitem_forward,
-    getitem_vjp,
-    formula=("g scattered back into zeros (added where indices repeat)",),
-)
+@primitive("cat", formula=("g cut back into pieces",))
+class Cat:
+    def forward(*arrays, dim=0):
+        if not arrays:
+            raise ValueError("cat: expected a non-empty sequence of tensors")
+        axis = normalize_dim("cat", dim, arrays[0].ndim)
+        try:
+            out = np.concatenate(arrays, axis=axis)
+        except ValueError:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise ValueError(
+                f"cat: shapes {shapes} cannot be concatenated along dim {dim}"
+            ) from None
+        return out, (axis, [a.shape[axis] for a in arrays])
 
-
-def gather_forward(x, index, dim=0):
-    axis = normalize_dim("gather", dim, x.ndim)
-    if not isinstance(index, np.ndarray) or index.dtype.kind not in "iu":
-        raise TypeError("gather: index must be an integer tensor")
-    if index.ndim != x.ndim:
-        raise ValueError(f"gather: index has {index.ndim} dims but the input has {x.ndim}")
-    try:
-        out = np.take_along_axis(x, index, axis=axis)
-    except (IndexError, ValueError) as e:
-        raise IndexError(f"gather: {e} (input {x.shape}, index {index.shape})") from None
-    return out, (x.shape, index, axis)
-
-
-def gather_vjp(g, saved, needs):
-    shape, index, axis = saved
-    # out[i][j][k] = x[i][index[i][j][k]][k] (dim=1): add g back at those positions.
-    where = list(np.indices(g.shape, sparse=True))
-    where[axis] = np.broadcast_to(index, g.shape)
-    dx = np.zeros(shape, dtype=g.dtype)
-    np.add.at(dx, tuple(where), g)
-    return (dx, None)
-
-
-register("gather", gather_forward, gather_vjp, formula=("g added back where it was gathered", "—"))
-
-
-def cat_forward(*arrays, dim=0):
-    if not arrays:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
-    axis = normalize_dim("cat", dim, arrays[0].ndim)
-    try:
-        out = np.concatenate(arrays, axis=axis)
-    except ValueError:
-        shapes = ", ".join(str(a.shape) for a in arrays)
-        raise ValueError(f"cat: shapes {shapes} cannot be concatenated along dim {dim}") from None
-    return out, (axis, [a.shape[axis] for a in arrays])
-
-
-def cat_vjp(g, saved, needs):
-    axis, sizes = saved
-    return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))  # cut g back into pieces
-
-
-register("cat", cat_forward, cat_vjp, formula=("g cut back into pieces",))
+    def vjp(g, saved, needs):
+        axis, sizes = saved
+        return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))  # cut g back into pieces
 
 
 # ------------------------------------------------------------------------------------------------
@@ -556,103 +494,97 @@ def _matmul_error(a: np.ndarray, b: np.ndarray) -> ValueError:
     return ValueError(f"matmul: batch dims of {a.shape} and {b.shape} cannot be broadcast")
 
 
-def matmul_forward(a, b):
-    try:
-        return a @ b, (a, b)
-    except ValueError:
-        raise _matmul_error(np.asarray(a), np.asarray(b)) from None
+@primitive("matmul", broadcasts=True, formula=("g·Bᵀ", "Aᵀ·g"))
+class Matmul:
+    def forward(a, b):
+        try:
+            return a @ b, (a, b)
+        except ValueError:
+            raise _matmul_error(np.asarray(a), np.asarray(b)) from None
 
-
-def matmul_vjp(g, saved, needs):
-    a, b = saved
-    if a.ndim == 1 and b.ndim == 1:  # dot product: out is a scalar
-        return (g * b if needs[0] else None), (g * a if needs[1] else None)
-    # PyTorch/NumPy treat a 1-D operand as a row (left) or column (right) and drop that dim
-    # from the result; put it back in g so the 2-D rules dA = g Bᵀ, dB = Aᵀ g apply.
-    a2 = a[None, :] if a.ndim == 1 else a  # (k,) -> (1, k)
-    b2 = b[:, None] if b.ndim == 1 else b  # (k,) -> (k, 1)
-    if a.ndim == 1:
-        g = g[..., None, :]
-    if b.ndim == 1:
-        g = g[..., None]
-    da = db = None
-    if needs[0]:
-        da = g @ np.swapaxes(b2, -1, -2)  # (..., n, m) @ (..., m, k) -> (..., n, k)
+    def vjp(g, saved, needs):
+        a, b = saved
+        if a.ndim == 1 and b.ndim == 1:  # dot product: out is a scalar
+            return (g * b if needs[0] else None), (g * a if needs[1] else None)
+        # PyTorch/NumPy treat a 1-D operand as a row (left) or column (right) and drop that dim
+        # from the result; put it back in g so the 2-D rules dA = g Bᵀ, dB = Aᵀ g apply.
+        a2 = a[None, :] if a.ndim == 1 else a  # (k,) -> (1, k)
+        b2 = b[:, None] if b.ndim == 1 else b  # (k,) -> (k, 1)
         if a.ndim == 1:
-            da = da[..., 0, :]
-    if needs[1]:
-        db = np.swapaxes(a2, -1, -2) @ g  # (..., k, n) @ (..., n, m) -> (..., k, m)
+            g = g[..., None, :]
         if b.ndim == 1:
-            db = db[..., 0]
-    return da, db  # batch dims are summed by unbroadcast
+            g = g[..., None]
+        da = db = None
+        if needs[0]:
+            da = g @ np.swapaxes(b2, -1, -2)  # (..., n, m) @ (..., m, k) -> (..., n, k)
+            if a.ndim == 1:
+                da = da[..., 0, :]
+        if needs[1]:
+            db = np.swapaxes(a2, -1, -2) @ g  # (..., k, n) @ (..., n, m) -> (..., k, m)
+            if b.ndim == 1:
+                db = db[..., 0]
+        return da, db  # batch dims are summed by unbroadcast
 
 
-register("matmul", matmul_forward, matmul_vjp, broadcasts=True, formula=("g·Bᵀ", "Aᵀ·g"))
+@primitive("einsum", formula=("einsum of g with the other operands",))
+class Einsum:
+    def forward(*arrays, equation=""):
+        terms, out_term = parse_einsum(equation, [a.shape for a in arrays])
+        eq = ",".join(terms) + "->" + out_term
+        try:
+            out = np.einsum(eq, *arrays, optimize=len(arrays) > 2)
+        except ValueError as e:
+            raise ValueError(f"einsum: {e}") from None
+        return out, (arrays, terms, out_term)
 
-
-def einsum_forward(*arrays, equation=""):
-    terms, out_term = parse_einsum(equation, [a.shape for a in arrays])
-    eq = ",".join(terms) + "->" + out_term
-    try:
-        out = np.einsum(eq, *arrays, optimize=len(arrays) > 2)
-    except ValueError as e:
-        raise ValueError(f"einsum: {e}") from None
-    return out, (arrays, terms, out_term)
-
-
-def einsum_vjp(g, saved, needs):
-    arrays, terms, out_term = saved
-    grads = []
-    for k, (x, term) in enumerate(zip(arrays, terms)):
-        if not needs[k]:
-            grads.append(None)
-            continue
-        # dL/dX_k = einsum of g with every *other* operand, producing X_k's letters. Letters
-        # that only X_k had (summed away in the forward) are restored by broadcasting.
-        others = [(t, a) for j, (t, a) in enumerate(zip(terms, arrays)) if j != k]
-        known = set(out_term).union(*[set(t) for t, _ in others])
-        keep = "".join(c for c in term if c in known)
-        eq = ",".join([out_term] + [t for t, _ in others]) + "->" + keep
-        gk = np.einsum(eq, g, *[a for _, a in others], optimize=len(others) > 1)
-        if keep != term:
-            gk = np.broadcast_to(
-                gk.reshape([n if c in keep else 1 for c, n in zip(term, x.shape)]), x.shape
-            )
-        grads.append(gk)
-    return tuple(grads)
-
-
-register("einsum", einsum_forward, einsum_vjp, formula=("einsum of g with the other operands",))
+    def vjp(g, saved, needs):
+        arrays, terms, out_term = saved
+        grads = []
+        for k, (x, term) in enumerate(zip(arrays, terms)):
+            if not needs[k]:
+                grads.append(None)
+                continue
+            # dL/dX_k = einsum of g with every *other* operand, producing X_k's letters. Letters
+            # that only X_k had (summed away in the forward) are restored by broadcasting.
+            others = [(t, a) for j, (t, a) in enumerate(zip(terms, arrays)) if j != k]
+            known = set(out_term).union(*[set(t) for t, _ in others])
+            keep = "".join(c for c in term if c in known)
+            eq = ",".join([out_term] + [t for t, _ in others]) + "->" + keep
+            gk = np.einsum(eq, g, *[a for _, a in others], optimize=len(others) > 1)
+            if keep != term:
+                gk = np.broadcast_to(
+                    gk.reshape([n if c in keep else 1 for c, n in zip(term, x.shape)]), x.shape
+                )
+            grads.append(gk)
+        return tuple(grads)
 
 
 # ------------------------------------------------------------------------------------------------
 # Fused rules: each one could be composed from the rules above, and exists for a reason.
 # --------------------------------------------------------------------------------------------------
-def linear_forward(x, weight, bias=None):
-    # Why fused: one node instead of transpose + matmul + add, no (batch, out) temporary for
-    # the bias add, and dW = gᵀx comes out directly instead of via an unbroadcast. Measured on
-    # a 784-256-256-10 MLP training step at batch 64 (float32): 0.82 ms fused, 1.17 ms composed.
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(
-            f"linear: input {x.shape} and weight {weight.shape} do not align "
-            f"(expected input[..., {weight.shape[-1] if weight.ndim else '?'}])"
-        )
-    out = x @ weight.T  # (B, in) @ (in, out) -> (B, out)
-    if bias is not None:
-        out += bias  # in place: out is a fresh array
-    return out, (x, weight)
+@primitive("linear", formula=("g·W", "gᵀ·x", "Σ_batch g"))
+class Linear:
+    def forward(x, weight, bias=None):
+        # Why fused: one node instead of transpose + matmul + add, no (batch, out) temporary for
+        # the bias add, and dW = gᵀx comes out directly instead of via an unbroadcast. Measured on
+        # a 784-256-256-10 MLP training step at batch 64 (float32): 0.82 ms fused, 1.17 ms composed.
+        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"linear: input {x.shape} and weight {weight.shape} do not align "
+                f"(expected input[..., {weight.shape[-1] if weight.ndim else '?'}])"
+            )
+        out = x @ weight.T  # (B, in) @ (in, out) -> (B, out)
+        if bias is not None:
+            out += bias  # in place: out is a fresh array
+        return out, (x, weight)
 
-
-def linear_vjp(g, saved, needs):
-    x, w = saved
-    dx = g @ w if needs[0] else None  # (B, out) @ (out, in) -> (B, in)
-    g2 = g.reshape(-1, g.shape[-1])  # fold any batch dims: (N, out)
-    dw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None  # (out, N) @ (N, in)
-    db = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None  # (out,)
-    return dx, dw, db
-
-
-register("linear", linear_forward, linear_vjp, formula=("g·W", "gᵀ·x", "Σ_batch g"))
+    def vjp(g, saved, needs):
+        x, w = saved
+        dx = g @ w if needs[0] else None  # (B, out) @ (out, in) -> (B, in)
+        g2 = g.reshape(-1, g.shape[-1])  # fold any batch dims: (N, out)
+        dw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None  # (out, N) @ (N, in)
+        db = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None  # (out,)
+        return dx, dw, db
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -661,135 +593,120 @@ def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def log_softmax_forward(x, dim=-1):
-    # Why fused: stability. log(softmax(x)) underflows to -inf for very negative logits;
-    # x - max - log Σ exp(x - max) gives log_softmax([1000, 0, -1000]) = [0, -1000, -2000].
-    axis = normalize_dim("log_softmax", dim, x.ndim)
-    out = _log_softmax(x, axis)
-    return out, (out, axis)
+@primitive("log_softmax", formula=("g − softmax(x)·Σg",))
+class LogSoftmax:
+    def forward(x, dim=-1):
+        # Why fused: stability. log(softmax(x)) underflows to -inf for very negative logits;
+        # x - max - log Σ exp(x - max) gives log_softmax([1000, 0, -1000]) = [0, -1000, -2000].
+        axis = normalize_dim("log_softmax", dim, x.ndim)
+        out = _log_softmax(x, axis)
+        return out, (out, axis)
+
+    def vjp(g, saved, needs):
+        out, axis = saved
+        # y = x - lse(x): dL/dx = g - softmax(x)·Σg
+        return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
 
 
-def log_softmax_vjp(g, saved, needs):
-    out, axis = saved
-    # y = x - lse(x): dL/dx = g - softmax(x)·Σg
-    return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+@primitive("cross_entropy", formula=("g·(softmax(z) − onehot(t))", "—"))
+class CrossEntropy:
+    def forward(logits, target, ignore_index=-100, mean=False):
+        # Why fused: the gradient is simply softmax − onehot, computed from the saved log-probs,
+        # instead of going through log_softmax and an integer-indexing node (np.add.at is slow).
+        # logits (N, C) with target (N,), or logits (C,) with a 0-d target. Returns per-sample
+        # losses (N,), or with ``mean=True`` their mean over non-ignored rows as a 0-d array:
+        # the common ``reduction='mean'`` in one node instead of three (sum, div), which the
+        # lecture's training loop runs every step.
+        if target.dtype.kind not in "iu":
+            raise TypeError(f"cross_entropy: class targets must be integers, got {target.dtype}")
+        if logits.ndim not in (1, 2) or target.shape != logits.shape[:-1]:
+            raise ValueError(
+                f"cross_entropy: logits {logits.shape} and target {target.shape} do not match "
+                f"(expected logits (N, C) with target (N,))"
+            )
+        n_classes = logits.shape[-1]
+        valid = target != ignore_index
+        # The usual case (nothing ignored) skips every mask: valid=None in what we save.
+        if valid.all():
+            safe, valid = target, None
+        else:
+            safe = np.where(valid, target, 0)
+        if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
+            bad = safe[(safe < 0) | (safe >= n_classes)].flat[0]
+            raise IndexError(
+                f"cross_entropy: target {bad} is out of bounds for {n_classes} classes"
+            )
+        logp = _log_softmax(logits, -1)  # (N, C)
+        rows = np.arange(safe.size)
+        picked = logp.reshape(-1, n_classes)[rows, safe.reshape(-1)].reshape(safe.shape)  # (N,)
+        loss = -picked if valid is None else np.where(valid, -picked, 0)
+        count = 1
+        if mean:
+            count = safe.size if valid is None else int(valid.sum())
+            # 0 valid rows gives nan, as in torch (0/0)
+            loss = np.asarray(loss.sum() / count if count else np.nan, dtype=logits.dtype)
+        return loss, (logp, safe, valid, count)
+
+    def vjp(g, saved, needs):
+        logp, safe, valid, count = saved
+        # dL_i/dz_i = softmax(z_i) − onehot(t_i), scaled by g_i (0 for ignored rows), and by 1/count
+        # for the mean.
+        p = np.exp(logp)  # softmax, (N, C)
+        p.reshape(-1, p.shape[-1])[np.arange(safe.size), safe.reshape(-1)] -= 1  # − onehot
+        scale = g / count if g.ndim == 0 else g  # the mean: one upstream number for every row
+        if valid is not None:
+            scale = scale * valid
+        p *= scale[..., None] if np.ndim(scale) else scale
+        return p, None
 
 
-register("log_softmax", log_softmax_forward, log_softmax_vjp, formula=("g − softmax(x)·Σg",))
-
-
-def cross_entropy_forward(logits, target, ignore_index=-100, mean=False):
-    # Why fused: the gradient is simply softmax − onehot, computed from the saved log-probs,
-    # instead of going through log_softmax and an integer-indexing node (np.add.at is slow).
-    # logits (N, C) with target (N,), or logits (C,) with a 0-d target. Returns per-sample
-    # losses (N,), or with ``mean=True`` their mean over non-ignored rows as a 0-d array:
-    # the common ``reduction='mean'`` in one node instead of three (sum, div), which the
-    # lecture's training loop runs every step.
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: class targets must be integers, got {target.dtype}")
-    if logits.ndim not in (1, 2) or target.shape != logits.shape[:-1]:
-        raise ValueError(
-            f"cross_entropy: logits {logits.shape} and target {target.shape} do not match "
-            f"(expected logits (N, C) with target (N,))"
-        )
-    n_classes = logits.shape[-1]
-    valid = target != ignore_index
-    # The usual case (nothing ignored) skips every mask: valid=None in what we save.
-    if valid.all():
-        safe, valid = target, None
-    else:
-        safe = np.where(valid, target, 0)
-    if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
-        bad = safe[(safe < 0) | (safe >= n_classes)].flat[0]
-        raise IndexError(f"cross_entropy: target {bad} is out of bounds for {n_classes} classes")
-    logp = _log_softmax(logits, -1)  # (N, C)
-    rows = np.arange(safe.size)
-    picked = logp.reshape(-1, n_classes)[rows, safe.reshape(-1)].reshape(safe.shape)  # (N,)
-    loss = -picked if valid is None else np.where(valid, -picked, 0)
-    count = 1
-    if mean:
-        count = safe.size if valid is None else int(valid.sum())
-        # 0 valid rows gives nan, as in torch (0/0)
-        loss = np.asarray(loss.sum() / count if count else np.nan, dtype=logits.dtype)
-    return loss, (logp, safe, valid, count)
-
-
-def cross_entropy_vjp(g, saved, needs):
-    logp, safe, valid, count = saved
-    # dL_i/dz_i = softmax(z_i) − onehot(t_i), scaled by g_i (0 for ignored rows), and by 1/count
-    # for the mean.
-    p = np.exp(logp)  # softmax, (N, C)
-    p.reshape(-1, p.shape[-1])[np.arange(safe.size), safe.reshape(-1)] -= 1  # − onehot
-    scale = g / count if g.ndim == 0 else g  # the mean: one upstream number for every row
-    if valid is not None:
-        scale = scale * valid
-    p *= scale[..., None] if np.ndim(scale) else scale
-    return p, None
-
-
-register(
-    "cross_entropy",
-    cross_entropy_forward,
-    cross_entropy_vjp,
-    formula=("g·(softmax(z) − onehot(t))", "—"),
-)
-
-
-def bce_with_logits_forward(z, y, pos_weight=None):
-    # Why fused: stability. log σ(z) and log(1 − σ(z)) overflow or round to log 0 for |z| ≳ 30
-    # in float32; with softplus(−z) = log(1 + e^(−z)) = log(1 + e^(−|z|)) + max(−z, 0), the loss
-    # (1 − y)·z + [1 + (pos_weight − 1)·y]·softplus(−z) is exact and finite for any z.
-    softplus_neg = np.log1p(np.exp(-np.abs(z))) + np.maximum(-z, 0)
-    if pos_weight is None:
-        loss = (1 - y) * z + softplus_neg
-    else:
-        loss = (1 - y) * z + (1 + (pos_weight - 1) * y) * softplus_neg
-    return loss, (z, y, pos_weight, softplus_neg)
-
-
-def bce_with_logits_vjp(g, saved, needs):
-    z, y, pw, softplus_neg = saved
-    if pw is None:
-        dz = g * (_sigmoid(z) - y) if needs[0] else None  # σ(z) − y, the logistic-regression rule
-        dy = -g * z if needs[1] else None
-        return dz, dy, None
-    # with l = 1 + (pw − 1)·y: dL/dz = (1 − y) − l·(1 − σ(z)), which is σ(z) − y when pw = 1
-    dz = g * ((1 - y) - (1 + (pw - 1) * y) * (1 - _sigmoid(z))) if needs[0] else None
-    dy = g * ((pw - 1) * softplus_neg - z) if needs[1] else None
-    dpw = g * y * softplus_neg if needs[2] else None
-    return dz, dy, dpw
-
-
-register(
+# pos_weight (C,) broadcasts against (N, C)
+@primitive(
     "binary_cross_entropy_with_logits",
-    bce_with_logits_forward,
-    bce_with_logits_vjp,
-    broadcasts=True,  # pos_weight (C,) broadcasts against (N, C)
+    broadcasts=True,
     formula=("g·(σ(z) − y)  (pos_weight = 1)", "−g·z", "g·y·log(1 + e^(−z))"),
 )
+class BinaryCrossEntropyWithLogits:
+    def forward(z, y, pos_weight=None):
+        # Why fused: stability. log σ(z) and log(1 − σ(z)) overflow or round to log 0 for |z| ≳ 30
+        # in float32; with softplus(−z) = log(1 + e^(−z)) = log(1 + e^(−|z|)) + max(−z, 0), the loss
+        # (1 − y)·z + [1 + (pos_weight − 1)·y]·softplus(−z) is exact and finite for any z.
+        softplus_neg = np.log1p(np.exp(-np.abs(z))) + np.maximum(-z, 0)
+        if pos_weight is None:
+            loss = (1 - y) * z + softplus_neg
+        else:
+            loss = (1 - y) * z + (1 + (pos_weight - 1) * y) * softplus_neg
+        return loss, (z, y, pos_weight, softplus_neg)
+
+    def vjp(g, saved, needs):
+        z, y, pw, softplus_neg = saved
+        if pw is None:
+            dz = (
+                g * (_sigmoid(z) - y) if needs[0] else None
+            )  # σ(z) − y, the logistic-regression rule
+            dy = -g * z if needs[1] else None
+            return dz, dy, None
+        # with l = 1 + (pw − 1)·y: dL/dz = (1 − y) − l·(1 − σ(z)), which is σ(z) − y when pw = 1
+        dz = g * ((1 - y) - (1 + (pw - 1) * y) * (1 - _sigmoid(z))) if needs[0] else None
+        dy = g * ((pw - 1) * softplus_neg - z) if needs[1] else None
+        dpw = g * y * softplus_neg if needs[2] else None
+        return dz, dy, dpw
 
 
-def bce_forward(p, y):
-    # Why fused: PyTorch clamps each log at -100, so p = 0 or 1 gives a finite loss. Composed
-    # from log and clamp, the gradient at p = 0 would be 0 · (1/0) = nan; this rule uses
-    # torch's (p − y) / max(p(1 − p), 1e-12) instead.
-    with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(p), -100)
-        log_1mp = np.maximum(np.log1p(-p), -100)
-    loss = -(y * log_p + (1 - y) * log_1mp)
-    return loss, (p, y, log_p, log_1mp)
+@primitive("binary_cross_entropy", formula=("g·(p − y) / (p(1 − p))", "g·(log(1 − p) − log p)"))
+class BinaryCrossEntropy:
+    def forward(p, y):
+        # Why fused: PyTorch clamps each log at -100, so p = 0 or 1 gives a finite loss. Composed
+        # from log and clamp, the gradient at p = 0 would be 0 · (1/0) = nan; this rule uses
+        # torch's (p − y) / max(p(1 − p), 1e-12) instead.
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(p), -100)
+            log_1mp = np.maximum(np.log1p(-p), -100)
+        loss = -(y * log_p + (1 - y) * log_1mp)
+        return loss, (p, y, log_p, log_1mp)
 
-
-def bce_vjp(g, saved, needs):
-    p, y, log_p, log_1mp = saved
-    dp = g * (p - y) / np.maximum(p * (1 - p), 1e-12) if needs[0] else None
-    dy = g * (log_1mp - log_p) if needs[1] else None
-    return dp, dy
-
-
-register(
-    "binary_cross_entropy",
-    bce_forward,
-    bce_vjp,
-    formula=("g·(p − y) / (p(1 − p))", "g·(log(1 − p) − log p)"),
-)
+    def vjp(g, saved, needs):
+        p, y, log_p, log_1mp = saved
+        dp = g * (p - y) / np.maximum(p * (1 - p), 1e-12) if needs[0] else None
+        dy = g * (log_1mp - log_p) if needs[1] else None
+        return dp, dy
