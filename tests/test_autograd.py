@@ -16,7 +16,7 @@ import pytest
 
 import chainrule
 from chainrule import Tensor, autograd, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from chainrule._tensor import _apply
+from chainrule._tensor.dispatch import apply as _apply
 from chainrule.autograd.rules import RULES, get_rule, register
 from chainrule.nn import functional as F
 

@@ -68,7 +68,7 @@ def test_the_layer_contract_catches_an_upward_import(tmp_path):
     # The contracts must be able to fail: plant `Tensor imports the CLI` in a copy of the
     # package and check that lint-imports reports exactly that layer as broken.
     shutil.copytree(PACKAGE, tmp_path / "chainrule", ignore=shutil.ignore_patterns("*.npz"))
-    tensor = tmp_path / "chainrule" / "_tensor.py"
+    tensor = tmp_path / "chainrule" / "_tensor" / "tensor.py"
     tensor.write_text(tensor.read_text() + "\nimport chainrule.cli  # planted\n")
     env = {"PYTHONPATH": str(tmp_path), "PATH": str(Path(sys.executable).parent)}
     result = subprocess.run(
@@ -79,7 +79,7 @@ def test_the_layer_contract_catches_an_upward_import(tmp_path):
         env=env,
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "chainrule._tensor -> chainrule.cli" in result.stdout
+    assert "chainrule._tensor.tensor -> chainrule.cli" in result.stdout
 
 
 def test_ruff_lint_and_format_are_clean():

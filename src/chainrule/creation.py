@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from chainrule import random as _random
-from chainrule._tensor import DTypeLike, Tensor, _shape_arg, _to_array, float32, int64
+from chainrule._tensor import DTypeLike, Tensor, float32, int64
+from chainrule._tensor.dispatch import shape_arg
+from chainrule._tensor.dtypes import to_array
 
 # One seed and one generator for the whole engine; these are its public names.
 from chainrule.random import generator as get_generator
@@ -59,7 +61,7 @@ def tensor(data: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> T
     >>> tensor([1, 2]).dtype, tensor([1.0, 2.0]).dtype
     (dtype('int64'), dtype('float32'))
     """
-    return _finish(np.array(_to_array(data, dtype), copy=True), requires_grad)
+    return _finish(np.array(to_array(data, dtype), copy=True), requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -73,12 +75,12 @@ def zeros(*size: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> T
     >>> zeros(2, 3).shape == zeros((2, 3)).shape == (2, 3)
     True
     """
-    return _finish(np.zeros(_shape_arg("zeros", size), dtype=_float_dtype(dtype)), requires_grad)
+    return _finish(np.zeros(shape_arg("zeros", size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def ones(*size: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
-    return _finish(np.ones(_shape_arg("ones", size), dtype=_float_dtype(dtype)), requires_grad)
+    return _finish(np.ones(shape_arg("ones", size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def full(
@@ -89,9 +91,9 @@ def full(
     >>> full((2,), 7)
     tensor([7, 7])
     """
-    shape = _shape_arg("full", (size,) if isinstance(size, (tuple, list)) else (size,))
+    shape = shape_arg("full", (size,) if isinstance(size, (tuple, list)) else (size,))
     if dtype is None:
-        dtype = np.asarray(_to_array(fill_value)).dtype
+        dtype = np.asarray(to_array(fill_value)).dtype
     return _finish(np.full(shape, fill_value, dtype=np.dtype(dtype)), requires_grad)
 
 
@@ -137,13 +139,13 @@ def arange(
 
 def randn(*size: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """Samples from N(0, 1), float32 by default, from the global generator."""
-    arr = _random.generator().standard_normal(_shape_arg("randn", size), dtype=_float_dtype(dtype))
+    arr = _random.generator().standard_normal(shape_arg("randn", size), dtype=_float_dtype(dtype))
     return _finish(arr, requires_grad)
 
 
 def rand(*size: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """Samples from U[0, 1), float32 by default, from the global generator."""
-    arr = _random.generator().random(_shape_arg("rand", size), dtype=_float_dtype(dtype))
+    arr = _random.generator().random(shape_arg("rand", size), dtype=_float_dtype(dtype))
     return _finish(arr, requires_grad)
 
 
@@ -156,6 +158,6 @@ def randint(low: int, high: int | None = None, size: Any = (), dtype: DTypeLike 
     """Random integers in [low, high) (int64), from the global generator."""
     if high is None:
         low, high = 0, low
-    shape = _shape_arg("randint", (size,) if isinstance(size, (tuple, list)) else (size,))
+    shape = shape_arg("randint", (size,) if isinstance(size, (tuple, list)) else (size,))
     dt = int64 if dtype is None else np.dtype(dtype)
     return Tensor(_random.generator().integers(low, high, size=shape, dtype=dt))

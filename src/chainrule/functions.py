@@ -10,7 +10,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from chainrule._tensor import Operand, Tensor, _apply, _array_of, _coerce
+from chainrule._tensor import Operand, Tensor
+from chainrule._tensor.dispatch import apply, array_of, coerce
 from chainrule.autograd.shapes import normalize_dim
 
 __all__ = ["cat", "stack", "where", "maximum", "matmul", "einsum"]
@@ -26,7 +27,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     >>> cat([Tensor([1.0]), Tensor([2.0, 3.0])])
     tensor([1., 2., 3.])
     """
-    return _apply("cat", *[_as_tensor(t) for t in tensors], dim=dim)
+    return apply("cat", *[_as_tensor(t) for t in tensors], dim=dim)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -51,10 +52,10 @@ def where(condition: Any, input: Operand, other: Operand) -> Tensor:
     >>> where(Tensor([True, False]), Tensor([1.0, 2.0]), 0.0)
     tensor([1., 0.])
     """
-    cond = np.asarray(_array_of(condition))
+    cond = np.asarray(array_of(condition))
     if cond.dtype != bool:
         cond = cond.astype(bool)
-    return _apply("where", cond, _coerce(input), _coerce(other))
+    return apply("where", cond, coerce(input), coerce(other))
 
 
 def maximum(input: Operand, other: Operand) -> Tensor:
@@ -63,12 +64,12 @@ def maximum(input: Operand, other: Operand) -> Tensor:
     >>> maximum(Tensor([1.0, 5.0]), Tensor([3.0, 2.0]))
     tensor([3., 5.])
     """
-    return _apply("maximum", _coerce(input), _coerce(other))
+    return apply("maximum", coerce(input), coerce(other))
 
 
 def matmul(input: Operand, other: Operand) -> Tensor:
     """Matrix product with NumPy/torch rules for 1-D operands and batch broadcasting."""
-    return _apply("matmul", _coerce(input), _coerce(other))
+    return apply("matmul", coerce(input), coerce(other))
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:
@@ -82,4 +83,4 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    return _apply("einsum", *[_as_tensor(t) for t in operands], equation=equation)
+    return apply("einsum", *[_as_tensor(t) for t in operands], equation=equation)

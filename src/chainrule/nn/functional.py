@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from chainrule import random as _random
-from chainrule._tensor import Tensor, _apply, _wrap, int64
+from chainrule._tensor import Tensor, int64
+from chainrule._tensor.dispatch import apply, wrap
 
 __all__ = [
     "relu",
@@ -82,7 +83,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     >>> relu(Tensor([-1.0, 2.0]))
     tensor([0., 2.])
     """
-    return _apply("relu", input)
+    return apply("relu", input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -100,7 +101,7 @@ def sigmoid(input: Tensor) -> Tensor:
     >>> sigmoid(Tensor([0.0]))
     tensor([0.5000])
     """
-    return _apply("sigmoid", input)
+    return apply("sigmoid", input)
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -109,7 +110,7 @@ def tanh(input: Tensor) -> Tensor:
     >>> tanh(Tensor([0.0]))
     tensor([0.])
     """
-    return _apply("tanh", input)
+    return apply("tanh", input)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -118,7 +119,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     >>> gelu(Tensor([0.0, 1.0]))
     tensor([0.0000, 0.8413])
     """
-    return _apply("gelu", input, approximate=approximate)
+    return apply("gelu", input, approximate=approximate)
 
 
 def _softmax_dim(op: str, ndim: int) -> int:
@@ -168,7 +169,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(Tensor([[1.0, 2.0]]), Tensor([[1.0, 1.0]]), Tensor([0.5]))
     tensor([[3.5000]])
     """
-    return _apply("linear", input, weight, bias)
+    return apply("linear", input, weight, bias)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -205,7 +206,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if idx.dtype.kind not in "iu":
         raise TypeError("one_hot: indices must be an integer tensor")
     n = int(idx.max()) + 1 if num_classes == -1 else num_classes
-    return _wrap((idx[..., None] == np.arange(n)).astype(int64))
+    return wrap((idx[..., None] == np.arange(n)).astype(int64))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -259,8 +260,8 @@ def cross_entropy(
     x, t = _classes_last(input, target)
     if reduction == "mean" and weight is None and not label_smoothing:
         # The training loop's case: one fused node computes the mean (see ops.py).
-        return _apply("cross_entropy", x, t._data, ignore_index=ignore_index, mean=True)
-    per_sample = _apply("cross_entropy", x, t._data, ignore_index=ignore_index)  # (N,)
+        return apply("cross_entropy", x, t._data, ignore_index=ignore_index, mean=True)
+    per_sample = apply("cross_entropy", x, t._data, ignore_index=ignore_index)  # (N,)
     valid = t._data != ignore_index
     if weight is not None:
         w = weight._data[np.where(valid, t._data, 0)] * valid  # weight[target], 0 if ignored
@@ -305,7 +306,7 @@ def nll_loss(
     x, t = _classes_last(input if input.ndim > 1 else input.unsqueeze(0), target.reshape(-1))
     valid = t._data != ignore_index
     safe = np.where(valid, t._data, 0)
-    picked = x.gather(1, _wrap(safe[:, None])).squeeze(1)  # input[n, t[n]]
+    picked = x.gather(1, wrap(safe[:, None])).squeeze(1)  # input[n, t[n]]
     w = valid.astype(x.dtype)
     if weight is not None:
         w = w * weight._data[safe]
@@ -362,7 +363,7 @@ def binary_cross_entropy(
     p = input._data
     if p.size and (p.min() < 0 or p.max() > 1):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
-    loss = _apply("binary_cross_entropy", input, target)
+    loss = apply("binary_cross_entropy", input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")
@@ -387,7 +388,7 @@ def binary_cross_entropy_with_logits(
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
     if pos_weight is not None:
         pos_weight = _tensor(pos_weight, like=input)
-    loss = _apply("binary_cross_entropy_with_logits", input, target, pos_weight)
+    loss = apply("binary_cross_entropy_with_logits", input, target, pos_weight)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")

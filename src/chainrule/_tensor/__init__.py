@@ -1,0 +1,10 @@
+"""The Tensor class, in a private package so that ``chainrule.tensor`` stays the function.
+
+Read ``tensor.py`` first: it says what a tensor holds and lists the files its methods live in.
+"""
+
+from chainrule._tensor.dispatch import Operand, Scalar
+from chainrule._tensor.dtypes import DTypeLike, float32, float64, int64
+from chainrule._tensor.tensor import Tensor
+
+__all__ = ["DTypeLike", "Operand", "Scalar", "Tensor", "float32", "float64", "int64"]
