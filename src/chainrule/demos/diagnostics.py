@@ -26,6 +26,8 @@ from chainrule.nn.module import Module
 
 __all__ = [
     "accuracy",
+    "count_correct",
+    "predicted_classes",
     "linear_layers",
     "weight_grad_norms",
     "LayerStats",
@@ -35,20 +37,32 @@ __all__ = [
 ]
 
 
-def accuracy(logits: Tensor | np.ndarray, target: Tensor | np.ndarray) -> float:
-    """Fraction of rows whose largest logit is at the target class.
+def predicted_classes(logits: Tensor | np.ndarray) -> np.ndarray:
+    """The class each row of ``logits`` predicts: its largest logit's index, (N,) int64.
 
     One output column is read as a binary logit (class 1 where it is > 0).
+    """
+    z = logits.numpy() if isinstance(logits, Tensor) else np.asarray(logits)
+    if z.ndim == 2 and z.shape[1] == 1:
+        z = z[:, 0]
+    return (z > 0).astype(np.int64) if z.ndim == 1 else z.argmax(axis=1)
+
+
+def count_correct(logits: Tensor | np.ndarray, target: Tensor | np.ndarray) -> int:
+    """How many rows predict their target class (see :func:`predicted_classes`)."""
+    pred = predicted_classes(logits)
+    y = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
+    return int(np.count_nonzero(pred == y.reshape(pred.shape)))
+
+
+def accuracy(logits: Tensor | np.ndarray, target: Tensor | np.ndarray) -> float:
+    """Fraction of rows whose largest logit is at the target class.
 
     >>> accuracy(np.array([[2.0, 1.0], [0.0, 3.0]]), np.array([0, 0]))
     0.5
     """
-    z = logits.numpy() if isinstance(logits, Tensor) else np.asarray(logits)
-    y = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
-    if z.ndim == 2 and z.shape[1] == 1:
-        z = z[:, 0]
-    pred = (z > 0).astype(np.int64) if z.ndim == 1 else z.argmax(axis=1)
-    return float(np.mean(pred == y.reshape(pred.shape)))
+    n = len(predicted_classes(logits))
+    return count_correct(logits, target) / n if n else 0.0
 
 
 def linear_layers(model: Module) -> list[Linear]:

@@ -38,6 +38,7 @@ from chainrule import nn, optim
 from chainrule._io import write_text_atomically
 from chainrule.autograd import AnomalyError, detect_anomaly
 from chainrule.data import DataLoader, IDXError, TensorDataset
+from chainrule.demos.diagnostics import count_correct
 from chainrule.random import generator as global_generator
 from chainrule.random import manual_seed
 from chainrule.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -588,7 +589,7 @@ def _train_epoch(
                     "try a smaller --lr, or --detect-anomaly to find the op"
                 )
             part.loss_sum += value * len(y.data)
-            part.correct += int((logits.data.argmax(1) == y.data).sum())
+            part.correct += count_correct(logits, y)
             part.seen += len(y.data)
             if show_bar:
                 loss_so_far, acc_so_far = part.loss_sum / part.seen, part.correct / part.seen

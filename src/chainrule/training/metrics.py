@@ -14,6 +14,7 @@ import numpy as np
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import no_grad
+from chainrule.demos.diagnostics import predicted_classes
 from chainrule.nn import Linear, Module
 from chainrule.nn import functional as F
 
@@ -76,7 +77,7 @@ def evaluate(model: Module, x: np.ndarray, y: np.ndarray, batch_size: int = 1000
                 # cross_entropy is a mean over the batch; times B makes the sum, so uneven
                 # last batches weigh what they should.
                 total_loss += F.cross_entropy(logits, Tensor(yb)).item() * len(yb)
-                predictions[start : start + len(yb)] = logits.data.argmax(1)
+                predictions[start : start + len(yb)] = predicted_classes(logits)
     finally:
         model.train(was_training)
     n = max(len(y), 1)
