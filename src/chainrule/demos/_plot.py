@@ -70,27 +70,6 @@ def decision_regions(
     ax.set_yticks([])
 
 
-def curves(
-    ax: Axes,
-    series: Mapping[str, Sequence[float]],
-    xlabel: str = "step",
-    ylabel: str = "loss",
-    log: bool = False,
-    title: str = "",
-) -> None:
-    """One line per named series (None values are skipped)."""
-    for label, ys in series.items():
-        ys = np.array([np.nan if v is None else v for v in ys], dtype=float)
-        ax.plot(np.arange(len(ys)), ys, label=label, lw=1.3)
-    if log:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-
-
 def per_layer(
     ax: Axes,
     series: Mapping[str, Sequence[float]],

@@ -17,17 +17,46 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from chainrule._io import atomic_path
 
-__all__ = ["plot_curves", "plot_confusion", "save_png"]
+__all__ = ["draw_series", "plot_curves", "plot_confusion", "save_png"]
 
 
 def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> None:
     """Write ``fig`` to ``path`` as PNG via a temporary file, so a crash never leaves half a picture."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)  # format given: the temporary name ends in .tmp
+
+
+def draw_series(
+    ax: Axes,
+    series: Mapping[str, Sequence[float | None]],
+    x: Sequence[float] | None = None,
+    xlabel: str = "step",
+    ylabel: str = "loss",
+    log: bool = False,
+    title: str = "",
+    marker: str | None = None,
+) -> None:
+    """One line per named series on ``ax``; None values (not measured) leave a gap.
+
+    ``x`` defaults to 0, 1, 2, ...; every curve in chainrule (training history, the demos'
+    loss curves) is drawn by this one function.
+    """
+    for label, ys in series.items():
+        ys = np.array([np.nan if v is None else v for v in ys], dtype=float)
+        xs = np.arange(len(ys)) if x is None else np.asarray(x)[: len(ys)]
+        ax.plot(xs, ys, label=label, lw=1.3, marker=marker, markersize=3)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
 
 
 def plot_curves(
@@ -45,18 +74,10 @@ def plot_curves(
     for ax, key, name in zip(
         fig.subplots(1, 2), ("loss", "acc"), ("loss (cross-entropy)", "accuracy")
     ):
-        ax.plot(epochs, [row[f"train_{key}"] for row in history], "o-", label="train", markersize=3)
-        val = [
-            (e, row.get(f"val_{key}"))
-            for e, row in zip(epochs, history)
-            if row.get(f"val_{key}") is not None
-        ]
-        if val:
-            ax.plot(*zip(*val), "s-", label="val", markersize=3)
-        ax.set_title(name)
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-        ax.legend()
+        series = {"train": [row[f"train_{key}"] for row in history]}
+        if any(row.get(f"val_{key}") is not None for row in history):
+            series["val"] = [row.get(f"val_{key}") for row in history]
+        draw_series(ax, series, x=epochs, xlabel="epoch", ylabel="", title=name, marker="o")
     if title:
         fig.suptitle(title)
     if path is not None:

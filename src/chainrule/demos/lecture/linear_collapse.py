@@ -13,10 +13,11 @@ from chainrule._tensor import Tensor
 from chainrule.autograd import no_grad
 from chainrule.data import make_spirals
 from chainrule.demos._fit import evaluate, fit, mlp, predictor
-from chainrule.demos._plot import curves, decision_regions, figure
+from chainrule.demos._plot import decision_regions, figure
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.demos.diagnostics import collapse_linear
 from chainrule.nn import functional as F
+from chainrule.viz.plots import draw_series
 
 CLAIM = (
     "A stack of linear layers without non-linearities is exactly one linear layer "
@@ -112,7 +113,7 @@ def linear_collapse(seed: int = 0, quick: bool = False) -> DemoResult:
             y,
             f"4 layers with ReLU: acc {measured['relu_accuracy']:.2f}",
         )
-        curves(
+        draw_series(
             axes[3],
             {
                 "4 linear layers": h_lin.loss,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from chainrule.data import make_circles
 from chainrule.demos._fit import evaluate, fit, mlp, predictor
-from chainrule.demos._plot import curves, decision_regions, figure
+from chainrule.demos._plot import decision_regions, figure
 from chainrule.demos._result import DemoResult, Verdict
+from chainrule.viz.plots import draw_series
 
 CLAIM = "Without a nonlinearity an MLP collapses to a linear model: on curved data it cannot do better than a line."
 
@@ -36,7 +37,7 @@ def no_nonlinearity(seed: int = 0, quick: bool = False, activation: str = "relu"
 
     def draw():
         fig, axes = figure(ncols=3, width=3.6)
-        curves(
+        draw_series(
             axes[0],
             {f"with {activation}": runs[activation][1].loss, "without": runs["none"][1].loss},
             xlabel="epoch (full batch)",

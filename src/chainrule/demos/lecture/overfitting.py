@@ -12,8 +12,9 @@ import numpy as np
 
 from chainrule.data import make_moons
 from chainrule.demos._fit import fit, mlp, predictor
-from chainrule.demos._plot import curves, decision_regions, figure
+from chainrule.demos._plot import decision_regions, figure
 from chainrule.demos._result import DemoResult, Verdict
+from chainrule.viz.plots import draw_series
 
 CLAIM = (
     "Training loss keeps dropping; validation loss drops, then rises. The gap is overfitting: "
@@ -58,7 +59,7 @@ def overfitting(
 
     def draw():
         fig, axes = figure(ncols=2, width=4.6)
-        curves(
+        draw_series(
             axes[0],
             {"train": train, "validation": val, "test": test},
             xlabel="epoch",

@@ -11,8 +11,9 @@ import numpy as np
 
 from chainrule.data import make_moons
 from chainrule.demos._fit import evaluate, fit, mlp, predictor
-from chainrule.demos._plot import curves, decision_regions, figure
+from chainrule.demos._plot import decision_regions, figure
 from chainrule.demos._result import DemoResult, Verdict
+from chainrule.viz.plots import draw_series
 
 CLAIM = (
     "Forgetting zero_grad() makes every step use the sum of all gradients so far: "
@@ -61,13 +62,13 @@ def zero_grad_bug(seed: int = 0, quick: bool = False, epochs: int | None = None)
 
     def draw():
         fig, axes = figure(ncols=4, width=3.4)
-        curves(
+        draw_series(
             axes[0],
             {"with zero_grad": h_ok.loss, "forgot zero_grad": h_bad.loss},
             log=True,
             title="training loss per batch",
         )
-        curves(
+        draw_series(
             axes[1],
             {"with zero_grad": h_ok.grad_norm, "forgot zero_grad": h_bad.grad_norm},
             ylabel="‖.grad‖ used by the step",
