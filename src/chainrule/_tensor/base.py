@@ -7,6 +7,9 @@ tensor?" without importing the finished class (which imports them), so they ask 
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class TensorBase:
     """The state of a tensor: its array, its gradient and its place in the graph.
@@ -27,8 +30,22 @@ class TensorBase:
         "_hooks",
         "_retains_grad",
         "__weakref__",
+        # Lessons that backpropagate by hand keep gradients on the tensors (``x.g = ...``),
+        # as PyTorch allows, so a tensor takes new attributes.
+        "__dict__",
     )
 
     # Tell NumPy to step aside: ``ndarray + Tensor`` then calls Tensor.__radd__ (and stays
     # differentiable) instead of NumPy converting the Tensor into an array.
     __array_ufunc__ = None
+
+
+def missing_attribute(owner: str, name: str, known: Iterable[str]) -> str:
+    """The message for a name chainrule does not have: the closest ones it does have, if any."""
+    public = [k for k in known if not k.startswith("_")]
+    close = difflib.get_close_matches(name, public, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return (
+        f"chainrule {owner} has no attribute {name!r}{hint} (chainrule supports the parts of "
+        f"PyTorch an MLP course uses: see docs/tensor.md, 'Coming from PyTorch')"
+    )
