@@ -138,14 +138,14 @@ class ChainruleMLP:
         self.opt = optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
 
     def step(self, x: np.ndarray, y: np.ndarray) -> None:
-        logits = self.model(self.chainrule.Tensor(x))
-        loss = self.F.cross_entropy(logits, self.chainrule.Tensor(y))
+        logits = self.model(self.chainrule.as_tensor(x))
+        loss = self.F.cross_entropy(logits, self.chainrule.as_tensor(y))
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
 
     def weights(self) -> list[np.ndarray]:
-        return [p.data for p in self.model.parameters()]
+        return [p.detach().numpy() for p in self.model.parameters()]
 
 
 class TorchMLP:

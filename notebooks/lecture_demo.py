@@ -31,7 +31,7 @@ from IPython.display import SVG, display
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import Tensor, Value, draw_graph, explain, nn, optim
+from chainrule import Value, draw_graph, explain, nn, optim
 from chainrule.data import make_moons
 
 # %% [markdown]
@@ -42,9 +42,9 @@ from chainrule.data import make_moons
 # **Predict:** dL/dw, dL/dx and dL/db.
 
 # %%
-x = Tensor([2.0], requires_grad=True)
-w = Tensor([3.0], requires_grad=True)
-b = Tensor([1.0], requires_grad=True)
+x = cr.tensor([2.0], requires_grad=True)
+w = cr.tensor([3.0], requires_grad=True)
+b = cr.tensor([1.0], requires_grad=True)
 L = (w * x + b - 5.0) ** 2  # the forward pass records the graph
 L.backward(retain_graph=True)  # keep the graph: we backpropagate through it again below
 print(f"L = {L.item():g}")
@@ -86,12 +86,14 @@ print(f"w.grad after zeroing and one more backward: {w.grad.item():g}")
 # The slides' pattern: layers in `__init__`, the computation in `forward`, and calling
 # the module runs `forward`. A small one for the two-moons data.
 
+
 # %%
 class MLP(nn.Module):
     def __init__(self, d_in=2, d_hidden=16, d_out=2):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(d_in, d_hidden), nn.ReLU(),
+            nn.Linear(d_in, d_hidden),
+            nn.ReLU(),
             nn.Linear(d_hidden, d_out),  # raw logits: cross_entropy applies the softmax
         )
 
@@ -115,12 +117,14 @@ print("before backward:", model.net[0].weight.grad)
 
 # %%
 X, y = make_moons(64, noise=0.1, seed=0)
-loss = F.cross_entropy(model(Tensor(X)), Tensor(y))
+loss = F.cross_entropy(model(cr.tensor(X)), cr.tensor(y))
 loss.backward()
 g = model.net[0].weight.grad
 print(f"loss {loss.item():.4f}")
-print(f"after backward: grad shape {g.shape} (= weight shape {model.net[0].weight.shape}), "
-      f"norm {np.linalg.norm(g.numpy()):.4f}")
+print(
+    f"after backward: grad shape {tuple(g.shape)} (= weight shape {tuple(model.net[0].weight.shape)}), "
+    f"norm {np.linalg.norm(g.numpy()):.4f}"
+)
 
 # %% [markdown]
 # **Predict:** after `optimizer.zero_grad()`, what is in `.grad`: zeros, or something else?
@@ -144,10 +148,10 @@ print("after zero_grad:", model.net[0].weight.grad)
 
 # %%
 x_in = np.array([2.0, 3.0])
-W = Tensor([[0.1, 0.2], [0.3, 0.4]], dtype="float64", requires_grad=True)
+W = cr.tensor([[0.1, 0.2], [0.3, 0.4]], dtype=cr.float64, requires_grad=True)
 delta = np.array([0.5, -0.1])
-z = W @ Tensor(x_in)
-(z * Tensor(delta)).sum().backward()  # a loss whose dL/dz is exactly δ
+z = W @ cr.tensor(x_in)
+(z * cr.tensor(delta)).sum().backward()  # a loss whose dL/dz is exactly δ
 hand = np.outer(delta, x_in)  # δ xᵀ
 print("hand:\n", hand)
 print("autograd:\n", W.grad.numpy())
@@ -158,7 +162,10 @@ print(f"max |hand - autograd| = {np.abs(hand - W.grad.numpy()).max():.1e}")
 # of W by ±1e-6 and compares (W·x)'s change with autograd's Jacobian, in float64.
 
 # %%
-print("gradcheck passes:", cr.gradcheck(lambda W: (W @ Tensor(x_in) * Tensor(delta)).sum(), (W,)))
+print(
+    "gradcheck passes:",
+    cr.gradcheck(lambda W: (W @ cr.tensor(x_in) * cr.tensor(delta)).sum(), (W,)),
+)
 
 # %% [markdown]
 # ## 6. The graph, and backprop as the chain rule on it
@@ -175,7 +182,7 @@ a_s = zs + bs
 a_s.label = "a"
 r = a_s - 5
 r.label = "a - 5"
-Ls = r ** 2
+Ls = r**2
 Ls.label = "L"
 trace = explain(Ls)  # runs backward and records every step
 draw_graph(Ls, "course_example.svg")

@@ -24,12 +24,12 @@
 # `zero_grad()`, shape bugs in the batch dimension.
 
 # %%
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import Tensor, manual, nn, optim
+from chainrule import manual, nn, optim
 from chainrule.data import DataLoader, TensorDataset, load_mnist_sample, normalize, to_float
 
 np.set_printoptions(precision=4, suppress=True)
@@ -53,12 +53,14 @@ print("one batch:", xb.shape, yb.shape)
 # The slides' MLP, narrower (64 hidden units) so that it trains in seconds. The last
 # layer is bare: it returns logits, and `F.cross_entropy` applies `log_softmax` itself.
 
+
 # %%
 class MLP(nn.Module):
     def __init__(self, d_in=784, d_hidden=64, d_out=10):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(d_in, d_hidden), nn.ReLU(),
+            nn.Linear(d_in, d_hidden),
+            nn.ReLU(),
             nn.Linear(d_hidden, d_out),  # no softmax here
         )
 
@@ -77,10 +79,11 @@ print("logits of one batch:", model(xb).shape)
 # The five-line loop from the slides: forward, loss, zero_grad, backward, step. One
 # epoch is 63 batches of 64.
 
+
 # %%
 def evaluate(model, x, y):
     with cr.no_grad():  # no graph needed to measure
-        return float((model(Tensor(x)).argmax(dim=1).numpy() == y).mean())
+        return float((model(cr.tensor(x)).argmax(dim=1).numpy() == y).mean())
 
 
 opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -93,7 +96,9 @@ for epoch in range(2):
         loss.backward()  # 4. backward
         opt.step()  # 5. update
         losses.append(loss.item())
-    print(f"epoch {epoch + 1}: last batch loss {losses[-1]:.3f}, test accuracy {evaluate(model, x_test, y_test):.1%}")
+    print(
+        f"epoch {epoch + 1}: last batch loss {losses[-1]:.3f}, test accuracy {evaluate(model, x_test, y_test):.1%}"
+    )
 
 plt.plot(losses)
 plt.xlabel("step")
@@ -118,8 +123,10 @@ for xb, yb in loader:
     loss.backward()
     bad_opt.step()
     bad_losses.append(loss.item())
-print(f"double softmax: loss {bad_losses[0]:.3f} -> {bad_losses[-1]:.3f} after one epoch "
-      f"(log 10 = {np.log(10):.3f}); correct model: {losses[0]:.3f} -> {losses[62]:.3f}")
+print(
+    f"double softmax: loss {bad_losses[0]:.3f} -> {bad_losses[-1]:.3f} after one epoch "
+    f"(log 10 = {np.log(10):.3f}); correct model: {losses[0]:.3f} -> {losses[62]:.3f}"
+)
 
 # %% [markdown]
 # ## 2. Inside `.grad`
@@ -132,7 +139,8 @@ xb, yb = next(iter(loader))
 opt.zero_grad()
 F.cross_entropy(model(xb), yb).backward()
 for name, p in model.named_parameters():
-    print(f"{name:14s} weight {str(p.shape):10s} grad {str(p.grad.shape):10s} |grad| {np.linalg.norm(p.grad.numpy()):.4f}")
+    shapes = f"weight {str(tuple(p.shape)):10s} grad {str(tuple(p.grad.shape)):10s}"
+    print(f"{name:14s} {shapes} |grad| {p.grad.norm():.4f}")
 
 # %% [markdown]
 # What `zero_grad()` is for: a second backward without it *adds* the same gradient again.
@@ -154,6 +162,7 @@ print("after zero_grad:", model.net[2].bias.grad)
 #
 # δ₂ = ŷ − y, dL/dw₂ = δ₂·h, δ₁ = w₂·δ₂·h(1 − h), dL/dw₁ = δ₁·x
 
+
 # %%
 def sigmoid(z):
     return 1 / (1 + np.exp(-z))
@@ -166,13 +175,15 @@ delta2 = y_hat - target
 delta1 = w2 * delta2 * h * (1 - h)
 hand = {"w1": delta1 * x, "w2": delta2 * h}
 
-tw1 = Tensor(w1, dtype="float64", requires_grad=True)
-tw2 = Tensor(w2, dtype="float64", requires_grad=True)
+tw1 = cr.tensor(w1, dtype=cr.float64, requires_grad=True)
+tw2 = cr.tensor(w2, dtype=cr.float64, requires_grad=True)
 out = (tw2 * (tw1 * x).sigmoid()).sigmoid()
-F.binary_cross_entropy(out, Tensor(target, dtype="float64")).backward()
+F.binary_cross_entropy(out, cr.tensor(target, dtype=cr.float64)).backward()
 auto = {"w1": tw1.grad.item(), "w2": tw2.grad.item()}
 for k in hand:
-    print(f"dL/d{k}: hand {hand[k]:+.6f}  autograd {auto[k]:+.6f}  |difference| {abs(hand[k] - auto[k]):.1e}")
+    print(
+        f"dL/d{k}: hand {hand[k]:+.6f}  autograd {auto[k]:+.6f}  |difference| {abs(hand[k] - auto[k]):.1e}"
+    )
 
 # %% [markdown]
 # The same check for a whole layer, four ways at once: `compare_gradients` takes a network
@@ -181,7 +192,12 @@ for k in hand:
 
 # %%
 rng = np.random.default_rng(0)
-tiny = manual.Sequential(manual.Linear(rng.normal(size=(4, 3)), np.zeros(3)), manual.ReLU(),
-                         manual.Linear(rng.normal(size=(3, 2)), np.zeros(2)))
-report = cr.compare_gradients(tiny, manual.SoftmaxCrossEntropy(), rng.normal(size=(5, 4)), np.array([0, 1, 1, 0, 1]))
+tiny = manual.Sequential(
+    manual.Linear(rng.normal(size=(4, 3)), np.zeros(3)),
+    manual.ReLU(),
+    manual.Linear(rng.normal(size=(3, 2)), np.zeros(2)),
+)
+report = cr.compare_gradients(
+    tiny, manual.SoftmaxCrossEntropy(), rng.normal(size=(5, 4)), np.array([0, 1, 1, 0, 1])
+)
 print("\n".join(str(report).splitlines()[:7]))

@@ -18,16 +18,16 @@ import math
 import numpy as np
 import pytest
 
-from chainrule import Tensor, Value, manual_seed, nn
+from chainrule import Tensor, Value, manual_seed, nn, tensor
 from chainrule.nn import functional as F
 
 
 def t(values, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.array(values, dtype=np.float64), requires_grad=requires_grad)
+    return tensor(np.array(values, dtype=np.float64), requires_grad=requires_grad)
 
 
 def n_params(model: nn.Module) -> int:
-    return sum(p.data.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 def sigmoid(z: float) -> float:
@@ -40,7 +40,7 @@ def sigmoid(z: float) -> float:
 def test_lesson_plan_two_backwards_without_zero_grad_give_twice_the_gradient():
     manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
-    loss = model(Tensor(np.ones((2, 3), dtype=np.float32))).sum()
+    loss = model(tensor(np.ones((2, 3), dtype=np.float32))).sum()
     loss.backward(retain_graph=True)
     once = model[0].weight.grad.numpy().copy()
     loss.backward()
@@ -133,7 +133,7 @@ def test_slides_part2_gpt3_is_about_6e5_times_larger():
 
 def test_slides_part2_batch_shapes():
     manual_seed(0)
-    X = Tensor(np.zeros((64, 784), dtype=np.float32))
+    X = tensor(np.zeros((64, 784), dtype=np.float32))
     layer1 = nn.Linear(784, 256)
     assert layer1.weight.T.shape == (784, 256)  # the slide's W1 (d_in x d_out) is torch's weight.T
     H1 = layer1(X)
@@ -144,14 +144,14 @@ def test_slides_part2_batch_shapes():
 def test_slides_part2_double_softmax_symptom_log_10_is_2_30():
     assert math.log(10) == pytest.approx(2.30, abs=0.005)
     # What the loss starts at with near-zero logits, with or without the bug:
-    logits = Tensor(np.zeros((4, 10)))
-    assert F.cross_entropy(logits, Tensor([0, 1, 2, 3])).item() == pytest.approx(math.log(10))
-    assert F.cross_entropy(F.softmax(logits, dim=1), Tensor([0, 1, 2, 3])).item() == pytest.approx(
+    logits = tensor(np.zeros((4, 10)))
+    assert F.cross_entropy(logits, tensor([0, 1, 2, 3])).item() == pytest.approx(math.log(10))
+    assert F.cross_entropy(F.softmax(logits, dim=1), tensor([0, 1, 2, 3])).item() == pytest.approx(
         math.log(10)
     )
     # ... but the bug's floor is log(1 + 9/e) = 1.46, not 2.30 (docs/errata.md).
-    one_hot = Tensor(np.eye(10)[[0]])
-    assert F.cross_entropy(F.softmax(one_hot * 1e4, dim=1), Tensor([0])).item() == pytest.approx(
+    one_hot = tensor(np.eye(10)[[0]])
+    assert F.cross_entropy(F.softmax(one_hot * 1e4, dim=1), tensor([0])).item() == pytest.approx(
         1.4612, abs=1e-4
     )
 
@@ -187,7 +187,7 @@ def test_slides_part3_softmax_0_66_0_24_0_10():
     ids=["-log0.70=0.36", "-log0.99=0.01", "-log0.20=1.61", "-log0.005=5.30"],
 )
 def test_slides_part3_cross_entropy_table(probs, label, course):
-    loss = F.nll_loss(t([probs]).log(), Tensor([label]))
+    loss = F.nll_loss(t([probs]).log(), tensor([label]))
     assert loss.item() == pytest.approx(course, abs=0.005)
 
 
@@ -204,7 +204,7 @@ def test_slides_part3_softmax_jacobian_entries_from_the_derivation():
 
 def test_slides_part3_gradient_is_minus_0_34_0_24_0_10():
     z = t([[2.0, 1.0, 0.1]], requires_grad=True)
-    F.cross_entropy(z, Tensor([0])).backward()
+    F.cross_entropy(z, tensor([0])).backward()
     g = z.grad.numpy()[0]
     np.testing.assert_allclose(g, [-0.34, 0.24, 0.10], atol=0.005)  # exact: −0.3410, 0.2424, 0.0986
     assert np.all(np.abs(g) <= 1)  # "bounded between −1 and 1 per logit"
@@ -377,7 +377,7 @@ def test_slides_practice_p4_softmax_loss_and_gradient():
     z = t([[3.0, 1.0, -1.0]], True)
     p = z.softmax(dim=1).numpy()[0]
     np.testing.assert_allclose(p, [0.8668, 0.1173, 0.0159], atol=5e-5)  # (a)
-    loss = F.cross_entropy(z, Tensor([0]))
+    loss = F.cross_entropy(z, tensor([0]))
     assert loss.item() == pytest.approx(0.1429, abs=5e-5)  # (b)
     loss.backward()
     np.testing.assert_allclose(z.grad.numpy()[0], [-0.1332, 0.1173, 0.0159], atol=5e-5)  # (c)
@@ -389,7 +389,7 @@ def test_slides_practice_p5_logits_are_stable_where_probabilities_are_not():
     with np.errstate(divide="ignore", under="ignore"):
         naive = np.log(np.exp(z.numpy()) / np.exp(z.numpy()).sum())
     assert np.isneginf(naive[0, 1])
-    loss = F.cross_entropy(z, Tensor([1]))
+    loss = F.cross_entropy(z, tensor([1]))
     assert loss.item() == pytest.approx(800.0)
     loss.backward()  # gradient-related reason: ŷ − y stays bounded
     np.testing.assert_allclose(z.grad.numpy(), [[1.0, -1.0]])

@@ -11,6 +11,7 @@ import chainrule.data as data_package
 import chainrule.data.collate as collate_module
 import chainrule.data.dataloader as loader_module
 import chainrule.data.dataset as dataset_module
+from chainrule import as_tensor
 from chainrule._tensor import Tensor
 from chainrule.data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
 from chainrule.random import manual_seed
@@ -41,7 +42,7 @@ def _dataset(n: int = 10) -> TensorDataset:
 
 def _labels(loader: DataLoader) -> list[list[int]]:
     """One epoch, as the list of each batch's labels (which are the item indices)."""
-    return [y.data.tolist() for _, y in loader]
+    return [y.numpy().tolist() for _, y in loader]
 
 
 # ---- TensorDataset / Subset ---------------------------------------------------------------------
@@ -50,15 +51,15 @@ def _labels(loader: DataLoader) -> list[list[int]]:
 def test_tensor_dataset_items_and_batches():
     ds = _dataset(5)
     x, y = ds[2]
-    assert isinstance(x, Tensor) and x.data.tolist() == [6.0, 7.0, 8.0] and int(y.data) == 2
+    assert isinstance(x, Tensor) and x.numpy().tolist() == [6.0, 7.0, 8.0] and int(y.numpy()) == 2
     xb, yb = ds.get_batch(np.array([4, 0]))
-    assert xb.shape == (2, 3) and xb.data.dtype == np.float32 and yb.data.tolist() == [4, 0]
+    assert xb.shape == (2, 3) and xb.numpy().dtype == np.float32 and yb.numpy().tolist() == [4, 0]
     assert len(ds) == 5
 
 
 def test_tensor_dataset_accepts_tensors_without_copying():
     x = np.zeros((4, 2), np.float32)
-    t = Tensor(x)
+    t = as_tensor(x)  # shares x's memory (torch.tensor would copy)
     ds = TensorDataset(t, np.arange(4))
     assert ds.tensors[0] is t and ds.arrays[0] is x
 
@@ -76,10 +77,10 @@ def test_tensor_dataset_names_the_shapes_that_disagree():
 
 def test_subset_maps_indices_and_keeps_the_fast_path():
     sub = Subset(_dataset(10), [9, 3, 5])
-    assert len(sub) == 3 and int(sub[0][1].data) == 9
-    assert sub.get_batch(np.array([2, 0]))[1].data.tolist() == [5, 9]
+    assert len(sub) == 3 and int(sub[0][1].numpy()) == 9
+    assert sub.get_batch(np.array([2, 0]))[1].numpy().tolist() == [5, 9]
     nested = Subset(sub, [2, 1])  # a subset of a subset composes both index maps
-    assert nested.get_batch(np.array([0, 1]))[1].data.tolist() == [5, 3]
+    assert nested.get_batch(np.array([0, 1]))[1].numpy().tolist() == [5, 3]
 
 
 def test_dataset_base_class_demands_the_protocol():
@@ -118,8 +119,8 @@ def test_without_shuffle_order_is_the_dataset_order():
 def test_batches_are_tuples_of_tensors_with_the_arrays_dtypes():
     xb, yb = next(iter(DataLoader(_dataset(10), batch_size=4)))
     assert isinstance(xb, Tensor) and isinstance(yb, Tensor)
-    assert xb.shape == (4, 3) and xb.data.dtype == np.float32 and yb.data.dtype == np.int64
-    np.testing.assert_array_equal(xb.data[:, 0], 3 * yb.data)  # rows stay with their labels
+    assert xb.shape == (4, 3) and xb.numpy().dtype == np.float32 and yb.numpy().dtype == np.int64
+    np.testing.assert_array_equal(xb.numpy()[:, 0], 3 * yb.numpy())  # rows stay with their labels
 
 
 def test_batch_size_must_be_a_positive_int():
@@ -198,7 +199,7 @@ def test_mid_epoch_resume_from_the_state_before_iter_plus_a_batch_count():
     it = iter(resumed)
     for _ in range(3):  # three batches were done before the "crash"
         next(it)
-    assert [y.data.tolist() for _, y in it] == epoch[3:]
+    assert [y.numpy().tolist() for _, y in it] == epoch[3:]
 
 
 def test_unshuffled_loader_draws_no_random_numbers():
@@ -244,14 +245,14 @@ class Numbers(Dataset):
 
 def test_generic_datasets_are_collated_by_stacking():
     batches = list(DataLoader(Pairs(), batch_size=3))
-    assert [len(y.data) for _, y in batches] == [3, 3, 1]
+    assert [len(y.numpy()) for _, y in batches] == [3, 3, 1]
     x, y = batches[0]
-    assert x.shape == (3, 2) and x.data.dtype == np.float32 and y.data.tolist() == [0, 1, 2]
+    assert x.shape == (3, 2) and x.numpy().dtype == np.float32 and y.numpy().tolist() == [0, 1, 2]
     singles = list(DataLoader(Numbers(), batch_size=2))
-    assert [b.data.tolist() for b in singles] == [[0.0, 0.5], [1.0, 1.5], [2.0]]
+    assert [b.numpy().tolist() for b in singles] == [[0.0, 0.5], [1.0, 1.5], [2.0]]
     # A Subset of a generic dataset collates too.
     ((x, y),) = DataLoader(Subset(Pairs(), [6, 1]), batch_size=2)
-    assert y.data.tolist() == [6, 1]
+    assert y.numpy().tolist() == [6, 1]
 
 
 def test_same_seed_same_batches_on_both_paths():
@@ -263,7 +264,7 @@ def test_same_seed_same_batches_on_both_paths():
             seed=5,
         )
     )
-    slow = [y.data.tolist() for _, y in DataLoader(Pairs(), batch_size=3, shuffle=True, seed=5)]
+    slow = [y.numpy().tolist() for _, y in DataLoader(Pairs(), batch_size=3, shuffle=True, seed=5)]
     assert fast == slow
 
 

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from chainrule import tensor
 from chainrule.cli import main
 from chainrule.demos import DEMOS, DemoResult, run_demo
 from chainrule.demos.diagnostics import collapse_linear, double_softmax_floor
@@ -183,7 +184,7 @@ def test_unknown_demo_name_raises():
 
 
 def test_collapse_linear_matches_the_stack():
-    from chainrule import Tensor, manual_seed
+    from chainrule import manual_seed
 
     manual_seed(0)
     stack = Sequential(
@@ -193,7 +194,7 @@ def test_collapse_linear_matches_the_stack():
         Linear(4, 2, dtype=np.float64),
     )
     one = collapse_linear(stack)
-    x = Tensor(np.random.default_rng(0).normal(size=(7, 3)))
+    x = tensor(np.random.default_rng(0).normal(size=(7, 3)))
     np.testing.assert_allclose(stack(x).numpy(), one(x).numpy(), atol=1e-12)
     with pytest.raises(ValueError, match="only Linear"):
         from chainrule.nn import ReLU

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainrule import Tensor, nn
+from chainrule import nn, tensor
 from chainrule.scalar import MLP, Value
 
 
@@ -53,7 +53,7 @@ def test_scalar_and_tensor_mlps_agree(seed, activation, hidden, batch):
     loss_s = total / (batch * n_out)
     loss_s.backward()
 
-    loss_t = nn.functional.mse_loss(tmlp(Tensor(X)), Tensor(Y))
+    loss_t = nn.functional.mse_loss(tmlp(tensor(X)), tensor(Y))
     loss_t.backward()
 
     assert loss_s.data == pytest.approx(loss_t.item(), rel=1e-12, abs=1e-15)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chainrule import Tensor, no_grad
+from chainrule import no_grad, tensor
 from chainrule.cli import main
 from chainrule.data import load_mnist_sample
 from chainrule.nn import functional as F
@@ -90,7 +90,7 @@ def _confident_digits(mnist_run, n=4):
 
     x = ((x_test.reshape(-1, 784) / 255.0 - loaded.mean[0]) / loaded.std[0]).astype(np.float32)
     with no_grad():
-        probs = F.softmax(loaded.model(Tensor(x)), dim=1).data
+        probs = F.softmax(loaded.model(tensor(x)), dim=1).numpy()
     good = np.flatnonzero((probs.argmax(1) == y_test) & (probs.max(1) > 0.9))
     picks = []
     for digit in (0, 3, 7, 9):  # different classes

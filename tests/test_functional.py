@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule
-from chainrule import Tensor
+from chainrule import tensor
 from chainrule.nn import functional as F
 
 torch = pytest.importorskip("torch")
@@ -17,7 +17,7 @@ RNG = np.random.default_rng(0)
 
 def pair(values, requires_grad=True):
     arr = np.asarray(values, dtype=np.float64)
-    return Tensor(arr.copy(), requires_grad=requires_grad), torch.tensor(
+    return tensor(arr.copy(), requires_grad=requires_grad), torch.tensor(
         arr, requires_grad=requires_grad
     )
 
@@ -26,7 +26,7 @@ def check(ours, theirs, inputs, rtol=1e-9, atol=1e-12):
     """Compare outputs, then gradients of Σ out·G w.r.t. every (ours, theirs) input pair."""
     np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol)
     g = RNG.standard_normal(ours.shape)
-    (ours * Tensor(g)).sum().backward()
+    (ours * tensor(g)).sum().backward()
     (theirs * torch.tensor(g)).sum().backward()
     for a, b in inputs:
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=atol)
@@ -73,25 +73,25 @@ def test_sigmoid_is_stable_for_huge_inputs():
 
 def test_gelu_rejects_unknown_approximation():
     with pytest.raises(ValueError, match="gelu"):
-        F.gelu(Tensor([1.0]), approximate="fast")
+        F.gelu(tensor([1.0]), approximate="fast")
 
 
 def test_log_softmax_uses_the_log_sum_exp_trick():
     for dtype in ("float32", "float64"):
-        out = F.log_softmax(Tensor(np.array([1000.0, 0.0, -1000.0], dtype=dtype)), dim=0)
+        out = F.log_softmax(tensor(np.array([1000.0, 0.0, -1000.0], dtype=dtype)), dim=0)
         assert out.tolist() == [0.0, -1000.0, -2000.0]
         assert out.dtype == np.dtype(dtype)
 
 
 def test_softmax_without_dim_warns_and_uses_torchs_legacy_choice():
-    x = Tensor(RNG.standard_normal((2, 3)))
+    x = tensor(RNG.standard_normal((2, 3)))
     with pytest.warns(UserWarning, match="dim"):
         out = F.softmax(x)
     np.testing.assert_allclose(out.numpy().sum(axis=1), [1.0, 1.0])
 
 
 def test_softmax_with_dtype_argument():
-    out = F.softmax(Tensor([1.0, 2.0]), dim=0, dtype="float64")
+    out = F.softmax(tensor([1.0, 2.0]), dim=0, dtype="float64")
     assert out.dtype == np.float64
 
 
@@ -116,17 +116,17 @@ def test_linear_matches_torch(bias, batch):
 
 def test_linear_shape_error_names_the_op():
     with pytest.raises(ValueError, match=r"linear: input \(2, 5\) and weight \(3, 4\)"):
-        F.linear(Tensor(np.ones((2, 5))), Tensor(np.ones((3, 4))))
+        F.linear(tensor(np.ones((2, 5))), tensor(np.ones((3, 4))))
 
 
 def test_dropout_is_identity_when_not_training_or_p_zero():
-    x = Tensor(np.ones(10), requires_grad=True)
+    x = tensor(np.ones(10), requires_grad=True)
     assert F.dropout(x, 0.5, training=False) is x
     assert F.dropout(x, 0.0) is x
 
 
 def test_dropout_p_one_gives_zeros_and_zero_gradient():
-    x = Tensor(np.ones(10), requires_grad=True)
+    x = tensor(np.ones(10), requires_grad=True)
     y = F.dropout(x, p=1.0)
     assert y.tolist() == [0.0] * 10
     y.sum().backward()
@@ -135,7 +135,7 @@ def test_dropout_p_one_gives_zeros_and_zero_gradient():
 
 def test_dropout_scales_kept_units_by_one_over_keep_probability():
     chainrule.manual_seed(0)
-    x = Tensor(np.ones(100_000, dtype=np.float32), requires_grad=True)
+    x = tensor(np.ones(100_000, dtype=np.float32), requires_grad=True)
     y = F.dropout(x, p=0.25)
     kept = y.numpy() != 0
     assert y.dtype == np.float32
@@ -147,12 +147,12 @@ def test_dropout_scales_kept_units_by_one_over_keep_probability():
 
 def test_dropout_is_reproducible_under_manual_seed_and_validates_p():
     chainrule.manual_seed(3)
-    a = F.dropout(Tensor(np.ones(50)), 0.5)
+    a = F.dropout(tensor(np.ones(50)), 0.5)
     chainrule.manual_seed(3)
-    b = F.dropout(Tensor(np.ones(50)), 0.5)
+    b = F.dropout(tensor(np.ones(50)), 0.5)
     np.testing.assert_array_equal(a.numpy(), b.numpy())
     with pytest.raises(ValueError, match="between 0 and 1"):
-        F.dropout(Tensor(np.ones(3)), 1.5)
+        F.dropout(tensor(np.ones(3)), 1.5)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def test_cross_entropy_matches_torch(reduction):
     z, tz = pair(RNG.standard_normal((6, 4)) * 3)
     y = RNG.integers(0, 4, 6)
     check(
-        F.cross_entropy(z, Tensor(y), reduction=reduction),
+        F.cross_entropy(z, tensor(y), reduction=reduction),
         TF.cross_entropy(tz, torch.tensor(y), reduction=reduction),
         [(z, tz)],
     )
@@ -174,8 +174,8 @@ def test_cross_entropy_matches_torch(reduction):
 def test_cross_entropy_gradient_is_softmax_minus_onehot_over_n():
     logits = RNG.standard_normal((5, 3))
     y = np.array([0, 2, 1, 1, 0])
-    z = Tensor(logits, requires_grad=True)
-    F.cross_entropy(z, Tensor(y)).backward()
+    z = tensor(logits, requires_grad=True)
+    F.cross_entropy(z, tensor(y)).backward()
     p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(z.grad.numpy(), (p - np.eye(3)[y]) / 5, rtol=1e-12)
 
@@ -185,14 +185,14 @@ def test_cross_entropy_ignore_index_matches_torch(reduction):
     z, tz = pair(RNG.standard_normal((6, 4)))
     y = np.array([0, -100, 3, 1, -100, 2])
     check(
-        F.cross_entropy(z, Tensor(y), reduction=reduction),
+        F.cross_entropy(z, tensor(y), reduction=reduction),
         TF.cross_entropy(tz, torch.tensor(y), reduction=reduction),
         [(z, tz)],
     )
     z2, tz2 = pair(RNG.standard_normal((3, 4)))
     y2 = np.array([1, 7, 2])
     check(
-        F.cross_entropy(z2, Tensor(y2), ignore_index=7, reduction=reduction),
+        F.cross_entropy(z2, tensor(y2), ignore_index=7, reduction=reduction),
         TF.cross_entropy(tz2, torch.tensor(y2), ignore_index=7, reduction=reduction),
         [(z2, tz2)],
     )
@@ -204,7 +204,7 @@ def test_cross_entropy_class_weights_match_torch(reduction):
     y = RNG.integers(0, 4, 6)
     w = np.array([0.5, 1.0, 2.0, 0.1])
     check(
-        F.cross_entropy(z, Tensor(y), weight=Tensor(w), reduction=reduction),
+        F.cross_entropy(z, tensor(y), weight=tensor(w), reduction=reduction),
         TF.cross_entropy(tz, torch.tensor(y), weight=torch.tensor(w), reduction=reduction),
         [(z, tz)],
     )
@@ -214,7 +214,7 @@ def test_cross_entropy_label_smoothing_matches_torch():
     z, tz = pair(RNG.standard_normal((6, 4)))
     y = RNG.integers(0, 4, 6)
     check(
-        F.cross_entropy(z, Tensor(y), label_smoothing=0.1),
+        F.cross_entropy(z, tensor(y), label_smoothing=0.1),
         TF.cross_entropy(tz, torch.tensor(y), label_smoothing=0.1),
         [(z, tz)],
     )
@@ -223,18 +223,18 @@ def test_cross_entropy_label_smoothing_matches_torch():
 def test_cross_entropy_with_probability_targets_matches_torch():
     z, tz = pair(RNG.standard_normal((5, 3)))
     p = RNG.dirichlet(np.ones(3), 5)
-    check(F.cross_entropy(z, Tensor(p)), TF.cross_entropy(tz, torch.tensor(p)), [(z, tz)])
+    check(F.cross_entropy(z, tensor(p)), TF.cross_entropy(tz, torch.tensor(p)), [(z, tz)])
 
 
 def test_cross_entropy_unbatched_and_spatial_inputs_match_torch():
     z, tz = pair(RNG.standard_normal(4))
-    check(F.cross_entropy(z, Tensor(np.array(2))), TF.cross_entropy(tz, torch.tensor(2)), [(z, tz)])
+    check(F.cross_entropy(z, tensor(np.array(2))), TF.cross_entropy(tz, torch.tensor(2)), [(z, tz)])
     z, tz = pair(RNG.standard_normal((2, 3, 4, 5)))
     y = RNG.integers(0, 3, (2, 4, 5))
     for reduction in ("mean", "none"):
         z.grad, tz.grad = None, None
         check(
-            F.cross_entropy(z, Tensor(y), reduction=reduction),
+            F.cross_entropy(z, tensor(y), reduction=reduction),
             TF.cross_entropy(tz, torch.tensor(y), reduction=reduction),
             [(z, tz)],
         )
@@ -242,11 +242,11 @@ def test_cross_entropy_unbatched_and_spatial_inputs_match_torch():
 
 def test_cross_entropy_errors():
     with pytest.raises(IndexError, match="out of bounds for 3 classes"):
-        F.cross_entropy(Tensor(np.zeros((2, 3))), Tensor([0, 3]))
+        F.cross_entropy(tensor(np.zeros((2, 3))), tensor([0, 3]))
     with pytest.raises(ValueError, match="reduction"):
-        F.cross_entropy(Tensor(np.zeros((2, 3))), Tensor([0, 1]), reduction="avg")
+        F.cross_entropy(tensor(np.zeros((2, 3))), tensor([0, 1]), reduction="avg")
     with pytest.raises(ValueError, match="do not match"):
-        F.cross_entropy(Tensor(np.zeros((2, 3))), Tensor([0, 1, 2]))
+        F.cross_entropy(tensor(np.zeros((2, 3))), tensor([0, 1, 2]))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -255,21 +255,21 @@ def test_nll_loss_matches_torch(reduction):
     y = np.array([0, 3, -100, 1, 2, 2])
     w = np.array([0.5, 1.0, 2.0, 0.1])
     check(
-        F.nll_loss(z, Tensor(y), reduction=reduction),
+        F.nll_loss(z, tensor(y), reduction=reduction),
         TF.nll_loss(tz, torch.tensor(y), reduction=reduction),
         [(z, tz)],
     )
     z.grad, tz.grad = None, None
     check(
-        F.nll_loss(z, Tensor(y), weight=Tensor(w), reduction=reduction),
+        F.nll_loss(z, tensor(y), weight=tensor(w), reduction=reduction),
         TF.nll_loss(tz, torch.tensor(y), weight=torch.tensor(w), reduction=reduction),
         [(z, tz)],
     )
 
 
 def test_cross_entropy_equals_nll_of_log_softmax():
-    z = Tensor(RNG.standard_normal((4, 3)))
-    y = Tensor(np.array([0, 1, 2, 1]))
+    z = tensor(RNG.standard_normal((4, 3)))
+    y = tensor(np.array([0, 1, 2, 1]))
     np.testing.assert_allclose(
         F.cross_entropy(z, y).item(), F.nll_loss(F.log_softmax(z, dim=1), y).item(), rtol=1e-12
     )
@@ -299,7 +299,7 @@ def test_mse_and_l1_match_torch(reduction):
 
 def test_mse_loss_warns_when_shapes_broadcast():
     with pytest.warns(UserWarning, match="broadcast"):
-        F.mse_loss(Tensor(np.zeros((3, 1))), Tensor(np.zeros(3)))
+        F.mse_loss(tensor(np.zeros((3, 1))), tensor(np.zeros(3)))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -325,9 +325,9 @@ def test_binary_cross_entropy_clamps_log_at_minus_100_like_torch():
 
 def test_binary_cross_entropy_rejects_values_outside_0_1():
     with pytest.raises(RuntimeError, match="between 0 and 1"):
-        F.binary_cross_entropy(Tensor([1.5]), Tensor([1.0]))
+        F.binary_cross_entropy(tensor([1.5]), tensor([1.0]))
     with pytest.raises(ValueError, match="shape"):
-        F.binary_cross_entropy(Tensor([0.5, 0.5]), Tensor([1.0]))
+        F.binary_cross_entropy(tensor([0.5, 0.5]), tensor([1.0]))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -342,7 +342,7 @@ def test_binary_cross_entropy_with_logits_matches_torch(reduction):
     )
     z.grad = y.grad = tz.grad = ty.grad = None
     check(
-        F.binary_cross_entropy_with_logits(z, y, weight=Tensor(w), reduction=reduction),
+        F.binary_cross_entropy_with_logits(z, y, weight=tensor(w), reduction=reduction),
         TF.binary_cross_entropy_with_logits(tz, ty, weight=torch.tensor(w), reduction=reduction),
         [(z, tz), (y, ty)],
     )
@@ -352,9 +352,9 @@ def test_binary_cross_entropy_with_logits_matches_torch(reduction):
 def test_binary_cross_entropy_with_logits_is_stable_for_huge_logits(dtype):
     zs = np.array([100.0, -100.0, 1000.0, -1000.0, 100.0, -1000.0], dtype=dtype)
     ys = np.array([1.0, 0.0, 1.0, 0.0, 0.0, 1.0], dtype=dtype)
-    z = Tensor(zs, requires_grad=True)
+    z = tensor(zs, requires_grad=True)
     with np.errstate(over="raise", divide="raise", invalid="raise"):
-        loss = F.binary_cross_entropy_with_logits(z, Tensor(ys), reduction="none")
+        loss = F.binary_cross_entropy_with_logits(z, tensor(ys), reduction="none")
         loss.sum().backward()
     np.testing.assert_allclose(loss.numpy(), [0.0, 0.0, 0.0, 0.0, 100.0, 1000.0], atol=1e-6)
     sigma = (zs > 0).astype(dtype)  # σ(±100) is 1 or 0 to machine precision
@@ -368,7 +368,7 @@ def test_binary_cross_entropy_with_logits_is_stable_for_huge_logits(dtype):
 
 def test_invalid_reduction():
     with pytest.raises(ValueError, match="reduction"):
-        F.mse_loss(Tensor([1.0]), Tensor([1.0]), reduction="avg")
+        F.mse_loss(tensor([1.0]), tensor([1.0]), reduction="avg")
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -385,8 +385,8 @@ def test_binary_cross_entropy_with_logits_pos_weight_matches_torch(reduction):
 
 def test_binary_cross_entropy_with_logits_pos_weight_gradient_by_central_differences():
     # Unlike torch, chainrule also differentiates with respect to pos_weight.
-    z, y = Tensor(RNG.standard_normal((4, 3)) * 3, requires_grad=True), Tensor(RNG.random((4, 3)))
-    pw = Tensor(RNG.uniform(0.5, 3.0, 3), requires_grad=True)
+    z, y = tensor(RNG.standard_normal((4, 3)) * 3, requires_grad=True), tensor(RNG.random((4, 3)))
+    pw = tensor(RNG.uniform(0.5, 3.0, 3), requires_grad=True)
     assert chainrule.gradcheck(
         lambda z, pw: F.binary_cross_entropy_with_logits(z, y, pos_weight=pw), (z, pw)
     )
@@ -395,16 +395,16 @@ def test_binary_cross_entropy_with_logits_pos_weight_gradient_by_central_differe
 def test_one_hot_matches_torch():
     idx = np.array([0, 2, 1])
     np.testing.assert_array_equal(
-        F.one_hot(Tensor(idx)).numpy(), TF.one_hot(torch.tensor(idx)).numpy()
+        F.one_hot(tensor(idx)).numpy(), TF.one_hot(torch.tensor(idx)).numpy()
     )
-    assert F.one_hot(Tensor(idx), 5).shape == (3, 5)
+    assert F.one_hot(tensor(idx), 5).shape == (3, 5)
 
 
 def test_losses_keep_float32():
-    z = Tensor(RNG.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
-    y = Tensor(np.array([0, 1, 2, 0]))
+    z = tensor(RNG.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    y = tensor(np.array([0, 1, 2, 0]))
     p = F.sigmoid(z)
-    t = Tensor(np.ones((4, 3), np.float32))
+    t = tensor(np.ones((4, 3), np.float32))
     for loss in (
         F.cross_entropy(z, y),
         F.nll_loss(F.log_softmax(z, dim=1), y),
@@ -426,11 +426,11 @@ def test_cross_entropy_options_together_match_torch(reduction, use_weight, smoot
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     x, t, w = rng.normal(size=(6, 4)), np.array([0, 1, 3, 2, -100, 1]), rng.random(4)
-    a = Tensor(x, requires_grad=True)
+    a = tensor(x, requires_grad=True)
     ours = F.cross_entropy(
         a,
-        Tensor(t),
-        Tensor(w) if use_weight else None,
+        tensor(t),
+        tensor(w) if use_weight else None,
         reduction=reduction,
         label_smoothing=smoothing,
     )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import chainrule
-from chainrule import GradcheckError, Tensor, gradcheck
+from chainrule import GradcheckError, Tensor, gradcheck, tensor
 from chainrule._tensor.dispatch import apply as _apply
 from chainrule.autograd.rules import RULES, register
 from chainrule.finite_differences import GradcheckReport
@@ -19,7 +19,7 @@ RNG = np.random.default_rng(0)
 
 
 def f64(shape, requires_grad=True):
-    return Tensor(RNG.standard_normal(shape), requires_grad=requires_grad)
+    return tensor(RNG.standard_normal(shape), requires_grad=requires_grad)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -44,7 +44,7 @@ def test_defaults_match_torch():
 def test_passes_on_correct_scalar_function():
     x, w = f64((3, 4)), f64((2, 4))
     assert (
-        gradcheck(lambda x, w: F.cross_entropy(F.linear(x, w), Tensor([0, 1, 1])), (x, w)) is True
+        gradcheck(lambda x, w: F.cross_entropy(F.linear(x, w), tensor([0, 1, 1])), (x, w)) is True
     )
 
 
@@ -63,7 +63,7 @@ def test_accepts_a_single_tensor_and_tuple_outputs():
 def test_inputs_without_grad_and_non_tensors_are_skipped():
     x = f64(3)
     c = f64(3, requires_grad=False)
-    idx = Tensor([0, 2])
+    idx = tensor([0, 2])
     assert gradcheck(lambda x, c, idx, k: (x * c)[idx] * k, (x, c, idx, 2.0)) is True
     assert {r.input for r in gradcheck(lambda x, c: x * c, (x, c), report=True).rows} == {0}
 
@@ -76,7 +76,7 @@ def test_output_independent_of_an_input_passes_with_zero_gradient():
 
 
 def test_wrong_rule_raises_naming_the_worst_element():
-    x = Tensor(np.array([[0.5, -2.0], [1.0, 3.0]]), requires_grad=True)
+    x = tensor(np.array([[0.5, -2.0], [1.0, 3.0]]), requires_grad=True)
     with pytest.raises(GradcheckError) as info:
         gradcheck(lambda x: wrong_square(x).sum(), (x,))
     message = str(info.value)
@@ -88,18 +88,18 @@ def test_wrong_rule_raises_naming_the_worst_element():
 
 
 def test_failure_in_a_non_scalar_output_names_the_output_element():
-    x = Tensor(np.array([1.0, 4.0]), requires_grad=True)
+    x = tensor(np.array([1.0, 4.0]), requires_grad=True)
     with pytest.raises(GradcheckError, match=r"input 0, element \[1\], output element \[1\]"):
         gradcheck(lambda x: wrong_square(x), (x,))
 
 
 def test_raise_exception_false_returns_false():
-    x = Tensor(np.array([1.0]), requires_grad=True)
+    x = tensor(np.array([1.0]), requires_grad=True)
     assert gradcheck(lambda x: wrong_square(x), (x,), raise_exception=False) is False
 
 
 def test_warns_when_inputs_are_not_float64():
-    x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    x = tensor(np.ones(2, dtype=np.float32), requires_grad=True)
     with pytest.warns(UserWarning, match="float64"):
         gradcheck(lambda x: x * 2, (x,), raise_exception=False)
 
@@ -126,7 +126,7 @@ def test_inputs_and_their_grads_are_left_untouched():
 
 
 def test_report_is_data_plus_a_readable_table():
-    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    x = tensor(np.array([1.0, 2.0]), requires_grad=True)
     table = gradcheck(lambda x: wrong_square(x).sum(), (x,), report=True)
     assert isinstance(table, GradcheckReport)
     assert not table.passed and not bool(table)
@@ -147,7 +147,7 @@ def test_report_passes_for_correct_function():
 
 
 def test_long_report_is_truncated_but_keeps_the_worst_row():
-    x = Tensor(RNG.uniform(1, 2, 60), requires_grad=True)
+    x = tensor(RNG.uniform(1, 2, 60), requires_grad=True)
     x.numpy()[50] = 10.0  # the worst row, past the rows shown
     table = gradcheck(lambda x: wrong_square(x).sum(), (x,), report=True)
     text = str(table)
@@ -157,7 +157,7 @@ def test_long_report_is_truncated_but_keeps_the_worst_row():
 def test_agrees_with_torch_gradcheck_on_a_composite_function():
     torch = pytest.importorskip("torch")
     data = RNG.standard_normal((3, 4))
-    ours = gradcheck(lambda x: (x.relu() + 1).log().var(dim=1), (Tensor(data, requires_grad=True),))
+    ours = gradcheck(lambda x: (x.relu() + 1).log().var(dim=1), (tensor(data, requires_grad=True),))
     theirs = torch.autograd.gradcheck(
         lambda x: (x.relu() + 1).log().var(dim=1), (torch.tensor(data, requires_grad=True),)
     )

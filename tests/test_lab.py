@@ -15,6 +15,7 @@ import json
 import numpy as np
 import pytest
 
+from chainrule import tensor
 from chainrule.cli import main
 from chainrule.lab import (
     LAB_SOURCE,
@@ -389,15 +390,14 @@ def test_prediction_placeholders_and_steps():
 
 def test_toy_gradients_match_autograd_on_tensors():
     import chainrule.nn.functional as F
-    from chainrule import Tensor
 
     net = toy_module.TOY
     p = {
-        k: Tensor(getattr(net, k), dtype="float64", requires_grad=True) for k in toy_module.WEIGHTS
+        k: tensor(getattr(net, k), dtype="float64", requires_grad=True) for k in toy_module.WEIGHTS
     }
     h = (p["w1"] * net.x + p["b1"]).sigmoid()
     F.binary_cross_entropy(
-        (p["w2"] * h + p["b2"]).sigmoid(), Tensor(net.y, dtype="float64")
+        (p["w2"] * h + p["b2"]).sigmoid(), tensor(net.y, dtype="float64")
     ).backward()
     grads = toy_module.toy_gradients()
     for k in toy_module.WEIGHTS:

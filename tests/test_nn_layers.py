@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from chainrule import nn
+from chainrule import nn, tensor
 from chainrule._tensor import Tensor
 
 torch = pytest.importorskip("torch")
@@ -22,7 +22,7 @@ def _rng(seed: int = 0) -> np.random.Generator:
 
 
 def _t(a: np.ndarray, requires_grad: bool = True) -> Tensor:
-    return Tensor(a, requires_grad=requires_grad, dtype=np.float64)
+    return tensor(a, requires_grad=requires_grad, dtype=np.float64)
 
 
 def _check(
@@ -37,12 +37,12 @@ def _check(
     ts = [torch.tensor(a, requires_grad=True) for a in arrays]
     out, tout = ours(*xs), theirs(*ts)
     assert tuple(out.shape) == tuple(tout.shape)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=RTOL, atol=ATOL)
     upstream = _rng(99).standard_normal(tuple(out.shape))
-    (out * Tensor(upstream, dtype=np.float64)).sum().backward()
+    (out * tensor(upstream, dtype=np.float64)).sum().backward()
     (tout * torch.from_numpy(upstream)).sum().backward()
     for ours_t, theirs_t in zip([*xs, *ours_params], [*ts, *theirs_params]):
-        np.testing.assert_allclose(ours_t.grad.data, theirs_t.grad.numpy(), rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(ours_t.grad.numpy(), theirs_t.grad.numpy(), rtol=RTOL, atol=ATOL)
 
 
 def _copy_linear(layer: nn.Linear) -> torch.nn.Linear:
@@ -50,9 +50,9 @@ def _copy_linear(layer: nn.Linear) -> torch.nn.Linear:
         layer.in_features, layer.out_features, bias=layer.bias is not None, dtype=torch.float64
     )
     with torch.no_grad():
-        t.weight.copy_(torch.from_numpy(layer.weight.data))
+        t.weight.copy_(torch.from_numpy(layer.weight.numpy()))
         if layer.bias is not None:
-            t.bias.copy_(torch.from_numpy(layer.bias.data))
+            t.bias.copy_(torch.from_numpy(layer.bias.numpy()))
     return t
 
 
@@ -96,13 +96,13 @@ def test_linear_default_init_is_uniform_one_over_sqrt_fan_in() -> None:
     # kaiming_uniform_(a=√5) gives bound √3 · √(2/(1+5)) / √fan_in = 1/√fan_in, for W and b.
     layer = nn.Linear(400, 500)
     bound = 1 / math.sqrt(400)
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight.numpy(), layer.bias.numpy()
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
     assert np.abs(w).max() > 0.999 * bound
     assert w.std() == pytest.approx(bound / math.sqrt(3), rel=0.02)
     assert abs(w.mean()) < 0.01 * bound
     assert b.std() == pytest.approx(bound / math.sqrt(3), rel=0.15)  # only 500 draws
-    assert not np.array_equal(layer.weight.data, nn.Linear(400, 500).weight.data)
+    assert not np.array_equal(layer.weight.numpy(), nn.Linear(400, 500).weight.numpy())
 
 
 # ---- activations and shape layers ----------------------------------------------------------------
@@ -136,13 +136,13 @@ def test_layer_value_gradient_and_repr_match_torch(
 
 
 def test_softmax_default_dim_is_last() -> None:
-    out = nn.Softmax()(Tensor(_rng().standard_normal((4, 3)))).data
+    out = nn.Softmax()(tensor(_rng().standard_normal((4, 3)))).numpy()
     np.testing.assert_allclose(out.sum(axis=-1), 1.0, rtol=1e-6)
 
 
 def test_flatten_rejects_bad_dims() -> None:
     with pytest.raises((ValueError, IndexError), match="flatten"):
-        nn.Flatten(2, 1)(Tensor(np.zeros((2, 3, 4))))
+        nn.Flatten(2, 1)(tensor(np.zeros((2, 3, 4))))
 
 
 def test_gelu_rejects_unknown_approximation() -> None:
@@ -158,10 +158,12 @@ def test_dropout_validates_p(p) -> None:
 
 def test_dropout_gradient_follows_the_mask() -> None:
     drop = nn.Dropout(0.3)
-    x = Tensor(np.ones((50, 40)), requires_grad=True, dtype=np.float64)
+    x = tensor(np.ones((50, 40)), requires_grad=True, dtype=np.float64)
     y = drop(x)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, y.data)  # d(mask·x/(1−p))/dx = mask/(1−p) = y at x=1
+    np.testing.assert_allclose(
+        x.grad.numpy(), y.numpy()
+    )  # d(mask·x/(1−p))/dx = mask/(1−p) = y at x=1
     assert repr(drop) == "Dropout(p=0.3)"
 
 
@@ -227,7 +229,7 @@ def test_module_list_registers_its_modules() -> None:
     assert len(blocks) == 5 and isinstance(blocks[-1], nn.Tanh)
     assert isinstance(blocks[1:3], nn.ModuleList) and len(blocks[1:3]) == 2
     with pytest.raises(NotImplementedError):
-        blocks(Tensor(np.zeros(3)))
+        blocks(tensor(np.zeros(3)))
 
 
 # ---- losses ------------------------------------------------------------------------------------
@@ -277,11 +279,11 @@ def test_cross_entropy_and_nll_match_torch(reduction: str) -> None:
         nn.CrossEntropyLoss(reduction=reduction),
         torch.nn.CrossEntropyLoss(reduction=reduction),
     )
-    _check(lambda z: ce(z, Tensor(target)), lambda z: tce(z, torch.from_numpy(target)), logits)
+    _check(lambda z: ce(z, tensor(target)), lambda z: tce(z, torch.from_numpy(target)), logits)
     log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     nll, tnll = nn.NLLLoss(reduction=reduction), torch.nn.NLLLoss(reduction=reduction)
     _check(
-        lambda lp: nll(lp, Tensor(target)), lambda lp: tnll(lp, torch.from_numpy(target)), log_probs
+        lambda lp: nll(lp, tensor(target)), lambda lp: tnll(lp, torch.from_numpy(target)), log_probs
     )
 
 
@@ -291,25 +293,25 @@ def test_weighted_losses_and_options_match_torch() -> None:
     target = rng.integers(0, 4, size=9)
     target[2] = -100
     w = rng.uniform(0.5, 2.0, 4)
-    ce, tce = nn.CrossEntropyLoss(Tensor(w)), torch.nn.CrossEntropyLoss(torch.from_numpy(w))
-    _check(lambda z: ce(z, Tensor(target)), lambda z: tce(z, torch.from_numpy(target)), logits)
+    ce, tce = nn.CrossEntropyLoss(tensor(w)), torch.nn.CrossEntropyLoss(torch.from_numpy(w))
+    _check(lambda z: ce(z, tensor(target)), lambda z: tce(z, torch.from_numpy(target)), logits)
     smooth, tsmooth = (
         nn.CrossEntropyLoss(label_smoothing=0.1),
         torch.nn.CrossEntropyLoss(label_smoothing=0.1),
     )
     _check(
-        lambda z: smooth(z, Tensor(target)), lambda z: tsmooth(z, torch.from_numpy(target)), logits
+        lambda z: smooth(z, tensor(target)), lambda z: tsmooth(z, torch.from_numpy(target)), logits
     )
-    nll = nn.NLLLoss(Tensor(w), ignore_index=1, reduction="sum")
+    nll = nn.NLLLoss(tensor(w), ignore_index=1, reduction="sum")
     tnll = torch.nn.NLLLoss(torch.from_numpy(w), ignore_index=1, reduction="sum")
     target[2] = 1
-    _check(lambda z: nll(z, Tensor(target)), lambda z: tnll(z, torch.from_numpy(target)), logits)
+    _check(lambda z: nll(z, tensor(target)), lambda z: tnll(z, torch.from_numpy(target)), logits)
 
     y = rng.uniform(0, 1, (9, 4))
-    bcel, tbcel = nn.BCEWithLogitsLoss(Tensor(w)), torch.nn.BCEWithLogitsLoss(torch.from_numpy(w))
+    bcel, tbcel = nn.BCEWithLogitsLoss(tensor(w)), torch.nn.BCEWithLogitsLoss(torch.from_numpy(w))
     _check(lambda z: bcel(z, _t(y, False)), lambda z: tbcel(z, torch.from_numpy(y)), logits)
     bce, tbce = (
-        nn.BCELoss(Tensor(w), reduction="sum"),
+        nn.BCELoss(tensor(w), reduction="sum"),
         torch.nn.BCELoss(torch.from_numpy(w), reduction="sum"),
     )
     _check(
@@ -327,12 +329,12 @@ def test_weighted_losses_and_options_match_torch() -> None:
 
 def test_cross_entropy_course_example_p4() -> None:
     # P4: logits [3, 1, −1], true class 0 → loss −log softmax(z)₀ and gradient ŷ − y.
-    z = Tensor(np.array([[3.0, 1.0, -1.0]]), requires_grad=True, dtype=np.float64)
-    loss = nn.CrossEntropyLoss()(z, Tensor(np.array([0])))
+    z = tensor(np.array([[3.0, 1.0, -1.0]]), requires_grad=True, dtype=np.float64)
+    loss = nn.CrossEntropyLoss()(z, tensor(np.array([0])))
     loss.backward()
     probs = np.exp([3.0, 1.0, -1.0]) / np.exp([3.0, 1.0, -1.0]).sum()
     assert loss.item() == pytest.approx(-math.log(probs[0]))
-    np.testing.assert_allclose(z.grad.data[0], probs - np.array([1.0, 0.0, 0.0]))
+    np.testing.assert_allclose(z.grad.numpy()[0], probs - np.array([1.0, 0.0, 0.0]))
 
 
 @pytest.mark.parametrize(

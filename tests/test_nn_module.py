@@ -7,7 +7,7 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 
-from chainrule import nn
+from chainrule import nn, tensor
 from chainrule._tensor import Tensor
 
 torch = pytest.importorskip("torch")
@@ -20,8 +20,8 @@ class Block(nn.Module):
         super().__init__()
         self.layers = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8))
         self.head = nn.Linear(8, 2, bias=False)
-        self.register_buffer("steps", Tensor(np.zeros(1, np.float32)))
-        self.register_buffer("scratch", Tensor(np.zeros(1, np.float32)), persistent=False)
+        self.register_buffer("steps", tensor(np.zeros(1, np.float32)))
+        self.register_buffer("scratch", tensor(np.zeros(1, np.float32)), persistent=False)
         self.note = "plain attributes are not registered"
 
     def forward(self, x: Tensor) -> Tensor:
@@ -54,17 +54,17 @@ def _torch_mlp(*sizes: int) -> torch.nn.Sequential:
 
 
 def _count(model: nn.Module) -> int:
-    return sum(p.data.size for p in model.parameters())
+    return sum(p.numpy().size for p in model.parameters())
 
 
 # ---- Parameter ---------------------------------------------------------------------------------
 
 
 def test_parameter_is_a_leaf_that_requires_grad_and_shares_tensor_data() -> None:
-    t = Tensor(np.arange(3, dtype=np.float32))
+    t = tensor(np.arange(3, dtype=np.float32))
     p = nn.Parameter(t)
     assert isinstance(p, Tensor) and p.requires_grad and p.is_leaf
-    assert p.data is t.data
+    assert p.numpy() is t.numpy()
     assert not nn.Parameter(np.zeros(2, np.float32), requires_grad=False).requires_grad
     assert nn.Parameter().shape == (0,)
 
@@ -89,7 +89,7 @@ def test_assignment_registers_parameters_modules_and_buffers() -> None:
 
     m.extra = nn.Parameter(np.ones(3, np.float32))
     assert "extra" in m._parameters and m.extra is m._parameters["extra"]
-    m.plain = Tensor(np.ones(3, np.float32))  # a plain Tensor is data, not a parameter
+    m.plain = tensor(np.ones(3, np.float32))  # a plain Tensor is data, not a parameter
     assert "plain" not in m._parameters
     del m.extra
     assert "extra" not in m._parameters
@@ -98,7 +98,7 @@ def test_assignment_registers_parameters_modules_and_buffers() -> None:
 def test_registration_errors_name_the_problem() -> None:
     m = nn.Linear(2, 3)
     with pytest.raises(TypeError, match="cannot assign 'Tensor' as parameter 'weight'"):
-        m.weight = Tensor(np.zeros((3, 2), np.float32))
+        m.weight = tensor(np.zeros((3, 2), np.float32))
     with pytest.raises(AttributeError, match="'Linear' object has no attribute 'wieght'"):
         m.wieght  # noqa: B018
 
@@ -189,23 +189,23 @@ def test_state_dict_keys_match_torch_and_values_share_data() -> None:
     )  # params and persistent buffers, torch's order
     assert "scratch" not in sd
     w = sd["layers.0.weight"]
-    assert not w.requires_grad and w.data is m.layers[0].weight.data  # detached, same array
+    assert not w.requires_grad and w.numpy() is m.layers[0].weight.numpy()  # detached, same array
     assert list(m.state_dict(prefix="net.")) == ["net." + k for k in sd]
     assert m.state_dict(keep_vars=True)["head.weight"] is m.head.weight
 
 
 def test_state_dict_round_trip_reproduces_the_model() -> None:
     src, dst = Block(), Block()
-    snapshot = {k: v.data.copy() for k, v in src.state_dict().items()}
-    arrays = [p.data for p in dst.parameters()]
+    snapshot = {k: v.numpy().copy() for k, v in src.state_dict().items()}
+    arrays = [p.numpy() for p in dst.parameters()]
     result = dst.load_state_dict(src.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert repr(result) == "<All keys matched successfully>"
     for k, v in dst.state_dict().items():
-        np.testing.assert_array_equal(v.data, snapshot[k])
-    assert all(p.data is a for p, a in zip(dst.parameters(), arrays))  # copied in place
-    x = Tensor(np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32))
-    np.testing.assert_array_equal(src(x).data, dst(x).data)
+        np.testing.assert_array_equal(v.numpy(), snapshot[k])
+    assert all(p.numpy() is a for p, a in zip(dst.parameters(), arrays))  # copied in place
+    x = tensor(np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32))
+    np.testing.assert_array_equal(src(x).numpy(), dst(x).numpy())
 
 
 def test_load_state_dict_accepts_numpy_and_casts_dtype() -> None:
@@ -214,7 +214,7 @@ def test_load_state_dict_accepts_numpy_and_casts_dtype() -> None:
     model = _mlp(3, 4, 2)
     model.load_state_dict(sd)
     assert model[0].weight.dtype == np.float32
-    np.testing.assert_allclose(model[0].weight.data, sd["0.weight"], rtol=1e-6)
+    np.testing.assert_allclose(model[0].weight.numpy(), sd["0.weight"], rtol=1e-6)
 
 
 def test_load_state_dict_takes_a_torch_state_dict_directly() -> None:
@@ -223,16 +223,16 @@ def test_load_state_dict_takes_a_torch_state_dict_directly() -> None:
     model.load_state_dict(tmodel.state_dict())
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
     np.testing.assert_allclose(
-        model(Tensor(x)).data, tmodel(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6
+        model(tensor(x)).numpy(), tmodel(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6
     )
 
 
 def test_load_state_dict_lists_missing_and_unexpected_keys_together() -> None:
     model = _mlp(2, 3, 1)
-    sd = {k: v.data.copy() for k, v in model.state_dict().items()}
+    sd = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     del sd["0.bias"], sd["2.weight"]
     sd["3.weight"] = np.zeros((1, 3), np.float32)
-    before = model[0].weight.data.copy()
+    before = model[0].weight.numpy().copy()
     sd["0.weight"] = before + 1
     with pytest.raises(RuntimeError) as err:
         model.load_state_dict(sd)
@@ -240,12 +240,12 @@ def test_load_state_dict_lists_missing_and_unexpected_keys_together() -> None:
     assert message.startswith("Error(s) in loading state_dict for Sequential:")
     assert 'Missing key(s) in state_dict: "0.bias", "2.weight".' in message
     assert 'Unexpected key(s) in state_dict: "3.weight".' in message
-    np.testing.assert_array_equal(model[0].weight.data, before)  # nothing copied on failure
+    np.testing.assert_array_equal(model[0].weight.numpy(), before)  # nothing copied on failure
 
     result = model.load_state_dict(sd, strict=False)
     assert result == (["0.bias", "2.weight"], ["3.weight"])
     assert result.missing_keys == ["0.bias", "2.weight"] and result.unexpected_keys == ["3.weight"]
-    np.testing.assert_array_equal(model[0].weight.data, before + 1)
+    np.testing.assert_array_equal(model[0].weight.numpy(), before + 1)
 
 
 def test_load_state_dict_reports_shape_mismatch_like_torch() -> None:
@@ -292,23 +292,23 @@ def test_train_and_eval_propagate_to_every_descendant() -> None:
 
 def test_dropout_masks_in_training_and_is_identity_in_eval() -> None:
     drop = nn.Dropout(p=0.5)
-    x = Tensor(np.ones((200, 50), np.float32))
-    y = drop(x).data
+    x = tensor(np.ones((200, 50), np.float32))
+    y = drop(x).numpy()
     assert set(np.unique(y)) <= {0.0, 2.0}  # survivors scaled by 1/(1 − p)
     assert 0.4 < (y == 0).mean() < 0.6
     drop.eval()
-    np.testing.assert_array_equal(drop(x).data, x.data)
+    np.testing.assert_array_equal(drop(x).numpy(), x.numpy())
     # Inside a model, eval() reaches it.
     model = nn.Sequential(nn.Identity(), nn.Dropout(0.9)).eval()
-    np.testing.assert_array_equal(model(x).data, x.data)
+    np.testing.assert_array_equal(model(x).numpy(), x.numpy())
 
 
 def test_module_zero_grad() -> None:
     m = _mlp(2, 3, 1)
     for p in m.parameters():
-        p.grad = Tensor(np.ones(p.shape, np.float32))
+        p.grad = tensor(np.ones(p.shape, np.float32))
     m.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not p.grad.data.any() for p in m.parameters())
+    assert all(p.grad is not None and not p.grad.numpy().any() for p in m.parameters())
     m.zero_grad()
     assert all(p.grad is None for p in m.parameters())
 
@@ -323,7 +323,7 @@ def test_apply_visits_children_first_then_self() -> None:
 def test_to_double_float_cast_in_place_and_keep_parameter_identity() -> None:
     m = Block()
     params = list(m.parameters())
-    m.layers[0].weight.grad = Tensor(np.ones((8, 4), np.float32))
+    m.layers[0].weight.grad = tensor(np.ones((8, 4), np.float32))
     assert m.double() is m
     assert all(p.dtype == np.float64 for p in m.parameters())
     assert m.layers[0].weight.grad.dtype == np.float64 and m.steps.dtype == np.float64
@@ -373,7 +373,7 @@ def test_deepcopy_gives_an_independent_model() -> None:
     model = _mlp(3, 4, 1)
     clone = copy.deepcopy(model)
     assert isinstance(clone[0].weight, nn.Parameter) and clone[0].weight.requires_grad
-    assert clone[0].weight.data is not model[0].weight.data
-    np.testing.assert_array_equal(clone[0].weight.data, model[0].weight.data)
+    assert clone[0].weight.numpy() is not model[0].weight.numpy()
+    np.testing.assert_array_equal(clone[0].weight.numpy(), model[0].weight.numpy())
     clone[0].weight.data += 1
-    assert not np.array_equal(clone[0].weight.data, model[0].weight.data)
+    assert not np.array_equal(clone[0].weight.numpy(), model[0].weight.numpy())

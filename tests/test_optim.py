@@ -13,8 +13,7 @@ import copy
 import numpy as np
 import pytest
 
-from chainrule import nn, optim
-from chainrule._tensor import Tensor
+from chainrule import nn, optim, tensor
 from chainrule.nn import functional as F
 from chainrule.optim.lr_scheduler import CosineAnnealingLR, StepLR
 
@@ -45,8 +44,8 @@ def _torch_mlp(model: nn.Sequential) -> torch.nn.Sequential:
         if isinstance(layer, nn.Linear):
             t = torch.nn.Linear(layer.in_features, layer.out_features)
             with torch.no_grad():
-                t.weight.copy_(torch.from_numpy(layer.weight.data))
-                t.bias.copy_(torch.from_numpy(layer.bias.data))
+                t.weight.copy_(torch.from_numpy(layer.weight.numpy()))
+                t.bias.copy_(torch.from_numpy(layer.bias.numpy()))
             layers.append(t)
         else:
             layers.append(torch.nn.Tanh())
@@ -96,18 +95,20 @@ def test_update_formula_matches_torch_for_30_steps(name: str) -> None:
     x, y = _data()
     model = _mlp()
     ours = list(model.parameters())
-    theirs = [p.detach().clone().requires_grad_() for p in (torch.from_numpy(p.data) for p in ours)]
+    theirs = [
+        p.detach().clone().requires_grad_() for p in (torch.from_numpy(p.numpy()) for p in ours)
+    ]
     opt, topt = ours_cls(ours, **kwargs), theirs_cls(theirs, **kwargs)
     for _ in range(STEPS):
-        for p, g in zip(ours, _torch_grads([p.data for p in ours], x, y)):
-            p.grad = Tensor(g)
+        for p, g in zip(ours, _torch_grads([p.numpy() for p in ours], x, y)):
+            p.grad = tensor(g)
         for p, g in zip(theirs, _torch_grads([p.detach().numpy() for p in theirs], x, y)):
             p.grad = torch.from_numpy(g)
         opt.step()
         topt.step()
     for p, t in zip(ours, theirs):
-        assert p.data.dtype == np.float32
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-5, atol=1e-6)
+        assert p.numpy().dtype == np.float32
+        np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["sgd_momentum", "sgd_nesterov", "adam", "adam_amsgrad", "adamw"])
@@ -117,7 +118,7 @@ def test_training_with_own_backward_matches_torch(name: str) -> None:
     model = _mlp()
     tmodel = _torch_mlp(model)
     opt, topt = ours_cls(model.parameters(), **kwargs), theirs_cls(tmodel.parameters(), **kwargs)
-    xs, ys, txs, tys = Tensor(x), Tensor(y), torch.from_numpy(x), torch.from_numpy(y)
+    xs, ys, txs, tys = tensor(x), tensor(y), torch.from_numpy(x), torch.from_numpy(y)
     for _ in range(STEPS):
         opt.zero_grad()
         loss = F.cross_entropy(model(xs), ys)
@@ -129,7 +130,7 @@ def test_training_with_own_backward_matches_torch(name: str) -> None:
         topt.step()
         assert loss.item() == pytest.approx(tloss.item(), rel=1e-4, abs=1e-5)
     for p, t in zip(model.parameters(), tmodel.parameters()):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
 def _run(
@@ -137,9 +138,9 @@ def _run(
 ) -> None:
     for _ in range(steps):
         for p, g in zip(
-            model.parameters(), _torch_grads([p.data for p in model.parameters()], x, y)
+            model.parameters(), _torch_grads([p.numpy() for p in model.parameters()], x, y)
         ):
-            p.grad = Tensor(g)
+            p.grad = tensor(g)
         opt.step()
 
 
@@ -151,7 +152,7 @@ def test_state_dict_round_trip_mid_trajectory_continues_identically(name: str) -
     opt = ours_cls(model.parameters(), **kwargs)
     _run(model, opt, x, y, 10)
 
-    saved_model = {k: v.data.copy() for k, v in model.state_dict().items()}
+    saved_model = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     saved_opt = copy.deepcopy(opt.state_dict())
     restored = _mlp()
     restored.load_state_dict(saved_model)
@@ -164,7 +165,7 @@ def test_state_dict_round_trip_mid_trajectory_continues_identically(name: str) -
     _run(model, opt, x, y, 10)
     _run(restored, restored_opt, x, y, 10)
     for p, q in zip(model.parameters(), restored.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
 
 
 def test_state_dict_layout_matches_torch() -> None:
@@ -231,7 +232,7 @@ def test_loading_torch_optimizer_state_continues_like_torch() -> None:
         ).backward()
         topt.step()
     for p, t in zip(model.parameters(), tmodel.parameters()):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_load_state_dict_rejects_mismatched_groups() -> None:
@@ -264,7 +265,7 @@ def test_param_groups_with_their_own_lr_match_torch() -> None:
         ).backward()
         topt.step()
     for p, t in zip(params, tparams):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 # ---- step mechanics ---------------------------------------------------------------------------
@@ -277,15 +278,17 @@ def test_param_groups_with_their_own_lr_match_torch() -> None:
 def test_step_is_in_place_skips_missing_grads_and_keeps_float32(make) -> None:
     used, unused = nn.Parameter(np.ones((3, 2), np.float32)), nn.Parameter(np.ones(4, np.float32))
     opt = make([used, unused])
-    arrays = (used.data, unused.data)
+    arrays = (used.numpy(), unused.numpy())
     for _ in range(3):
-        used.grad = Tensor(np.full((3, 2), 0.5, np.float32))
+        used.grad = tensor(np.full((3, 2), 0.5, np.float32))
         opt.step()
-    assert used.data is arrays[0] and unused.data is arrays[1]  # updated in place, never rebound
-    assert used.data.dtype == np.float32
+    assert (
+        used.numpy() is arrays[0] and unused.numpy() is arrays[1]
+    )  # updated in place, never rebound
+    assert used.numpy().dtype == np.float32
     assert all(v.dtype == np.float32 for v in opt.state[used].values() if isinstance(v, np.ndarray))
-    assert not (used.data == 1).any()
-    np.testing.assert_array_equal(unused.data, 1)  # grad None: untouched, and no state created
+    assert not (used.numpy() == 1).any()
+    np.testing.assert_array_equal(unused.numpy(), 1)  # grad None: untouched, and no state created
     assert unused not in opt.state
 
 
@@ -298,15 +301,15 @@ def test_step_returns_closure_loss() -> None:
 def test_zero_grad_set_to_none_semantics() -> None:
     a, b = nn.Parameter(np.ones(2, np.float32)), nn.Parameter(np.ones(3, np.float32))
     opt = optim.SGD([a, b], lr=0.1)
-    a.grad = Tensor(np.ones(2, np.float32))
+    a.grad = tensor(np.ones(2, np.float32))
     opt.zero_grad()
     assert a.grad is None and b.grad is None
 
-    a.grad = Tensor(np.ones(2, np.float32))
-    grad_array = a.grad.data
+    a.grad = tensor(np.ones(2, np.float32))
+    grad_array = a.grad.numpy()
     opt.zero_grad(set_to_none=False)
-    assert a.grad is not None and a.grad.data is grad_array  # zeroed in place
-    np.testing.assert_array_equal(a.grad.data, 0)
+    assert a.grad is not None and a.grad.numpy() is grad_array  # zeroed in place
+    np.testing.assert_array_equal(a.grad.numpy(), 0)
     assert b.grad is None  # a missing gradient stays missing
 
 
@@ -370,7 +373,7 @@ def test_base_optimizer_requires_declared_hyperparameters() -> None:
         Optimizer(_p(), dict(lr=required))
     with pytest.raises(NotImplementedError, match="does not implement _update"):
         p = _p()
-        p[0].grad = Tensor(np.zeros(2, np.float32))
+        p[0].grad = tensor(np.zeros(2, np.float32))
         Optimizer(p, dict(lr=0.1)).step()
 
 

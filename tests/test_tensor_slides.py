@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chainrule import Tensor, maximum
+from chainrule import maximum, tensor
 from chainrule.nn import functional as F
 
 
 def t(values, requires_grad=False):
-    return Tensor(np.array(values, dtype=np.float64), requires_grad=requires_grad)
+    return tensor(np.array(values, dtype=np.float64), requires_grad=requires_grad)
 
 
 # ---- Part 2: forward passes ------------------------------------------------------------------
@@ -62,7 +62,7 @@ def test_softmax_of_2_1_01():
 def test_cross_entropy_gradient_is_prediction_minus_target():
     # z = [2.0, 1.0, 0.1], true class 0: dL/dz = ŷ − y ≈ [−0.34, 0.24, 0.10]
     z = t([[2.0, 1.0, 0.1]], requires_grad=True)
-    F.cross_entropy(z, Tensor([0])).backward()
+    F.cross_entropy(z, tensor([0])).backward()
     np.testing.assert_allclose(z.grad.numpy()[0], [-0.34, 0.24, 0.10], atol=0.005)
     assert np.all(np.abs(z.grad.numpy()) <= 1)  # bounded per logit
 
@@ -75,7 +75,7 @@ def test_cross_entropy_scores_from_the_slide():
         ([0.70, 0.20, 0.10], 1, 1.61),
         ([0.99, 0.005, 0.005], 1, 5.30),
     ]:
-        loss = F.nll_loss(t([probs]).log(), Tensor([label]))
+        loss = F.nll_loss(t([probs]).log(), tensor([label]))
         assert loss.item() == pytest.approx(expected, abs=0.005)
 
 
@@ -83,7 +83,7 @@ def test_practice_problem_p4_logits_3_1_minus1():
     z = t([[3.0, 1.0, -1.0]], requires_grad=True)
     p = z.softmax(dim=1)
     np.testing.assert_allclose(p.numpy()[0], [0.8668, 0.1173, 0.0159], atol=5e-5)  # (a)
-    loss = F.cross_entropy(z, Tensor([0]))
+    loss = F.cross_entropy(z, tensor([0]))
     assert loss.item() == pytest.approx(0.1429, abs=5e-5)  # (b) −log 0.8668
     loss.backward()
     np.testing.assert_allclose(z.grad.numpy()[0], [-0.1332, 0.1173, 0.0159], atol=5e-5)  # (c)
@@ -115,11 +115,11 @@ def test_linear_layer_backward_worked_example_with_matmul():
 def test_batched_linear_backward_rules():
     # dL/dW = gᵀ X (torch layout: W is (out, in)), dL/db = Σ_batch g, dL/dX = g W
     rng = np.random.default_rng(0)
-    x = Tensor(rng.standard_normal((64, 5)), requires_grad=True)
-    w = Tensor(rng.standard_normal((3, 5)), requires_grad=True)
-    b = Tensor(rng.standard_normal(3), requires_grad=True)
+    x = tensor(rng.standard_normal((64, 5)), requires_grad=True)
+    w = tensor(rng.standard_normal((3, 5)), requires_grad=True)
+    b = tensor(rng.standard_normal(3), requires_grad=True)
     delta = rng.standard_normal((64, 3))
-    F.linear(x, w, b).backward(gradient=Tensor(delta))
+    F.linear(x, w, b).backward(gradient=tensor(delta))
     np.testing.assert_allclose(w.grad.numpy(), delta.T @ x.numpy())
     np.testing.assert_allclose(b.grad.numpy(), delta.sum(axis=0))
     np.testing.assert_allclose(x.grad.numpy(), delta @ w.numpy())

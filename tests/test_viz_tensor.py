@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule
-from chainrule import Tensor, draw_graph, explain, nn
+from chainrule import draw_graph, explain, nn, tensor
 from chainrule.nn import functional as F
 
 
@@ -14,8 +14,8 @@ from chainrule.nn import functional as F
 def mlp_loss():
     chainrule.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
-    x = Tensor(np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32))
-    loss = F.cross_entropy(model(x), Tensor(np.array([0, 1, 1, 0, 1])))
+    x = tensor(np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32))
+    loss = F.cross_entropy(model(x), tensor(np.array([0, 1, 1, 0, 1])))
     return model, loss
 
 
@@ -35,7 +35,7 @@ def test_tensor_graph_boxes_show_name_shape_dtype_and_values(mlp_loss, tmp_path)
         "cross_entropy",
     ):
         assert text in dot and text in svg
-    bias = model[2].bias.data
+    bias = model[2].bias.numpy()
     assert f"{bias[0]:.4f}" in dot  # values shown when small
     assert dot.count("->") >= 10
 
@@ -57,8 +57,8 @@ def test_tensor_trace_shows_shapes_and_local_rules(mlp_loss):
 
 
 def test_trace_matches_plain_backward():
-    a = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
-    b = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    a = tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    b = tensor(np.array([0.5, -1.0]), requires_grad=True)
     explain(((a * b).sum(dim=1) ** 2).sum(), names={"a": a, "b": b})
     ga, gb = a.grad.numpy().copy(), b.grad.numpy().copy()
     a.grad = None
@@ -69,7 +69,7 @@ def test_trace_matches_plain_backward():
 
 
 def test_trace_with_retain_graph_allows_a_second_backward():
-    w = Tensor(np.array([2.0]), requires_grad=True)
+    w = tensor(np.array([2.0]), requires_grad=True)
     y = (w * w).sum()
     explain(y, retain_graph=True)
     y.backward()
@@ -77,7 +77,7 @@ def test_trace_with_retain_graph_allows_a_second_backward():
 
 
 def test_draw_graph_after_backward_explains_freed_graph():
-    w = Tensor(np.array([2.0]), requires_grad=True)
+    w = tensor(np.array([2.0]), requires_grad=True)
     y = (w * 3).sum()
     before = draw_graph(y)
     y.backward()

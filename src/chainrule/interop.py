@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import nn
-from chainrule._tensor import Tensor
+from chainrule._tensor import Tensor, as_tensor
 
 
 def _torch() -> Any:
@@ -44,12 +44,12 @@ def _copy_linear_to_torch(src: nn.Linear, torch: Any) -> Any:
         src.in_features,
         src.out_features,
         bias=src.bias is not None,
-        dtype=_torch_dtype(src.weight.data.dtype, torch),
+        dtype=_torch_dtype(src.weight.dtype.dtype, torch),
     )
     with torch.no_grad():
-        dst.weight.copy_(torch.from_numpy(src.weight.data))
+        dst.weight.copy_(torch.from_numpy(src.weight.detach().numpy()))
         if src.bias is not None:
-            dst.bias.copy_(torch.from_numpy(src.bias.data))
+            dst.bias.copy_(torch.from_numpy(src.bias.detach().numpy()))
     return dst
 
 
@@ -161,4 +161,4 @@ def tensor_to_torch(t: Tensor) -> Any:
 
 def tensor_from_torch(t: Any) -> Tensor:
     """A chainrule ``Tensor`` sharing a CPU ``torch.Tensor``'s memory (no copy)."""
-    return Tensor(t.detach().cpu().numpy())
+    return as_tensor(t.detach().cpu().numpy())

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Union
 import numpy as np
 
 from chainrule._tensor.base import TensorBase
+from chainrule._tensor.dtypes import to_array
 from chainrule.autograd.grad_mode import check_forward
 from chainrule.autograd.grad_mode import state as _mode
 from chainrule.autograd.graph import Node
@@ -96,9 +97,18 @@ def operand(x: Any) -> Any:
 
 
 def coerce(x: Any) -> Any:
-    """An operand for a named method or a torch-namespace function: lists become tensors."""
+    """An operand for a named method or a torch-namespace function: lists become tensors
+    (with ``torch.tensor``'s dtype rules: ``[1, 2]`` is int64, ``[1.0]`` float32)."""
     o = operand(x)
-    return _result_class(x) if o is NotImplemented else o
+    return wrap(to_array(x)) if o is NotImplemented else o
+
+
+def labelled(t: "Tensor", label: str) -> "Tensor":
+    """Give ``t``'s node PyTorch's name when the rule alone does not decide it
+    (``x.sum()`` is ``SumBackward0`` but ``x.sum(0)`` is ``SumBackward1``)."""
+    if t._node is not None:
+        t._node.label = label
+    return t
 
 
 def binary_dunder(op: str, reflected: bool = False) -> Callable[["Tensor", Any], "Tensor"]:

@@ -22,7 +22,7 @@ device, and in-place ops are only allowed on tensors that are not part of a grap
 >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
 >>> y = (x * x).sum()
 >>> y
-tensor(14., grad_fn=<SumBackward>)
+tensor(14., grad_fn=<SumBackward0>)
 >>> y.backward()
 >>> x.grad
 tensor([2., 4., 6.])
@@ -36,19 +36,96 @@ from typing import Any, Callable, Iterator, Union
 import numpy as np
 
 from chainrule._tensor.arithmetic import ArithmeticMethods
-from chainrule._tensor.base import TensorBase
-from chainrule._tensor.dispatch import Scalar, apply, register_tensor_class, wrap
-from chainrule._tensor.dtypes import DTypeLike, float32, float64, int64, to_array
+from chainrule._tensor.base import TensorBase, missing_attribute
+from chainrule._tensor.device import CPU, GPU_MESSAGE, check_device, device
+from chainrule._tensor.dispatch import Scalar, apply, register_tensor_class, shape_arg, wrap
+from chainrule._tensor.dtypes import (
+    DTypeLike,
+    dtype,
+    float16,
+    float32,
+    float64,
+    int32,
+    int64,
+    of_array,
+    to_array,
+    to_numpy_dtype,
+)
 from chainrule._tensor.elementwise import ElementwiseMethods
 from chainrule._tensor.inplace import InplaceMethods
+from chainrule._tensor.printing import tensor_repr
 from chainrule._tensor.reductions import ReductionMethods
 from chainrule._tensor.shape import ShapeMethods
+from chainrule._tensor.size import Size
 from chainrule.autograd import backward as _backward
 from chainrule.autograd.backward_pass import warn_non_leaf_grad
 from chainrule.autograd.graph import Node
 from chainrule.autograd.shapes import normalize_dim
 
-__all__ = ["Tensor"]
+__all__ = ["Tensor", "as_tensor", "parse_to_arguments"]
+
+
+# ``t.type()`` names, PyTorch's legacy tensor-type names.
+_TYPE_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
+}
+
+
+def _constructor_array(args: tuple, dtype: DTypeLike) -> np.ndarray:
+    """What ``Tensor(...)`` holds. As ``torch.Tensor``: data becomes float32 whatever it was
+    (``Tensor([1, 2])`` is ``tensor([1., 2.])``), ints alone are sizes (``Tensor(2, 3)``).
+    chainrule's extra ``dtype=`` keeps another dtype; ``chainrule.tensor`` infers it instead."""
+    dt = float32.dtype if dtype is None else to_numpy_dtype(dtype)
+    if not args:
+        return np.empty(0, dtype=dt)
+    if isinstance(args[0], Size) or all(
+        isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args
+    ):
+        # torch leaves this memory uninitialised; zeros are what a reader would expect to see
+        return np.zeros(shape_arg("Tensor", args), dtype=dt)
+    if len(args) > 1:
+        raise TypeError(
+            "Tensor: pass the data as one sequence (Tensor([1.0, 2.0])) or sizes as ints "
+            "(Tensor(2, 3))"
+        )
+    return to_array(args[0], dt)
+
+
+def parse_to_arguments(where: str, args: tuple, kwargs: dict) -> tuple[np.dtype | None, bool]:
+    """Read ``.to(...)``'s arguments, as in PyTorch: a dtype, a device, both, or a tensor whose
+    dtype to take, plus ``copy=``. Returns (the numpy dtype or None, copy). The only device is
+    the CPU, so a device argument is only checked (``to('cuda')`` says what to write instead)."""
+    kwargs = dict(kwargs)
+    target = kwargs.pop("dtype", None)
+    check_device(where, kwargs.pop("device", None))
+    copy = bool(kwargs.pop("copy", False))
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"{where}: unexpected keyword argument {next(iter(kwargs))!r}")
+    for arg in args:
+        if isinstance(arg, TensorBase):
+            target = arg._data.dtype
+        elif isinstance(arg, bool):
+            continue  # to(dtype, non_blocking, copy): positional flags
+        elif isinstance(arg, str) and arg.split(":")[0] not in _DEVICE_TYPES:
+            target = arg  # a dtype's name, 'float64' (PyTorch wants chainrule.float64)
+        elif isinstance(arg, (str, device, int)):
+            check_device(where, arg)
+        else:
+            target = arg
+    return (None if target is None else to_numpy_dtype(target)), copy
+
+
+_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla")
 
 
 class _HookHandle:
@@ -88,13 +165,13 @@ class Tensor(
 
     >>> w = Tensor([[1.0, 2.0]], requires_grad=True)
     >>> w.shape, w.dtype, w.is_leaf
-    ((1, 2), dtype('float32'), True)
+    (chainrule.Size([1, 2]), chainrule.float32, True)
     """
 
     __slots__ = ()
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
-        self._data = to_array(data, dtype)
+    def __init__(self, *data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
+        self._data = _constructor_array(data, dtype)
         self._grad = None
         self._node = None
         self._hooks = None
@@ -108,13 +185,17 @@ class Tensor(
 
     # ---- attributes -----------------------------------------------------------------------------
     @property
-    def data(self) -> np.ndarray:
-        """The underlying NumPy array (not a Tensor, unlike PyTorch); assigning replaces it."""
-        return self._data
+    def data(self) -> "Tensor":
+        """The same values as a tensor outside the graph, sharing memory (as in PyTorch).
+
+        Writing into it changes this tensor without autograd seeing it: ``p.data -= lr * g``.
+        Assigning a tensor (or an array) replaces the values.
+        """
+        return wrap(self._data)
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = value._data if isinstance(value, TensorBase) else to_array(value)
 
     @property
     def grad(self) -> "Tensor | None":
@@ -131,7 +212,7 @@ class Tensor(
         if value is None:
             self._grad = None
             return
-        g = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+        g = value if isinstance(value, TensorBase) else wrap(np.asarray(value))
         if g._data.shape != self._data.shape:
             raise RuntimeError(
                 f"grad: assigned grad has shape {g._data.shape} but the tensor has shape "
@@ -155,46 +236,79 @@ class Tensor(
 
     @property
     def grad_fn(self) -> Node | None:
-        """The node that produced this tensor (``<MulBackward>``), or None for a leaf."""
+        """The node that produced this tensor (``<MulBackward0>``), or None for a leaf."""
         return self._node
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
+    def dtype(self) -> dtype:
+        return of_array(self._data)
 
     @property
     def ndim(self) -> int:
         return self._data.ndim
 
     @property
-    def device(self) -> str:
-        """Always ``'cpu'``: chainrule runs on NumPy."""
-        return "cpu"
+    def device(self) -> device:
+        """Always ``device(type='cpu')``: chainrule runs on NumPy."""
+        return CPU
+
+    is_cuda = False
 
     @property
     def T(self) -> "Tensor":
         """The tensor with its dims reversed (a transpose for matrices)."""
         return self.permute(*range(self.ndim - 1, -1, -1))
 
-    def size(self, dim: int | None = None) -> Union[tuple[int, ...], int]:
+    @property
+    def mT(self) -> "Tensor":
+        """The last two dims swapped (a batch of transposed matrices)."""
+        return self.transpose(-2, -1)
+
+    def size(self, dim: int | None = None) -> Union[Size, int]:
         """Return the shape, or the length of one dim.
 
         >>> Tensor([[1.0, 2.0, 3.0]]).size(1)
         3
         """
         if dim is None:
-            return self._data.shape
+            return Size(self._data.shape)
         return self._data.shape[normalize_dim("size", dim, self.ndim)]
 
     def dim(self) -> int:
         return self._data.ndim
 
+    ndimension = dim
+
     def numel(self) -> int:
         return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        """Bytes per element (4 for float32)."""
+        return self._data.itemsize
+
+    def stride(self, dim: int | None = None) -> "tuple[int, ...] | int":
+        """Steps between elements per dim, in elements (NumPy's strides divided by the item size)."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[normalize_dim("stride", dim, self.ndim)]
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        """The address of the first element: equal for tensors that share memory from the start."""
+        return self._data.__array_interface__["data"][0]
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
@@ -206,8 +320,17 @@ class Tensor(
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
+    def __contains__(self, element: Any) -> bool:
+        return bool((self._data == getattr(element, "_data", element)).any())
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only when normal lookup fails: say what chainrule has instead of a bare error.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(missing_attribute("Tensor", name, dir(type(self))))
+
     # ---- conversion -----------------------------------------------------------------------------
-    def numpy(self) -> np.ndarray:
+    def numpy(self, force: bool = False) -> np.ndarray:
         """Return the underlying array (no copy; works even when ``requires_grad`` is True)."""
         return self._data
 
@@ -249,51 +372,104 @@ class Tensor(
             return format(self._data.item(), spec)
         return format(repr(self), spec)
 
-    def to(self, dtype: DTypeLike) -> "Tensor":
-        """Return the tensor with another dtype (itself if unchanged); differentiable between floats.
+    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``, as in PyTorch.
 
-        ``to('cpu')`` is accepted and does nothing.
+        Returns the tensor itself when nothing changes; a change between float dtypes stays
+        differentiable. The only device is the CPU (``to('cuda')`` says what to write instead).
         """
-        if isinstance(dtype, str) and dtype == "cpu":
-            return self
-        dt = np.dtype(dtype)
+        target, copy = parse_to_arguments("to", args, kwargs)
+        out = self if target is None else self._cast(target)
+        return out.clone() if copy and out is self else out
+
+    def _cast(self, dt: np.dtype) -> "Tensor":
         if dt == self._data.dtype:
             return self
         if dt.kind == "f" and self._data.dtype.kind == "f":
             return apply("cast", self, dtype=dt)
         return wrap(self._data.astype(dt))  # to an integer/bool type: no gradient flows
 
-    def float(self) -> "Tensor":
-        return self.to(float32)
-
-    def double(self) -> "Tensor":
-        return self.to(float64)
-
-    def long(self) -> "Tensor":
-        return self.to(int64)
-
-    def type_as(self, other: "Tensor") -> "Tensor":
-        return self.to(other.dtype)
-
-    def contiguous(self) -> "Tensor":
-        """Return self (NumPy handles strides for us)."""
+    def cpu(self) -> "Tensor":
         return self
 
+    def cuda(self, *args: Any, **kwargs: Any) -> "Tensor":
+        raise RuntimeError(f"cuda: {GPU_MESSAGE}")
+
+    def type(self, dtype: DTypeLike = None) -> "Tensor | str":
+        """With no argument, the type's name (``'chainrule.FloatTensor'``); else ``to(dtype)``."""
+        if dtype is None:
+            return "chainrule." + _TYPE_NAMES.get(self._data.dtype.name, "Tensor")
+        if isinstance(dtype, str) and dtype.split(".")[-1] in _TYPE_NAMES.values():
+            names = {v: k for k, v in _TYPE_NAMES.items()}
+            dtype = names[dtype.split(".")[-1]]
+        return self._cast(to_numpy_dtype(dtype))
+
+    def float(self) -> "Tensor":
+        return self._cast(float32.dtype)
+
+    def double(self) -> "Tensor":
+        return self._cast(float64.dtype)
+
+    def half(self) -> "Tensor":
+        return self._cast(float16.dtype)
+
+    def long(self) -> "Tensor":
+        return self._cast(int64.dtype)
+
+    def int(self) -> "Tensor":
+        return self._cast(int32.dtype)
+
+    def short(self) -> "Tensor":
+        return self._cast(np.dtype("int16"))
+
+    def bool(self) -> "Tensor":
+        return self._cast(np.dtype(bool))
+
+    def byte(self) -> "Tensor":
+        return self._cast(np.dtype(np.uint8))
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self._cast(other._data.dtype)
+
+    def contiguous(self, memory_format: Any = None) -> "Tensor":
+        """Return self when already C-contiguous, else a contiguous copy that stays in the graph."""
+        return self if self._data.flags.c_contiguous else self.clone()
+
+    def pin_memory(self) -> "Tensor":
+        return self
+
+    def share_memory_(self) -> "Tensor":
+        return self
+
+    # ---- new tensors of the same dtype ------------------------------------------------------------
+    def new_tensor(self, data: Any, dtype: DTypeLike = None, requires_grad: bool = False, **_: Any):
+        arr = np.array(
+            getattr(data, "_data", data), dtype=to_numpy_dtype(dtype or self._data.dtype)
+        )
+        return Tensor(arr, requires_grad=requires_grad, dtype=arr.dtype)
+
+    def new_full(self, size: Any, fill_value: Scalar, dtype: DTypeLike = None, **kw: Any):
+        dt = to_numpy_dtype(dtype or self._data.dtype)
+        arr = np.full(shape_arg("new_full", (size,)), fill_value, dtype=dt)
+        return Tensor(arr, requires_grad=kw.get("requires_grad", False), dtype=dt)
+
+    def new_zeros(self, *size: Any, dtype: DTypeLike = None, **kw: Any) -> "Tensor":
+        return self.new_full(shape_arg("new_zeros", size), 0, dtype=dtype, **kw)
+
+    def new_ones(self, *size: Any, dtype: DTypeLike = None, **kw: Any) -> "Tensor":
+        return self.new_full(shape_arg("new_ones", size), 1, dtype=dtype, **kw)
+
+    def new_empty(self, *size: Any, dtype: DTypeLike = None, **kw: Any) -> "Tensor":
+        return self.new_full(shape_arg("new_empty", size), 0, dtype=dtype, **kw)
+
+    # ---- printing -------------------------------------------------------------------------------
     def __repr__(self) -> str:
-        arr = self._data
-        opts: dict[str, Any] = {"separator": ", ", "prefix": "tensor("}
-        fractional = arr.dtype.kind == "f" and arr.size and np.isfinite(arr).all()
-        if fractional and (arr != np.round(arr)).any():
-            opts.update(precision=4, floatmode="fixed", suppress_small=True)  # torch's 4 decimals
-        body = np.array2string(arr, **opts)
         extras = []
-        if arr.dtype not in (float32, int64, np.dtype(bool)):
-            extras.append(f"dtype={arr.dtype}")
         if self._node is not None:
             extras.append(f"grad_fn={self._node!r}")
         elif self._requires_grad:
             extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        return tensor_repr(self._data, repr(self.dtype), extras)
 
     def __deepcopy__(self, memo: dict) -> "Tensor":
         # As in torch: a leaf copies its data (and grad); a graph result cannot be deep-copied.
@@ -310,7 +486,7 @@ class Tensor(
         new._node = None
         new._hooks = None
         new._retains_grad = False
-        if hasattr(self, "__dict__"):  # subclasses (nn.Parameter) may carry attributes
+        if getattr(self, "__dict__", None):  # attributes a user (or nn.Parameter) set
             new.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return new
 
@@ -394,3 +570,18 @@ class Tensor(
 
 # Op results are made of the finished class (dispatch.py cannot import this module: it is below it).
 register_tensor_class(Tensor)
+
+
+def as_tensor(data: Any, dtype: DTypeLike = None, device: Any = None) -> Tensor:
+    """Data as a tensor, sharing memory when it can (like ``torch.as_tensor``).
+
+    Unlike ``Tensor(...)`` (always float32) the dtype is inferred: a NumPy array keeps its own,
+    Python floats become float32, ints int64, bools bool. A tensor of that dtype comes back as is.
+
+    >>> chainrule.as_tensor([1, 2]).dtype, chainrule.as_tensor(np.zeros(2)).dtype
+    (chainrule.int64, chainrule.float64)
+    """
+    check_device("as_tensor", device)
+    if isinstance(data, Tensor) and (dtype is None or data._data.dtype == to_numpy_dtype(dtype)):
+        return data
+    return wrap(to_array(data, dtype))

@@ -11,7 +11,7 @@
 >>> X, y = make_moons(100, seed=0)
 >>> xb, yb = next(iter(DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, seed=0)))
 >>> xb.shape, yb.shape
-((32, 2), (32,))
+(chainrule.Size([32, 2]), chainrule.Size([32]))
 """
 
 from chainrule.data.collate import default_collate

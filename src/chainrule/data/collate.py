@@ -16,15 +16,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import Tensor, as_tensor
 
 __all__ = ["default_collate"]
 
 
 def _stack(items: Sequence[Any]) -> Tensor:
     """Stack Tensors, arrays or numbers into one Tensor with a new first dim: k items of shape s -> (k, *s)."""
-    arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in items]
-    return Tensor(np.stack(arrays))
+    arrays = [t.numpy() if isinstance(t, Tensor) else np.asarray(t) for t in items]
+    return as_tensor(np.stack(arrays))
 
 
 def default_collate(samples: Sequence[Any]) -> Tensor | tuple[Tensor, ...]:

@@ -22,7 +22,7 @@ from typing import Any, Generic, Sequence, TypeVar
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import Tensor, as_tensor
 from chainrule.data.collate import default_collate
 from chainrule.random import generator as global_generator
 
@@ -51,7 +51,7 @@ class Dataset(Generic[T_co]):
 
 def _as_array(t: Any) -> np.ndarray:
     """The ndarray behind a Tensor, or ``np.asarray`` of anything else (no copy for arrays)."""
-    return t.data if isinstance(t, Tensor) else np.asarray(t)
+    return t.numpy() if isinstance(t, Tensor) else np.asarray(t)
 
 
 class TensorDataset(Dataset[Batch]):
@@ -62,7 +62,7 @@ class TensorDataset(Dataset[Batch]):
 
     >>> ds = TensorDataset(np.zeros((3, 784), np.float32), np.array([4, 1, 9]))
     >>> len(ds), [t.shape for t in ds.get_batch(np.array([2, 0]))]
-    (3, [(2, 784), (2,)])
+    (3, [chainrule.Size([2, 784]), chainrule.Size([2])])
     """
 
     def __init__(self, *tensors: Tensor | np.ndarray) -> None:
@@ -85,14 +85,14 @@ class TensorDataset(Dataset[Batch]):
         )
 
     def __getitem__(self, index: int) -> Batch:
-        return tuple(Tensor(np.asarray(a[index])) for a in self.arrays)
+        return tuple(as_tensor(np.asarray(a[index])) for a in self.arrays)
 
     def __len__(self) -> int:
         return self.arrays[0].shape[0]
 
     def get_batch(self, indices: np.ndarray) -> Batch:
         """Return the samples at ``indices`` already stacked: ``(Tensor(a[indices]), ...)``."""
-        return tuple(Tensor(a[indices]) for a in self.arrays)
+        return tuple(as_tensor(a[indices]) for a in self.arrays)
 
 
 class Subset(Dataset[T_co]):

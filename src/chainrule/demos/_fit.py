@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chainrule import optim
-from chainrule._tensor import Tensor
+from chainrule._tensor import Tensor, as_tensor
 from chainrule.autograd import no_grad
 from chainrule.creation import manual_seed
 from chainrule.demos.diagnostics import accuracy
@@ -50,8 +50,8 @@ def evaluate(
 ) -> tuple[float, float]:
     """(loss, accuracy) of ``model`` on arrays, without recording a graph."""
     with no_grad():
-        out = model(Tensor(X))
-        return float(loss_fn(out, Tensor(y)).item()), accuracy(out, y)
+        out = model(as_tensor(X))
+        return float(loss_fn(out, as_tensor(y)).item()), accuracy(out, y)
 
 
 def fit(
@@ -89,7 +89,7 @@ def fit(
         order = np.arange(n) if bs >= n else rng.permutation(n)
         for start in range(0, n, bs):
             idx = order[start : start + bs]
-            loss = loss_fn(model(Tensor(X[idx])), Tensor(y[idx]))
+            loss = loss_fn(model(as_tensor(X[idx])), as_tensor(y[idx]))
             if zero_grad:
                 opt.zero_grad()
             loss.backward()
@@ -118,7 +118,7 @@ def predictor(model: Module) -> Callable[[np.ndarray], np.ndarray]:
 
     def predict(points: np.ndarray) -> np.ndarray:
         with no_grad():
-            z = model(Tensor(points.astype(np.float32))).numpy()
+            z = model(as_tensor(points.astype(np.float32))).numpy()
         return (z[:, 0] > 0).astype(int) if z.shape[1] == 1 else z.argmax(axis=1)
 
     return predict

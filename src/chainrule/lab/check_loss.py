@@ -89,11 +89,11 @@ def _log_softmax(z: np.ndarray, axis: int = 1) -> np.ndarray:
 
 def _reference(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
     """The loss and dL/dlogits from chainrule's autograd on F.cross_entropy."""
-    from chainrule._tensor import Tensor  # noqa: PLC0415
+    from chainrule._tensor import as_tensor  # noqa: PLC0415
     from chainrule.nn import functional as F  # noqa: PLC0415
 
-    z = Tensor(logits.copy(), requires_grad=True)
-    loss = F.cross_entropy(z, Tensor(labels.astype(np.int64)))
+    z = as_tensor(logits.copy()).requires_grad_()
+    loss = F.cross_entropy(z, as_tensor(labels.astype(np.int64)))
     loss.backward()
     return float(loss.item()), z.grad.numpy()
 

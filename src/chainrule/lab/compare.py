@@ -197,15 +197,15 @@ def _autograd(
     model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Rebuild the network from Tensor ops and let chainrule's autograd differentiate it."""
-    from chainrule._tensor import Tensor  # noqa: PLC0415
+    from chainrule._tensor import Tensor, as_tensor  # noqa: PLC0415
     from chainrule.nn import functional as F  # noqa: PLC0415
 
     leaves: dict[str, Tensor] = {}
-    h = Tensor(x)
+    h = as_tensor(x)
     for i, layer in enumerate(model.layers):
         if isinstance(layer, manual.Linear):
-            W = leaves[f"{i}.W"] = Tensor(layer.params["W"].copy(), requires_grad=True)
-            b = leaves[f"{i}.b"] = Tensor(layer.params["b"].copy(), requires_grad=True)
+            W = leaves[f"{i}.W"] = as_tensor(layer.params["W"].copy()).requires_grad_()
+            b = leaves[f"{i}.b"] = as_tensor(layer.params["b"].copy()).requires_grad_()
             h = h @ W + b  # (B, d_in) @ (d_in, d_out) + (d_out,)
         elif isinstance(layer, manual.ReLU):
             h = h.relu()
@@ -216,16 +216,16 @@ def _autograd(
                 f"compare_gradients: no autograd equivalent for layer {i} "
                 f"({type(layer).__name__}); subclass manual.Linear, ReLU or Sigmoid"
             )
-    out = _loss_tensor(loss, h, y, F, Tensor)
+    out = _loss_tensor(loss, h, y, F, as_tensor)
     out.backward()
     return {k: t.grad.numpy() for k, t in leaves.items()}
 
 
-def _loss_tensor(loss: Any, h: Any, y: np.ndarray, F: Any, Tensor: type) -> Any:
+def _loss_tensor(loss: Any, h: Any, y: np.ndarray, F: Any, as_tensor: Any) -> Any:
     if isinstance(loss, manual.SoftmaxCrossEntropy):
-        return F.cross_entropy(h, Tensor(np.asarray(y, dtype=np.int64)))
+        return F.cross_entropy(h, as_tensor(np.asarray(y, dtype=np.int64)))
     if isinstance(loss, manual.MSE):
-        return F.mse_loss(h, Tensor(np.asarray(y, dtype=h.dtype)))
+        return F.mse_loss(h, as_tensor(np.asarray(y, dtype=h.dtype)))
     raise TypeError(
         f"compare_gradients: unsupported loss {type(loss).__name__}; "
         "use manual.SoftmaxCrossEntropy or manual.MSE (or subclasses)"

@@ -3,7 +3,7 @@
 >>> from chainrule import nn
 >>> from chainrule.nn import functional as F
 >>> model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
->>> sum(p.data.size for p in model.parameters())
+>>> sum(p.numel() for p in model.parameters())
 203530
 """
 

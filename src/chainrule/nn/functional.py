@@ -8,7 +8,7 @@ keyword-only here (PyTorch's deprecated ``size_average``/``reduce`` are not acce
 >>> from chainrule import Tensor
 >>> from chainrule.nn import functional as F
 >>> logits = Tensor([[2.0, 1.0, 0.1]], requires_grad=True)
->>> loss = F.cross_entropy(logits, Tensor([0]))
+>>> loss = F.cross_entropy(logits, chainrule.tensor([0]))
 >>> round(loss.item(), 4)
 0.417
 >>> loss.backward(); logits.grad   # softmax − onehot
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import random as _random
-from chainrule._tensor import Tensor, int64
+from chainrule._tensor import Tensor, as_tensor, int64
 from chainrule._tensor.dispatch import apply, wrap
 
 __all__ = [
@@ -50,7 +50,7 @@ def _tensor(x: Any, like: Tensor | None = None) -> Tensor:
     """Targets may arrive as arrays or lists; floats take the input's dtype."""
     if isinstance(x, Tensor):
         return x
-    t = Tensor(x)
+    t = as_tensor(x)
     if like is not None and t.dtype.kind == "f" and t.dtype != like.dtype:
         t = t.to(like.dtype)
     return t
@@ -198,7 +198,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer class indices -> one-hot rows (int64), as ``torch.nn.functional.one_hot``.
 
-    >>> one_hot(Tensor([0, 2]), 3)
+    >>> one_hot(chainrule.tensor([0, 2]), 3)
     tensor([[1, 0, 0],
             [0, 0, 1]])
     """
@@ -236,7 +236,7 @@ def cross_entropy(
     as ``input``). Logits may be (N, C), (C,) or (N, C, d1, ...). With ``reduction='mean'`` the
     loss is averaged over non-ignored targets (weighted by ``weight[target]`` if given).
 
-    >>> round(cross_entropy(Tensor([[3.0, 1.0, -1.0]]), Tensor([0])).item(), 4)
+    >>> round(cross_entropy(Tensor([[3.0, 1.0, -1.0]]), chainrule.tensor([0])).item(), 4)
     0.1429
     """
     target = _tensor(target, like=input)
@@ -246,6 +246,12 @@ def cross_entropy(
     n_classes = input.shape[class_dim]
 
     if target.dtype.kind == "f":  # class probabilities: −Σ_c p_c log softmax(x)_c
+        if target.ndim == input.ndim - 1:
+            raise TypeError(
+                f"cross_entropy: class-index targets must be an integer tensor, got "
+                f"{target.dtype} (make them with chainrule.tensor([0, 2]) or y.long(); "
+                f"Tensor(...) is always float32)"
+            )
         _check_same_shape("cross_entropy", input, target)
         if label_smoothing:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
@@ -296,12 +302,15 @@ def nll_loss(
 
     ``cross_entropy(x, t)`` equals ``nll_loss(log_softmax(x, 1), t)``.
 
-    >>> nll_loss(Tensor([[-0.5, -1.0]]), Tensor([1]))
+    >>> nll_loss(Tensor([[-0.5, -1.0]]), chainrule.tensor([1]))
     tensor(1.)
     """
     target = _tensor(target)
     if target.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: targets must be class indices (integers), got {target.dtype}")
+        raise TypeError(
+            f"nll_loss: targets must be class indices (integers), got {target.dtype} "
+            f"(make them with chainrule.tensor([0, 2]) or y.long())"
+        )
     out_shape = target.shape
     x, t = _classes_last(input if input.ndim > 1 else input.unsqueeze(0), target.reshape(-1))
     valid = t._data != ignore_index

@@ -32,9 +32,9 @@ class Linear(Module):
     >>> from chainrule import Tensor
     >>> layer = Linear(784, 256)
     >>> layer.weight.shape, layer.bias.shape
-    ((256, 784), (256,))
+    (chainrule.Size([256, 784]), chainrule.Size([256]))
     >>> layer(Tensor(np.zeros((32, 784), dtype=np.float32))).shape
-    (32, 256)
+    chainrule.Size([32, 256])
     """
 
     def __init__(
@@ -183,7 +183,7 @@ class Flatten(Module):
 
     >>> from chainrule import Tensor
     >>> Flatten()(Tensor(np.zeros((2, 1, 28, 28)))).shape
-    (2, 784)
+    chainrule.Size([2, 784])
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:

@@ -102,7 +102,7 @@ class CrossEntropyLoss(_WeightedLoss):
 
     >>> import numpy as np
     >>> from chainrule import Tensor
-    >>> round(CrossEntropyLoss()(Tensor([[3.0, 1.0, -1.0]]), Tensor(np.array([0]))).item(), 4)
+    >>> round(CrossEntropyLoss()(Tensor([[3.0, 1.0, -1.0]]), chainrule.tensor([0])).item(), 4)
     0.1429
     """
 
@@ -136,7 +136,7 @@ class NLLLoss(_WeightedLoss):
 
     >>> import numpy as np
     >>> from chainrule import Tensor
-    >>> NLLLoss()(Tensor([[-0.5, -2.0]]), Tensor(np.array([1]))).item()
+    >>> NLLLoss()(Tensor([[-0.5, -2.0]]), chainrule.tensor([1])).item()
     2.0
     """
 

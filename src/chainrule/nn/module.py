@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import Tensor, parse_to_arguments
 from chainrule.nn.parameter import Parameter
 
 M = TypeVar("M", bound="Module")
@@ -304,24 +304,28 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data.fill(0)
+                p.grad.numpy().fill(0)
 
-    def to(self: M, dtype: Any) -> M:
-        """Cast floating-point parameters, their gradients and buffers to ``dtype``, in place; return self.
+    def to(self: M, *args: Any, **kwargs: Any) -> M:
+        """Cast floating-point parameters, their gradients and buffers, in place; return self.
 
+        Takes what ``torch.nn.Module.to`` takes: a dtype, a device (only ``'cpu'`` exists
+        here, so ``model.to(device)`` is a no-op), both, or a tensor whose dtype to copy.
         The Parameter objects stay the same (only their arrays change), so an optimizer made
         earlier still updates them. Integer buffers are left alone, as in torch.
         """
-        dtype = np.dtype(dtype)
+        dtype, _ = parse_to_arguments("Module.to", args, kwargs)
+        if dtype is None:
+            return self
         if not np.issubdtype(dtype, np.floating):
             raise TypeError(
                 f"Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
             )
         for t in chain(self.parameters(), self.buffers()):
-            if np.issubdtype(t.data.dtype, np.floating):
-                t.data = t.data.astype(dtype, copy=False)
+            if t.is_floating_point():
+                t.data = t.numpy().astype(dtype, copy=False)
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(dtype, copy=False)
+                    t.grad.data = t.grad.numpy().astype(dtype, copy=False)
         return self
 
     def double(self: M) -> M:
@@ -389,7 +393,7 @@ class Module:
                 continue
             value = state_dict[key]
             if isinstance(value, Tensor):
-                source = value.data
+                source = value.numpy()
             elif isinstance(value, np.ndarray) or hasattr(value, "__array__"):
                 source = np.asarray(value)  # also takes a torch state_dict's tensors directly
             else:
@@ -399,13 +403,13 @@ class Module:
                     f'While copying the parameter named "{key}", expected a Tensor or numpy.ndarray '
                     f"from checkpoint but received {type(value).__name__}"
                 )
-            elif source.shape != target.data.shape:
+            elif source.shape != tuple(target.shape):
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {source.shape} from checkpoint, "
-                    f"the shape in current model is {target.data.shape}."
+                    f"the shape in current model is {tuple(target.shape)}."
                 )
             else:
-                copies.append((target.data, source))
+                copies.append((target.numpy(), source))
         if errors:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"

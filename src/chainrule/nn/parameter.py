@@ -18,15 +18,18 @@ class Parameter(Tensor):
 
     >>> w = Parameter(np.zeros((2, 3), dtype=np.float32))
     >>> w.requires_grad, w.is_leaf, w.shape
-    (True, True, (2, 3))
+    (True, True, chainrule.Size([2, 3]))
     """
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty(0, dtype=np.float32)
         elif isinstance(data, Tensor):
-            data = data.data
-        super().__init__(data, requires_grad=requires_grad)
+            data = data.numpy()
+        elif not isinstance(data, np.ndarray):
+            data = np.asarray(data, dtype=np.float32)
+        # torch.nn.Parameter keeps its data's dtype (unlike torch.Tensor(data), always float32)
+        super().__init__(data, requires_grad=requires_grad, dtype=data.dtype)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

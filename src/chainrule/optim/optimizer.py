@@ -5,7 +5,7 @@ parameter's array in place from its gradient. Everything else (groups, ``zero_gr
 ``state_dict``) lives here once, in PyTorch's layout, so a student who learns it here can read
 a torch checkpoint.
 
-Updates work on the raw NumPy arrays (``p.data``, ``p.grad.data``), never on Tensors: the
+Updates work on the raw NumPy arrays (``p.numpy()``, ``p.grad.numpy()``), never on Tensors: the
 autograd graph never sees them, so no ``no_grad`` block is needed, and every operation can
 write into an existing array (``out=``, ``+=``) instead of allocating a new one each step.
 
@@ -105,7 +105,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                self._update(p.data, p.grad.data, self.state[p], group)
+                self._update(p.numpy(), p.grad.numpy(), self.state[p], group)
         return loss
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -122,7 +122,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data.fill(0)
+                    p.grad.numpy().fill(0)
 
     # ---- groups ---------------------------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -232,9 +232,7 @@ class Optimizer:
             # Arrays are cast to the parameter's dtype (a float64 checkpoint into a float32
             # model stays float32) and copied, so the checkpoint is never mutated by training.
             self.state[p] = {
-                k: np.array(getattr(v, "data", v), dtype=p.data.dtype)
-                if k != "step" and _is_array(v)
-                else v
+                k: np.array(v, dtype=p.dtype.dtype) if k != "step" and _is_array(v) else v
                 for k, v in saved_state.items()
             }
         self.param_groups = [

@@ -72,7 +72,7 @@ def save_checkpoint(
     The optimizer's ``param_groups`` (hyperparameters) go into the metadata under
     ``"optimizer_param_groups"``; its per-parameter state becomes ``optim.state.<i>.<name>`` arrays.
     """
-    arrays: dict[str, np.ndarray] = {_MODEL + k: v.data for k, v in model.state_dict().items()}
+    arrays: dict[str, np.ndarray] = {_MODEL + k: v.numpy() for k, v in model.state_dict().items()}
     meta = dict(meta, format=FORMAT)
     if optimizer is not None:
         state = optimizer.state_dict()

@@ -588,9 +588,9 @@ def _train_epoch(
                     f"loss became {value} at epoch {epoch}, step {part.batches}: "
                     "try a smaller --lr, or --detect-anomaly to find the op"
                 )
-            part.loss_sum += value * len(y.data)
+            part.loss_sum += value * len(y)
             part.correct += count_correct(logits, y)
-            part.seen += len(y.data)
+            part.seen += len(y)
             if show_bar:
                 loss_so_far, acc_so_far = part.loss_sum / part.seen, part.correct / part.seen
                 bar.set_postfix(loss=f"{loss_so_far:.4f}", acc=f"{acc_so_far:.4f}", refresh=False)
@@ -605,7 +605,7 @@ def _train_epoch(
     finally:
         bar.close()
 
-    if not all(np.isfinite(p.data).all() for p in model.parameters()):
+    if not all(np.isfinite(p.numpy()).all() for p in model.parameters()):
         raise TrainingError(
             f"the weights became NaN/inf during epoch {epoch}: try a smaller --lr, or --detect-anomaly"
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import as_tensor
 from chainrule.autograd import no_grad
 from chainrule.demos.diagnostics import predicted_classes
 from chainrule.nn import Linear, Module
@@ -30,7 +30,7 @@ __all__ = [
 
 def count_parameters(model: Module) -> int:
     """Return the number of learnable numbers: ``Σ p.size`` over ``model.parameters()``."""
-    return sum(p.data.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 def forward_flops(model: Module) -> int:
@@ -73,10 +73,10 @@ def evaluate(model: Module, x: np.ndarray, y: np.ndarray, batch_size: int = 1000
         with no_grad():
             for start in range(0, len(y), batch_size):
                 xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-                logits = model(Tensor(xb))  # (B, K)
+                logits = model(as_tensor(xb))  # (B, K)
                 # cross_entropy is a mean over the batch; times B makes the sum, so uneven
                 # last batches weigh what they should.
-                total_loss += F.cross_entropy(logits, Tensor(yb)).item() * len(yb)
+                total_loss += F.cross_entropy(logits, as_tensor(yb)).item() * len(yb)
                 predictions[start : start + len(yb)] = predicted_classes(logits)
     finally:
         model.train(was_training)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import as_tensor
 from chainrule.autograd import no_grad
 from chainrule.nn import functional as F
 from chainrule.training.models import LoadedModel
@@ -155,7 +155,7 @@ def predict_images(
         )
     x = np.stack([prepare_image(p, loaded.mean[0], loaded.std[0]) for p in paths])  # (N, 784)
     with no_grad():
-        probs = F.softmax(loaded.model.eval()(Tensor(x)), dim=1).data  # (N, K)
+        probs = F.softmax(loaded.model.eval()(as_tensor(x)), dim=1).numpy()  # (N, K)
     results = []
     for path, row in zip(paths, probs):
         best = np.argsort(-row, kind="stable")[:k]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import as_tensor
 from chainrule.demos._plot import figure
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.nn import functional as F
@@ -70,9 +70,9 @@ def forward(params: dict[str, float]) -> dict[str, Value]:
 
 def tensor_check(params: dict[str, float]) -> dict[str, float]:
     """The same loss and gradients from the tensor engine (float64), for the cross-check."""
-    t = {k: Tensor(np.float64(p), requires_grad=True) for k, p in params.items()}
+    t = {k: as_tensor(np.float64(p)).requires_grad_() for k, p in params.items()}
     y_hat = ((t["w1"] * X + t["b1"]).sigmoid() * t["w2"] + t["b2"]).sigmoid()
-    loss = F.binary_cross_entropy(y_hat, Tensor(np.float64(Y)))
+    loss = F.binary_cross_entropy(y_hat, as_tensor(np.float64(Y)))
     loss.backward()
     return {"L": loss.item(), **{f"dL/d{k}": v.grad.item() for k, v in t.items()}}
 

@@ -7,7 +7,7 @@ the output layer is linear, so whatever it gets right there, it separates with o
 
 from __future__ import annotations
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import as_tensor
 from chainrule.autograd import no_grad
 from chainrule.data import make_spirals
 from chainrule.demos._fit import evaluate, fit, mlp, predictor
@@ -29,7 +29,7 @@ def feature_space(seed: int = 0, quick: bool = False) -> DemoResult:
     acc = evaluate(model, X, y)[1]
     body, head = model[:-1], model[-1]  # everything up to the bottleneck's tanh; the last Linear
     with no_grad():
-        H = body(Tensor(X)).numpy()  # (n, 2): each point's position in feature space
+        H = body(as_tensor(X)).numpy()  # (n, 2): each point's position in feature space
 
     linear = mlp([2, 3], seed=seed)  # a line on the raw input, for comparison
     fit(linear, X, y, epochs=epochs, lr=0.01)

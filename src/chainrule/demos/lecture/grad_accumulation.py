@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import as_tensor
 from chainrule.demos._fit import mlp
 from chainrule.demos._plot import figure
 from chainrule.demos._result import DemoResult, Verdict
@@ -22,8 +22,8 @@ def grad_accumulation(seed: int = 0, quick: bool = False) -> DemoResult:
     """Backward twice into an MLP's weights, compare, then zero the gradients."""
     rng = np.random.default_rng(seed)
     model = mlp([3, 4, 2], seed=seed)  # a 3-4-2 ReLU MLP: few enough numbers to print
-    x = Tensor(rng.standard_normal((5, 3)).astype(np.float32))
-    target = Tensor(rng.integers(0, 2, size=5))
+    x = as_tensor(rng.standard_normal((5, 3)).astype(np.float32))
+    target = as_tensor(rng.integers(0, 2, size=5))
     weight = model[0].weight  # (4, 3): the first layer's weight
 
     # Without retain_graph the first backward frees the graph, and a second one fails.

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import Tensor, as_tensor
 from chainrule.demos._fit import mlp
 from chainrule.demos._plot import figure, per_layer
 from chainrule.demos._result import DemoResult, Verdict
@@ -44,8 +44,8 @@ def init_schemes(
     """Activation std and weight-gradient norm per layer under each initialisation."""
     width = width or (64 if quick else 256)
     rng = np.random.default_rng(seed)
-    x = Tensor(rng.standard_normal((128, width)).astype(np.float32))
-    y = Tensor(rng.standard_normal((128, width)).astype(np.float32))
+    x = as_tensor(rng.standard_normal((128, width)).astype(np.float32))
+    y = as_tensor(rng.standard_normal((128, width)).astype(np.float32))
     act_std, grads = {}, {}
     for name, fill in SCHEMES.items():
         model = mlp([width] * (depth + 1), activation=activation, seed=seed)

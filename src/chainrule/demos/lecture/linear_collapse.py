@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import as_tensor
 from chainrule.autograd import no_grad
 from chainrule.data import make_spirals
 from chainrule.demos._fit import evaluate, fit, mlp, predictor
@@ -36,7 +36,7 @@ SLIDE = {
 
 def slide_collapse() -> dict[str, list]:
     """The slide's example through two layers and through W_eff, b_eff (float64)."""
-    t = {k: Tensor(np.array(v)) for k, v in SLIDE.items()}
+    t = {k: as_tensor(np.array(v)) for k, v in SLIDE.items()}
     h = F.linear(t["x"], t["W1"], t["b1"])
     y = F.linear(h, t["W2"], t["b2"])
     W_eff, b_eff = t["W2"] @ t["W1"], t["W2"] @ t["b1"] + t["b2"]
@@ -70,11 +70,11 @@ def linear_collapse(seed: int = 0, quick: bool = False) -> DemoResult:
     # stack to float64, where the difference measures the algebra rather than float32 rounding.
     one = collapse_linear(stack)
     with no_grad():
-        x32 = Tensor(X)
+        x32 = as_tensor(X)
         diff32 = float(np.max(np.abs(stack(x32).numpy() - one(x32).numpy())))
         stack.double()
         one64 = collapse_linear(stack)
-        x64 = Tensor(X.astype(np.float64))
+        x64 = as_tensor(X.astype(np.float64))
         diff64 = float(np.max(np.abs(stack(x64).numpy() - one64(x64).numpy())))
         stack.float()
 

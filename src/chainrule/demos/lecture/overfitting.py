@@ -34,7 +34,7 @@ def overfitting(
         "test": (X[n_train + 300 :], y[n_train + 300 :]),
     }
     model = mlp([2, 128, 128, 2], seed=seed)
-    n_params = sum(p.data.size for p in model.parameters())
+    n_params = sum(p.numel() for p in model.parameters())
     hist = fit(model, *splits["train"], epochs=epochs, lr=0.01, eval_sets=splits, seed=seed)
     train, val, test = (hist.epoch_loss[k] for k in ("train", "val", "test"))
     best = int(np.argmin(val))

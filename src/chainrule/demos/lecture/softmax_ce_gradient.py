@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import as_tensor
 from chainrule.demos._plot import figure
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.nn import functional as F
@@ -24,8 +24,8 @@ SLIDE_GRADIENT = [-0.34, 0.24, 0.10]
 
 def ce_gradient(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(autograd's dL/dz, the formula (softmax(z) − onehot(y)) / B) for a (B, K) float64 batch."""
-    z = Tensor(logits, requires_grad=True)
-    F.cross_entropy(z, Tensor(target)).backward()
+    z = as_tensor(logits).requires_grad_()
+    F.cross_entropy(z, as_tensor(target)).backward()
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     p = e / e.sum(axis=1, keepdims=True)
     onehot = np.eye(logits.shape[1])[target]
@@ -36,7 +36,7 @@ def softmax_ce_gradient(seed: int = 0, quick: bool = False) -> DemoResult:
     """Autograd vs ŷ − y on the slide's logits and on random (B, K) batches."""
     z = np.array([SLIDE_LOGITS])
     auto, formula = ce_gradient(z, np.array([0]))
-    p = Tensor(z[0]).softmax(dim=0).numpy()
+    p = as_tensor(z[0]).softmax(dim=0).numpy()
     rng = np.random.default_rng(seed)
     worst = 0.0
     for _ in range(5 if quick else 50):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import as_tensor
 from chainrule.demos._fit import mlp
 from chainrule.demos._plot import figure, per_layer
 from chainrule.demos._result import DemoResult, Verdict
@@ -41,8 +41,8 @@ def layer_gradient_norms(
             init.kaiming_normal_(layer.weight, nonlinearity="relu")  # std √(2/fan_in)
             init.zeros_(layer.bias)
     rng = np.random.default_rng(seed)
-    x = Tensor(rng.standard_normal((BATCH, width)).astype(np.float32))  # torch.randn(32, 64)
-    y = Tensor(rng.standard_normal((BATCH, width)).astype(np.float32))
+    x = as_tensor(rng.standard_normal((BATCH, width)).astype(np.float32))  # torch.randn(32, 64)
+    y = as_tensor(rng.standard_normal((BATCH, width)).astype(np.float32))
     F.mse_loss(model(x), y).backward()  # ((out - y)**2).mean()
     return weight_grad_norms(model)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import Tensor, as_tensor
 from chainrule.demos._fit import evaluate, fit, mlp, predictor
 from chainrule.demos._plot import decision_regions, figure
 from chainrule.demos._result import DemoResult, Verdict
@@ -27,10 +27,10 @@ Y_XOR = np.array([0, 1, 1, 0])
 
 def hand_xor(x: Tensor) -> Tensor:
     """The slide's network: h = ReLU(W1 x + b1), ŷ = w2ᵀ h + b2 (outputs 0 or 1 on the corners)."""
-    W1 = Tensor(np.array([[1.0, 1.0], [1.0, 1.0]]))
-    b1 = Tensor(np.array([0.0, -1.0]))
-    w2 = Tensor(np.array([1.0, -2.0]))
-    b2 = Tensor(0.0)
+    W1 = as_tensor(np.array([[1.0, 1.0], [1.0, 1.0]]))
+    b1 = as_tensor(np.array([0.0, -1.0]))
+    w2 = as_tensor(np.array([1.0, -2.0]))
+    b2 = as_tensor(0.0)
     return F.relu(F.linear(x, W1, b1)) @ w2 + b2
 
 
@@ -60,7 +60,7 @@ def xor(seed: int = 0, quick: bool = False, n_seeds: int | None = None) -> DemoR
     fit(linear, X, y, epochs=500, lr=0.05)
     linear_acc = evaluate(linear, X, y)[1]
 
-    hand_out = hand_xor(Tensor(X.astype(np.float64))).numpy()
+    hand_out = hand_xor(as_tensor(X.astype(np.float64))).numpy()
 
     widths = (2, 4, 8)
     success = {}
@@ -106,7 +106,7 @@ def xor(seed: int = 0, quick: bool = False, n_seeds: int | None = None) -> DemoR
         )
         decision_regions(
             axes[2],
-            lambda p: (hand_xor(Tensor(p.astype(np.float64))).numpy() > 0.5).astype(int),
+            lambda p: (hand_xor(as_tensor(p.astype(np.float64))).numpy() > 0.5).astype(int),
             X,
             y,
             "slide's hand weights (ŷ > 0.5)",

@@ -78,7 +78,7 @@ class MLP(nn.Module):
 def train(model, X, y, steps=500, lr=0.5):
     """Full-batch gradient descent on the cross-entropy; returns the loss of every step."""
     opt = optim.SGD(model.parameters(), lr=lr)
-    X, y = Tensor(X), Tensor(y)
+    X, y = cr.tensor(X), cr.tensor(y)
     losses = []
     for _ in range(steps):
         # BEGIN SOLUTION
@@ -93,7 +93,7 @@ def train(model, X, y, steps=500, lr=0.5):
 
 def accuracy(model, X, y):
     with cr.no_grad():
-        return float((model(Tensor(X)).argmax(dim=1).numpy() == y).mean())
+        return float((model(cr.tensor(X)).argmax(dim=1).numpy() == y).mean())
 
 
 # %%
@@ -206,14 +206,14 @@ check_gradient_prediction("w1", my_sign, my_magnitude)
 
 # %%
 # BEGIN SOLUTION: # your code here
-params = {k: Tensor(getattr(TOY, k), dtype="float64", requires_grad=True) for k in ("w1", "b1", "w2", "b2")}
+params = {k: cr.tensor(getattr(TOY, k), dtype=cr.float64, requires_grad=True) for k in ("w1", "b1", "w2", "b2")}
 toy_opt = optim.SGD(params.values(), lr=TOY.lr)
 
 
 def toy_loss():
     h = (params["w1"] * TOY.x + params["b1"]).sigmoid()
     y_hat = (params["w2"] * h + params["b2"]).sigmoid()
-    return F.binary_cross_entropy(y_hat, Tensor(TOY.y, dtype="float64"))
+    return F.binary_cross_entropy(y_hat, cr.tensor(TOY.y, dtype=cr.float64))
 
 
 toy_loss().backward()
@@ -264,7 +264,7 @@ for layer in linear_model.net:
         W = layer.weight.numpy()
         W_eff, b_eff = W @ W_eff, W @ b_eff + layer.bias.numpy()
 with cr.no_grad():
-    logits = linear_model(Tensor(X_val)).numpy()
+    logits = linear_model(cr.tensor(X_val)).numpy()
 print("one linear layer gives the same logits:", np.allclose(logits, X_val @ W_eff.T + b_eff, atol=1e-4))
 # END SOLUTION
 
