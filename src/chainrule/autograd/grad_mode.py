@@ -16,6 +16,7 @@ __all__ = [
     "state",
     "is_grad_enabled",
     "no_grad",
+    "inference_mode",
     "enable_grad",
     "set_grad_enabled",
     "detect_anomaly",
@@ -101,6 +102,14 @@ class no_grad(_GradModeContext):
     """
 
     _mode = False
+
+
+class inference_mode(no_grad):
+    """``torch.inference_mode``: here the same as :class:`no_grad` (there is no faster path)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self._mode = not mode
+        super().__init__()
 
 
 class enable_grad(_GradModeContext):

@@ -19,12 +19,47 @@ from typing import Any
 
 from chainrule.autograd.registry import Rule
 
-__all__ = ["Node", "topological_order"]
+__all__ = ["AccumulateGrad", "Node", "topological_order", "torch_name"]
 
 
-def _backward_class_name(op: str) -> str:
-    # "log_softmax" -> "LogSoftmaxBackward", the way PyTorch names its grad_fn classes.
-    return "".join(part.capitalize() for part in op.split("_")) + "Backward"
+# PyTorch's grad_fn class for the ops whose name is not just the op's in CamelCase. The
+# variants of one op (``sum()`` vs ``sum(dim)``) are named by the Tensor method, via ``label``.
+TORCH_NAMES = {
+    "cast": "ToCopyBackward0",
+    "reshape": "ViewBackward0",
+    "getitem": "IndexBackward0",
+    "matmul": "MmBackward0",
+    "linear": "AddmmBackward0",
+    "cross_entropy": "NllLossBackward0",
+    "clamp": "ClampBackward1",
+    "gelu": "GeluBackward0",
+    "leaky_relu": "LeakyReluBackward0",
+    "log1p": "Log1PBackward0",
+}
+
+
+def torch_name(op: str) -> str:
+    """``'log_softmax'`` -> ``'LogSoftmaxBackward0'``, the name PyTorch gives its grad_fn."""
+    return TORCH_NAMES.get(op) or "".join(p.capitalize() for p in op.split("_")) + "Backward0"
+
+
+class AccumulateGrad:
+    """Where a gradient reaches a leaf, in ``grad_fn.next_functions`` (as in PyTorch)."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Any) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
 
 
 class Node:
@@ -32,9 +67,10 @@ class Node:
 
     ``inputs`` holds every operand (tensors, or plain numbers/arrays that never need a grad);
     ``needs[i]`` says whether input ``i`` wants a gradient, so VJPs can skip the rest.
+    ``label`` is PyTorch's name for this node when the op alone does not decide it.
     """
 
-    __slots__ = ("rule", "saved", "inputs", "needs", "freed")
+    __slots__ = ("rule", "saved", "inputs", "needs", "freed", "label")
 
     def __init__(self, rule: Rule, saved: Any, inputs: tuple, needs: tuple) -> None:
         self.rule = rule
@@ -42,11 +78,31 @@ class Node:
         self.inputs: tuple | None = inputs
         self.needs = needs
         self.freed = False
+        self.label: str | None = None
 
     @property
-    def name(self) -> str:
-        """The op's registered name, e.g. ``'mul'``."""
+    def op(self) -> str:
+        """The op's registered name in the rule table, e.g. ``'mul'``."""
         return self.rule.name
+
+    def name(self) -> str:
+        """PyTorch's name for this node, e.g. ``'MulBackward0'``."""
+        return self.label or torch_name(self.rule.name)
+
+    @property
+    def next_functions(self) -> tuple:
+        """``(node, 0)`` per input: its grad_fn, an AccumulateGrad for a leaf, or None."""
+        if self.inputs is None:
+            return ()
+        out = []
+        for x, needed in zip(self.inputs, self.needs):
+            if not needed:
+                out.append((None, 0))
+            elif x._node is not None:
+                out.append((x._node, 0))
+            else:
+                out.append((AccumulateGrad(x), 0))
+        return tuple(out)
 
     def free(self) -> None:
         """Drop saved arrays and input references (what ``retain_graph=False`` does)."""
@@ -55,7 +111,7 @@ class Node:
         self.freed = True
 
     def __repr__(self) -> str:
-        return f"<{_backward_class_name(self.rule.name)}>"
+        return f"<{self.name()}>"
 
 
 # ------------------------------------------------------------------------------------------------

@@ -479,6 +479,262 @@ class Cat:
 
 
 # ------------------------------------------------------------------------------------------------
+# More elementwise math: trigonometry, logs, and the step functions (whose gradient is zero)
+# --------------------------------------------------------------------------------------------------
+@primitive("sin", formula=("g·cos x",))
+class Sin:
+    def forward(x):
+        return np.sin(x), x
+
+    def vjp(g, x, needs):
+        return (g * np.cos(x),)
+
+
+@primitive("cos", formula=("−g·sin x",))
+class Cos:
+    def forward(x):
+        return np.cos(x), x
+
+    def vjp(g, x, needs):
+        return (-g * np.sin(x),)
+
+
+@primitive("tan", formula=("g·(1 + tan² x)",))
+class Tan:
+    def forward(x):
+        out = np.tan(x)
+        return out, out
+
+    def vjp(g, out, needs):
+        return (g * (1 + out * out),)
+
+
+@primitive("log1p", formula=("g / (1 + x)",))
+class Log1p:
+    def forward(x):
+        return np.log1p(x), x
+
+    def vjp(g, x, needs):
+        return (g / (1 + x),)
+
+
+@primitive("expm1", formula=("g·eˣ",))
+class Expm1:
+    def forward(x):
+        out = np.expm1(x)
+        return out, out
+
+    def vjp(g, out, needs):
+        return (g * (out + 1),)
+
+
+@primitive("erf", formula=("g·2/√π·e^(−x²)",))
+class Erf:
+    def forward(x):
+        return erf(x).astype(x.dtype, copy=False), x
+
+    def vjp(g, x, needs):
+        return (g * (2 / math.sqrt(math.pi)) * np.exp(-x * x),)
+
+
+def _step_rule(name: str, fn: Callable) -> None:
+    """floor, ceil, round, trunc, sign: flat almost everywhere, so PyTorch's gradient is 0."""
+
+    @primitive(name, formula=("0",))
+    class Step:
+        def forward(x, decimals=0):
+            out = fn(x) if decimals == 0 else np.round(x, decimals)
+            return out, x.shape
+
+        def vjp(g, shape, needs):
+            return (np.zeros(shape, dtype=g.dtype),)
+
+
+for _name, _fn in [
+    ("floor", np.floor),
+    ("ceil", np.ceil),
+    ("round", np.round),  # NumPy and PyTorch both round halves to even
+    ("trunc", np.trunc),
+    ("sign", np.sign),
+]:
+    _step_rule(_name, _fn)
+
+
+# ------------------------------------------------------------------------------------------------
+# More reductions: prod, cumsum, logsumexp, the 2-norm
+# --------------------------------------------------------------------------------------------------
+@primitive("prod", formula=("g·Π(others): the product of every other element",))
+class Prod:
+    def forward(x, dim=None, keepdim=False):
+        axis = None if dim is None else normalize_dim("prod", dim, x.ndim)
+        out = np.prod(x, axis=axis, keepdims=keepdim)
+        return out, (x, axis, keepdim)
+
+    def vjp(g, saved, needs):
+        x, axis, keepdim = saved
+        flat = axis is None
+        xs = x.reshape(-1) if flat else x
+        ax = 0 if flat else axis
+        if not flat and not keepdim:
+            g = np.expand_dims(g, ax)
+        # Π of the others = (product of everything before) × (product of everything after):
+        # exclusive cumulative products from both ends, exact even where x has zeros.
+        ones = np.ones_like(np.take(xs, [0], axis=ax))
+        before = np.cumprod(np.concatenate([ones, xs], axis=ax), axis=ax)
+        before = np.take(before, range(xs.shape[ax]), axis=ax)
+        rev = np.flip(xs, axis=ax)
+        after = np.cumprod(np.concatenate([ones, rev], axis=ax), axis=ax)
+        after = np.flip(np.take(after, range(xs.shape[ax]), axis=ax), axis=ax)
+        dx = g * before * after
+        return (dx.reshape(x.shape),)
+
+
+@primitive("cumsum", formula=("g summed from the end (a reversed cumsum)",))
+class Cumsum:
+    def forward(x, dim=0):
+        axis = normalize_dim("cumsum", dim, x.ndim) if x.ndim else None
+        out = np.cumsum(x, axis=axis) if x.ndim else x.copy()
+        return out, axis
+
+    def vjp(g, axis, needs):
+        if axis is None:
+            return (g,)
+        # x_i feeds every out_j with j >= i, so dL/dx_i = Σ_{j≥i} g_j
+        return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)
+
+
+@primitive("logsumexp", formula=("g·softmax(x)",))
+class Logsumexp:
+    def forward(x, dim=(), keepdim=False):
+        axes = normalize_dims("logsumexp", dim, x.ndim)
+        m = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+        m = np.where(np.isfinite(m), m, 0)  # all -inf: log Σ exp = -inf, not nan
+        with np.errstate(divide="ignore"):
+            out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        result = out if keepdim else np.squeeze(out, axis=axes)
+        return result.astype(x.dtype, copy=False), (x, out, axes)
+
+    def vjp(g, saved, needs):
+        x, out, axes = saved
+        if g.ndim != x.ndim:
+            g = np.expand_dims(g, axes if axes is not None else tuple(range(x.ndim)))
+        return (g * np.exp(x - out),)  # d/dx log Σ eˣ = softmax(x)
+
+
+@primitive("norm", formula=("g·x / ‖x‖ (0 where ‖x‖ = 0)",))
+class Norm:
+    def forward(x, dim=None, keepdim=False):
+        axes = normalize_dims("norm", dim, x.ndim)
+        out = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+        return (out if keepdim else np.squeeze(out, axis=axes)), (x, out, axes)
+
+    def vjp(g, saved, needs):
+        x, out, axes = saved
+        if g.ndim != x.ndim:
+            g = np.expand_dims(g, axes if axes is not None else tuple(range(x.ndim)))
+        # PyTorch's subgradient at 0 is 0, not nan
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (np.where(out == 0, 0, g * x / out).astype(x.dtype, copy=False),)
+
+
+# ------------------------------------------------------------------------------------------------
+# More movement: flip, repeat, scatter
+# --------------------------------------------------------------------------------------------------
+@primitive("flip", formula=("g flipped back",))
+class Flip:
+    def forward(x, dims=()):
+        axes = tuple(normalize_dim("flip", d, x.ndim) for d in dims)
+        return np.flip(x, axes).copy(), axes
+
+    def vjp(g, axes, needs):
+        return (np.flip(g, axes),)
+
+
+@primitive("repeat", formula=("g summed over the repeats",))
+class Repeat:
+    def forward(x, repeats=()):
+        if len(repeats) < x.ndim:
+            raise RuntimeError(
+                f"repeat: number of repeat dims ({len(repeats)}) can not be smaller than the "
+                f"number of tensor dims ({x.ndim})"
+            )
+        shape = (1,) * (len(repeats) - x.ndim) + x.shape
+        return np.tile(x.reshape(shape), repeats), (x.shape, shape, tuple(repeats))
+
+    def vjp(g, saved, needs):
+        shape_in, shape, reps = saved
+        # view g as (r0, n0, r1, n1, ...) and sum the repeat axes
+        split = [n for pair in zip(reps, shape) for n in pair]
+        summed = g.reshape(split).sum(axis=tuple(range(0, 2 * len(reps), 2)))
+        return (summed.reshape(shape_in),)
+
+
+@primitive("scatter", formula=("g where not overwritten", "g gathered at the index"))
+class Scatter:
+    def forward(x, index, src, dim=0, reduce="none"):
+        axis = normalize_dim("scatter", dim, x.ndim)
+        if not isinstance(index, np.ndarray) or index.dtype.kind not in "iu":
+            raise TypeError("scatter: index must be an integer tensor")
+        where = list(np.indices(index.shape, sparse=True))
+        where[axis] = index
+        where = tuple(where)
+        src_arr = np.broadcast_to(src, index.shape) if np.ndim(src) == 0 else src
+        if np.ndim(src) != 0:
+            src_arr = src[tuple(slice(0, n) for n in index.shape)]
+        out = x.copy()
+        try:
+            if reduce == "add":
+                np.add.at(out, where, src_arr)
+            else:
+                out[where] = src_arr
+        except IndexError as e:
+            raise IndexError(f"scatter: {e} (input {x.shape}, index {index.shape})") from None
+        return out, (where, reduce, np.shape(src), index.shape)
+
+    def vjp(g, saved, needs):
+        where, reduce, src_shape, index_shape = saved
+        dx = None
+        if needs[0]:
+            dx = g.copy() if reduce == "none" else g
+            if reduce == "none":
+                dx[where] = 0  # overwritten elements did not reach the output
+        dsrc = None
+        if len(needs) > 2 and needs[2]:
+            picked = g[where]
+            dsrc = np.zeros(src_shape, dtype=g.dtype)
+            dsrc[tuple(slice(0, n) for n in index_shape)] = picked
+        return dx, None, dsrc
+
+
+@primitive("softmax", formula=("s·(g − Σ g·s)",))
+class Softmax:
+    def forward(x, dim=-1):
+        axis = normalize_dim("softmax", dim, x.ndim) if x.ndim else None
+        z = x - np.max(x, axis=axis, keepdims=True)
+        e = np.exp(z)
+        out = e / np.sum(e, axis=axis, keepdims=True)
+        return out, (out, axis)
+
+    def vjp(g, saved, needs):
+        s, axis = saved
+        return (s * (g - np.sum(g * s, axis=axis, keepdims=True)),)
+
+
+@primitive("mean", formula=("g / n, broadcast back to x's shape",))
+class Mean:
+    def forward(x, dim=None, keepdim=False):
+        axes = normalize_dims("mean", dim, x.ndim)
+        n = x.size if axes is None else math.prod(x.shape[a] for a in axes)
+        return np.mean(x, axis=axes, keepdims=keepdim), (x.shape, axes, keepdim, n)
+
+    def vjp(g, saved, needs):
+        shape, axes, keepdim, n = saved
+        if axes and not keepdim:
+            g = np.expand_dims(g, axes)
+        return (np.broadcast_to(g / n, shape),)
+
+
+# ------------------------------------------------------------------------------------------------
 # Matrix products
 # --------------------------------------------------------------------------------------------------
 def _matmul_error(a: np.ndarray, b: np.ndarray) -> ValueError:
