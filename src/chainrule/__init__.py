@@ -16,37 +16,66 @@ Two autograd engines for the "MLPs & backpropagation" week of a deep-learning co
 
 # layers, losses, optimizers, data (imported after Tensor: they build on it)
 # ``import chainrule.train`` and the other pre-layout module paths still work.
-from chainrule import _moved, data, nn, optim
-from chainrule._tensor import Tensor, float32, float64, int64
+from chainrule import _moved, cuda, data, nn, optim, utils
+from chainrule import autograd as autograd
+from chainrule._tensor import Tensor
+from chainrule._tensor.base import missing_attribute
+from chainrule._tensor.device import device
+from chainrule._tensor.dtypes import (
+    bool_,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
+    double,
+    dtype,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from chainrule._tensor.printing import set_printoptions
+from chainrule._tensor.size import Size
 
 # tensor engine
 from chainrule.autograd import (
     AnomalyError,
     detect_anomaly,
     enable_grad,
+    inference_mode,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
 )
-from chainrule.creation import (
-    arange,
-    full,
-    manual_seed,
-    ones,
-    ones_like,
-    rand,
-    randn,
-    tensor,
-    zeros,
-    zeros_like,
-)
+from chainrule.creation import *  # noqa: F403 - torch's creation functions, listed in its __all__
+from chainrule.creation import __all__ as _creation_names
 from chainrule.finite_differences import GradcheckError, gradcheck
-from chainrule.functions import cat, einsum, matmul, maximum, stack, where
+from chainrule.functions import *  # noqa: F403 - the torch-namespace functions
+from chainrule.functions import __all__ as _function_names
 from chainrule.lab import manual
 from chainrule.lab.compare import compare_gradients
+from chainrule.random import get_rng_state, initial_seed, seed, set_rng_state
 from chainrule.scalar import Value
 from chainrule.viz.graph import draw_graph
 from chainrule.viz.trace import explain
+
+# The dtype names PyTorch keeps that are Python builtins here (``chainrule.float`` is float32).
+# They are set as attributes, not imported names, so the builtins stay usable in this module.
+globals().update({"float": float32, "int": int32, "bool": bool_})
+
+# ``torch.autograd.gradcheck``: the lab's hint. The checks live a layer above the engine (they
+# build tensors), so they are attached to the ``autograd`` package here, where both exist.
+autograd.gradcheck = gradcheck
 
 _moved.install()
 
@@ -58,40 +87,64 @@ __all__ = [
     # seeing the graph
     "draw_graph",
     "explain",
-    # tensor engine (added by the tensor-engine modules below)
+    # tensor engine
     "Tensor",
+    "Size",
+    "dtype",
+    "device",
+    "set_printoptions",
     "no_grad",
     "enable_grad",
+    "inference_mode",
     "set_grad_enabled",
     "is_grad_enabled",
     "detect_anomaly",
     "AnomalyError",
     "gradcheck",
     "GradcheckError",
-    "tensor",
-    "zeros",
-    "ones",
-    "zeros_like",
-    "ones_like",
-    "full",
-    "arange",
-    "randn",
-    "rand",
-    "manual_seed",
-    "cat",
-    "stack",
-    "where",
-    "maximum",
-    "einsum",
-    "matmul",
+    "autograd",
+    "cuda",
+    "seed",
+    "initial_seed",
+    "get_rng_state",
+    "set_rng_state",
+    *_creation_names,
+    *_function_names,
+    # dtypes
+    "float16",
     "float32",
     "float64",
+    "half",
+    "double",
+    "float",
+    "int8",
+    "int16",
+    "int32",
     "int64",
+    "short",
+    "int",
+    "long",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+    "bool_",
+    "complex64",
+    "complex128",
+    "cfloat",
+    "cdouble",
     # modules, optimizers, data
     "nn",
     "optim",
     "data",
+    "utils",
     # the lab: hand-written backward passes and the four-source gradient check
     "manual",
     "compare_gradients",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """A name PyTorch has and chainrule does not: say so, with the closest names we do have."""
+    raise AttributeError(missing_attribute("module", name, __all__))
