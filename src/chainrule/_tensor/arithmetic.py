@@ -138,8 +138,13 @@ class ArithmeticMethods:
     __rtruediv__ = binary_dunder("div", reflected=True)
     __pow__ = binary_dunder("pow")
     __rpow__ = binary_dunder("pow", reflected=True)
-    __matmul__ = binary_dunder("matmul")
-    __rmatmul__ = binary_dunder("matmul", reflected=True)
+
+    def __matmul__(self, other: Any) -> "Tensor":
+        return NotImplemented if operand(other) is NotImplemented else self.matmul(other)
+
+    def __rmatmul__(self, other: Any) -> "Tensor":
+        o = operand(other)
+        return NotImplemented if o is NotImplemented else apply("matmul", o, self)
 
     def __floordiv__(self, other: Any) -> "Tensor":
         return NotImplemented if operand(other) is NotImplemented else self.floor_divide(other)

@@ -92,23 +92,23 @@ class _Formatter:
             return
         vals = values.astype(np.float64).ravel()
         vals = vals[np.isfinite(vals) & (vals != 0)]
-        if vals.size:
-            big, small = float(np.abs(vals).max()), float(np.abs(vals).min())
-            self.int_mode = bool((vals == np.ceil(vals)).all())
-            if self.int_mode:
-                self.sci_mode = big / small > 1000.0 or big > 1.0e8
-                widths = (
-                    (len(f"{v:.{p}e}") for v in vals.tolist())
-                    if self.sci_mode
-                    else (len(f"{v:.0f}") + 1 for v in vals.tolist())  # + 1 for the "."
-                )
-            else:
-                self.sci_mode = big / small > 1000.0 or big > 1.0e8 or small < 1.0e-4
-                fmt = "e" if self.sci_mode else "f"
-                widths = (len(f"{v:.{p}{fmt}}") for v in vals.tolist())
-            self.max_width = max(self.max_width, *widths)
+        if not vals.size:
+            return  # as PyTorch: no nonzero finite value, so sci_mode= has nothing to change
+        big, small = float(np.abs(vals).max()), float(np.abs(vals).min())
+        self.int_mode = bool((vals == np.ceil(vals)).all())
+        self.sci_mode = big / small > 1000.0 or big > 1.0e8
+        if not self.int_mode:
+            self.sci_mode = self.sci_mode or small < 1.0e-4
         if options.sci_mode is not None:
             self.sci_mode = options.sci_mode
+        # the width every element is padded to, measured in the format finally chosen
+        if self.sci_mode:
+            widths = (len(f"{v:.{p}e}") for v in vals.tolist())
+        elif self.int_mode:
+            widths = (len(f"{v:.0f}") + 1 for v in vals.tolist())  # + 1 for the "."
+        else:
+            widths = (len(f"{v:.{p}f}") for v in vals.tolist())
+        self.max_width = max(self.max_width, *widths)
 
     def format(self, value: Any) -> str:
         p = options.precision

@@ -14,7 +14,7 @@
 (chainrule.Size([32, 2]), chainrule.Size([32]))
 """
 
-from chainrule.data.collate import default_collate
+from chainrule.data.collate import default_collate, default_convert
 from chainrule.data.dataloader import DataLoader
 from chainrule.data.dataset import Dataset, Subset, TensorDataset, random_split
 from chainrule.data.download import ChecksumError, DownloadError
@@ -32,6 +32,14 @@ from chainrule.data.mnist import (
     load_mnist,
 )
 from chainrule.data.sample import load_mnist_sample
+from chainrule.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from chainrule.data.synthetic import make_blobs, make_circles, make_moons, make_spirals, make_xor
 from chainrule.data.transforms import (
     FASHION_MNIST_MEAN,
@@ -43,6 +51,13 @@ from chainrule.data.transforms import (
 )
 
 __all__ = [
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "BatchSampler",
+    "default_convert",
     # torch.utils.data
     "Dataset",
     "TensorDataset",

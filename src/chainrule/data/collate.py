@@ -18,7 +18,7 @@ import numpy as np
 
 from chainrule._tensor import Tensor, as_tensor
 
-__all__ = ["default_collate"]
+__all__ = ["default_collate", "default_convert"]
 
 
 def _stack(items: Sequence[Any]) -> Tensor:
@@ -30,8 +30,8 @@ def _stack(items: Sequence[Any]) -> Tensor:
 def default_collate(samples: Sequence[Any]) -> Tensor | tuple[Tensor, ...]:
     """Stack samples into a batch: tuples (or lists) field by field, anything else as one Tensor.
 
-    Like ``torch.utils.data.default_collate`` for tuples and arrays; Python ints become int64
-    and floats float64 (NumPy's defaults). Dicts and strings are not supported.
+    Like ``torch.utils.data.default_collate`` for tuples, dicts and arrays; Python ints become
+    int64 and floats float64 (as in PyTorch). Strings are kept as a list.
 
     >>> default_collate([3, 4, 5])
     tensor([3, 4, 5])
@@ -39,6 +39,10 @@ def default_collate(samples: Sequence[Any]) -> Tensor | tuple[Tensor, ...]:
     if not samples:
         raise ValueError("default_collate: no samples to collate")
     first = samples[0]
+    if isinstance(first, str):
+        return list(samples)
+    if isinstance(first, dict):
+        return {k: default_collate([s[k] for s in samples]) for k in first}
     if isinstance(first, (tuple, list)):
         width = len(first)
         if any(len(s) != width for s in samples):
@@ -46,3 +50,15 @@ def default_collate(samples: Sequence[Any]) -> Tensor | tuple[Tensor, ...]:
             raise ValueError(f"default_collate: samples have different numbers of fields: {widths}")
         return tuple(_stack([s[k] for s in samples]) for k in range(width))
     return _stack(samples)
+
+
+def default_convert(sample: Any) -> Any:
+    """One sample as tensors, unbatched (``DataLoader(batch_size=None)``): arrays become
+    tensors, tuples, lists and dicts are converted field by field, numbers stay numbers."""
+    if isinstance(sample, np.ndarray):
+        return as_tensor(sample)
+    if isinstance(sample, dict):
+        return {k: default_convert(v) for k, v in sample.items()}
+    if isinstance(sample, (tuple, list)):
+        return type(sample)(default_convert(v) for v in sample)
+    return sample
