@@ -124,7 +124,7 @@ def test_batches_are_tuples_of_tensors_with_the_arrays_dtypes():
 
 
 def test_batch_size_must_be_a_positive_int():
-    for bad in (0, -1, 2.0, True, None):
+    for bad in (0, -1, 2.0, True):  # None is valid: unbatched, as in torch
         with pytest.raises(ValueError, match="batch_size must be a positive int"):
             DataLoader(_dataset(), batch_size=bad)
 

@@ -66,6 +66,7 @@ from chainrule.lab import manual
 from chainrule.lab.compare import compare_gradients
 from chainrule.random import get_rng_state, initial_seed, seed, set_rng_state
 from chainrule.scalar import Value
+from chainrule.serialization import load, save
 from chainrule.viz.graph import draw_graph
 from chainrule.viz.trace import explain
 
@@ -104,6 +105,8 @@ __all__ = [
     "GradcheckError",
     "autograd",
     "cuda",
+    "save",
+    "load",
     "seed",
     "initial_seed",
     "get_rng_state",
