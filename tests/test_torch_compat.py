@@ -352,6 +352,8 @@ NO_GRAD_OPS = [
     lambda m, x: x.cumsum(0),
     lambda m, x: x.flatten().topk(1).values,
     lambda m, x: x.norm(p=1),
+    lambda m, x: m.round(x).mode(dim=-1).values,
+    lambda m, x: m.round(x).mode(0, keepdim=True).indices,
     lambda m, x: x.chunk(2, dim=-1)[0],
     lambda m, x: m.cat(x.split(1, dim=0), dim=0),
 ]

@@ -57,6 +57,7 @@ from chainrule.autograd import (
     no_grad,
     set_grad_enabled,
 )
+from chainrule.autograd_function import Function
 from chainrule.creation import *  # noqa: F403 - torch's creation functions, listed in its __all__
 from chainrule.creation import __all__ as _creation_names
 from chainrule.finite_differences import GradcheckError, gradcheck
@@ -77,6 +78,7 @@ globals().update({"float": float32, "int": int32, "bool": bool_})
 # ``torch.autograd.gradcheck``: the lab's hint. The checks live a layer above the engine (they
 # build tensors), so they are attached to the ``autograd`` package here, where both exist.
 autograd.gradcheck = gradcheck
+autograd.Function = Function
 
 _moved.install()
 

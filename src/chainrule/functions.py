@@ -35,7 +35,7 @@ METHOD_FUNCTIONS: tuple[str, ...] = (
     # reductions and ordering
     "sum", "nansum", "mean", "nanmean", "prod", "cumsum", "cumprod", "logsumexp", "norm",
     "count_nonzero", "var", "std", "amax", "amin", "aminmax", "max", "min", "argmax", "argmin",
-    "all", "any", "sort", "argsort", "msort", "topk", "kthvalue", "median",
+    "all", "any", "sort", "argsort", "msort", "topk", "kthvalue", "median", "mode",
     # shape and indexing
     "reshape", "flatten", "unflatten", "permute", "transpose", "swapaxes", "swapdims", "t",
     "movedim", "moveaxis", "squeeze", "unsqueeze", "flip", "fliplr", "flipud", "roll",

@@ -30,6 +30,7 @@ topk_result = namedtuple("topk", ["values", "indices"])
 kthvalue_result = namedtuple("kthvalue", ["values", "indices"])
 median_result = namedtuple("median", ["values", "indices"])
 aminmax_result = namedtuple("aminmax", ["min", "max"])
+mode_result = namedtuple("mode", ["values", "indices"])
 
 
 class ReductionMethods:
@@ -280,6 +281,25 @@ class ReductionMethods:
         n = self.shape[axis] if self.ndim else 1
         v, i = self.kthvalue((n - 1) // 2 + 1, axis, keepdim)
         return median_result(v, i)
+
+    def mode(self, dim: int = -1, keepdim: bool = False):
+        """The most frequent value along ``dim`` (the smallest among ties) and an index of it."""
+        axis = normalize_dim("mode", dim, self.ndim) if self.ndim else 0
+        if self.ndim == 0:
+            return mode_result(self.clone(), wrap(np.zeros((), dtype=np.int64)))
+        moved = np.moveaxis(self._data, axis, -1)
+        flat = moved.reshape(-1, moved.shape[-1])
+        picks = []
+        for row in flat:
+            values, counts = np.unique(row, return_counts=True)  # sorted, so ties pick the smallest
+            v = values[np.argmax(counts)]
+            picks.append(np.flatnonzero(row == v)[-1])  # PyTorch reports the last occurrence
+        idx = np.asarray(picks, dtype=np.int64).reshape(moved.shape[:-1])
+        idx = np.expand_dims(idx, axis)
+        values = self.gather(axis, wrap(idx))
+        if not keepdim:
+            values, idx = values.squeeze(axis), idx.squeeze(axis)
+        return mode_result(values, wrap(idx))
 
     def aminmax(self, *, dim: int | None = None, keepdim: bool = False):
         lo = self.amin(() if dim is None else dim, keepdim)

@@ -534,6 +534,12 @@ class Tensor(
         """Return a tensor sharing this one's data but cut from the graph (no grad flows back)."""
         return wrap(self._data)
 
+    def detach_(self) -> "Tensor":
+        """Cut this tensor from its graph in place (it becomes a leaf that needs no gradient)."""
+        self._node = None
+        self._requires_grad = False
+        return self
+
     def retain_grad(self) -> None:
         """Ask backward() to fill in ``.grad`` for this non-leaf tensor too."""
         if not self._requires_grad:
