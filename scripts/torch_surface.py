@@ -100,7 +100,9 @@ def main(argv: list[str]) -> int:
         total += len(names)
         have += len(names) - len(missing)
         line = f"{label:14s} {len(names) - len(missing):4d} / {len(names):4d}"
-        print(line + (f"   missing: {' '.join(missing)}" if "--missing" in argv and missing else ""))
+        print(
+            line + (f"   missing: {' '.join(missing)}" if "--missing" in argv and missing else "")
+        )
     print(f"{'all':14s} {have:4d} / {total:4d}  ({100 * have / total:.0f}%)")
     return 0
 
