@@ -400,3 +400,38 @@ def test_matmul_of_mixed_dtypes_is_an_error_as_in_torch():
         chainrule.ones(2, 2) @ chainrule.ones(2, 2, dtype=chainrule.float64)
     with pytest.raises(RuntimeError):
         torch.ones(2, 2) @ torch.ones(2, 2, dtype=torch.float64)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda m: m.zeros(2, 3) + m.zeros(4),
+        lambda m: m.zeros(2, 3) @ m.zeros(4, 2),
+        lambda m: m.zeros(2, 3).reshape(4, 2),
+        lambda m: m.cat([m.zeros(2, 3), m.zeros(2, 4)]),
+        lambda m: m.nn.Linear(2, 2)(m.zeros(1, 2, dtype=m.float64)),
+    ],
+)
+def test_shape_and_dtype_errors_are_runtime_errors_as_in_torch(bad):
+    with pytest.raises(RuntimeError):
+        bad(torch)
+    with pytest.raises(RuntimeError) as caught:
+        bad(chainrule)
+    assert isinstance(caught.value, (ValueError, TypeError))  # and still what they were before
+
+
+def test_float64_batch_into_a_float32_layer_names_both_dtypes():
+    with pytest.raises(
+        RuntimeError, match="mat1 and mat2 must have the same dtype, but got Double and Float"
+    ):
+        chainrule.nn.Linear(2, 2)(chainrule.zeros(1, 2, dtype=chainrule.float64))
+
+
+def test_set_detect_anomaly_and_multiprocessing_alias():
+    import multiprocessing
+
+    assert chainrule.multiprocessing is multiprocessing
+    with chainrule.autograd.set_detect_anomaly(True):
+        with pytest.raises(chainrule.AnomalyError):
+            chainrule.zeros(1).log()
+    chainrule.zeros(1).log()  # off again after the block

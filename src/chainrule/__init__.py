@@ -16,6 +16,8 @@ Two autograd engines for the "MLPs & backpropagation" week of a deep-learning co
 
 # layers, losses, optimizers, data (imported after Tensor: they build on it)
 # ``import chainrule.train`` and the other pre-layout module paths still work.
+import multiprocessing  # ``torch.multiprocessing`` is the standard library's, extended
+
 from chainrule import _moved, cuda, data, nn, optim, utils
 from chainrule import autograd as autograd
 from chainrule._tensor import Tensor
@@ -144,6 +146,7 @@ __all__ = [
     "optim",
     "data",
     "utils",
+    "multiprocessing",
     # the lab: hand-written backward passes and the four-source gradient check
     "manual",
     "compare_gradients",

@@ -22,11 +22,12 @@ from chainrule.autograd.grad_mode import (
     inference_mode,
     is_grad_enabled,
     no_grad,
+    set_detect_anomaly,
     set_grad_enabled,
 )
 from chainrule.autograd.graph import Node, topological_order
 from chainrule.autograd.registry import RULES, Rule, get_rule, register
-from chainrule.autograd.shapes import unbroadcast
+from chainrule.autograd.shapes import DTypeError, ShapeError, unbroadcast
 
 __all__ = [
     "Node",
@@ -46,4 +47,7 @@ __all__ = [
     "register",
     "get_rule",
     "unbroadcast",
+    "ShapeError",
+    "DTypeError",
+    "set_detect_anomaly",
 ]

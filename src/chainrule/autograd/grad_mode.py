@@ -20,6 +20,7 @@ __all__ = [
     "enable_grad",
     "set_grad_enabled",
     "detect_anomaly",
+    "set_detect_anomaly",
     "AnomalyError",
     "check_forward",
     "check_backward",
@@ -177,6 +178,21 @@ class detect_anomaly(_GradModeContext):
 
     def __exit__(self, *exc: Any) -> None:
         state.anomaly_enabled = self._previous.pop()
+
+
+class set_detect_anomaly:  # noqa: N801 - PyTorch's name
+    """``set_detect_anomaly(True)``: anomaly mode on for the rest of the program, or, used as
+    ``with set_detect_anomaly(flag):``, for a block (as ``torch.autograd.set_detect_anomaly``)."""
+
+    def __init__(self, mode: bool) -> None:
+        self._previous = state.anomaly_enabled
+        state.anomaly_enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: Any) -> None:
+        state.anomaly_enabled = self._previous
 
 
 def _first_bad(arr: np.ndarray) -> str | None:

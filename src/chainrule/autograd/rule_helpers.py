@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from chainrule.autograd.shapes import Shape
+from chainrule.autograd.shapes import Shape, ShapeError
 
 __all__ = ["promote", "erf", "parse_einsum"]
 
@@ -52,7 +52,7 @@ def parse_einsum(equation: str, shapes: Sequence[Shape]) -> tuple[list[str], str
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(shapes):
-        raise ValueError(
+        raise ShapeError(
             f"einsum: equation {equation!r} has {len(terms)} operands but {len(shapes)} were given"
         )
     used = set(eq) - set(".,->")
@@ -68,7 +68,7 @@ def parse_einsum(equation: str, shapes: Sequence[Shape]) -> tuple[list[str], str
             k = len(s) - (len(t) - 3)
             t = t.replace("...", ell[n_ell - k :] if k else "")
         if len(t) != len(s):
-            raise ValueError(f"einsum: term {t!r} does not match an operand of shape {s}")
+            raise ShapeError(f"einsum: term {t!r} does not match an operand of shape {s}")
         if len(set(t)) != len(t):
             raise NotImplementedError(
                 f"einsum: repeated index in {t!r} (diagonals) is not supported"
@@ -86,10 +86,10 @@ def parse_einsum(equation: str, shapes: Sequence[Shape]) -> tuple[list[str], str
     for t, s in zip(expanded, shapes):
         for c, n in zip(t, s):
             if sizes.setdefault(c, n) != n:
-                raise ValueError(
+                raise ShapeError(
                     f"einsum: index {c!r} has sizes {sizes[c]} and {n} in equation {equation!r}"
                 )
     for c in out:
         if c not in sizes:
-            raise ValueError(f"einsum: output index {c!r} does not appear in any input")
+            raise ShapeError(f"einsum: output index {c!r} does not appear in any input")
     return expanded, out

@@ -61,13 +61,22 @@ def normalize_dims(
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = sorted({normalize_dim(op, d, ndim) for d in dims})
     if len(out) != len(dims):
-        raise ValueError(f"{op}: dim {dim} repeats a dimension")
+        raise ShapeError(f"{op}: dim {dim} repeats a dimension")
     if ndim == 0:
         return ()
     return tuple(out)
 
 
+class ShapeError(ValueError, RuntimeError):
+    """A shape that does not fit the op. PyTorch raises RuntimeError here; chainrule's is both,
+    so ``except RuntimeError`` (PyTorch code) and ``except ValueError`` (NumPy habits) catch it."""
+
+
+class DTypeError(TypeError, RuntimeError):
+    """A dtype the op cannot take: a RuntimeError as in PyTorch, and still a TypeError."""
+
+
 def broadcast_error(op: str, *arrays: Any) -> ValueError:
     """The error for operands whose shapes do not broadcast, e.g. ``add: shapes (2, 3) and (4,)``."""
     shapes = " and ".join(str(np.shape(a)) for a in arrays)
-    return ValueError(f"{op}: shapes {shapes} cannot be broadcast")
+    return ShapeError(f"{op}: shapes {shapes} cannot be broadcast")

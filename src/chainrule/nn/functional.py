@@ -25,6 +25,7 @@ import numpy as np
 from chainrule import random as _random
 from chainrule._tensor import Tensor, as_tensor, int64
 from chainrule._tensor.dispatch import apply, wrap
+from chainrule.autograd.shapes import DTypeError
 
 __all__ = [
     "relu",
@@ -169,7 +170,18 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(Tensor([[1.0, 2.0]]), Tensor([[1.0, 1.0]]), Tensor([0.5]))
     tensor([[3.5000]])
     """
+    x_dtype, w_dtype = getattr(input, "dtype", None), getattr(weight, "dtype", None)
+    if x_dtype is not None and w_dtype is not None and x_dtype != w_dtype:
+        # PyTorch does not promote here: a float64 batch into a float32 layer is an error
+        raise DTypeError(
+            f"mat1 and mat2 must have the same dtype, but got {_TORCH_TYPE.get(x_dtype.name, x_dtype)} "
+            f"and {_TORCH_TYPE.get(w_dtype.name, w_dtype)} (cast the input, e.g. x.float(), or "
+            f"the model, e.g. model.double())"
+        )
     return apply("linear", input, weight, bias)
+
+
+_TORCH_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long"}
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
