@@ -76,12 +76,6 @@ def _size(op: str, size: tuple) -> tuple[int, ...]:
     return shape_arg(op, size)
 
 
-def _rng(generator: Any) -> np.random.Generator:
-    if generator is None:
-        return _random.generator()
-    return generator.numpy_generator if isinstance(generator, Generator) else generator
-
-
 def tensor(
     data: Any, dtype: DTypeLike = None, device: Any = None, requires_grad: bool = False, **_: Any
 ) -> Tensor:
@@ -266,7 +260,11 @@ def randn(
 ) -> Tensor:
     """Samples from N(0, 1), float32 by default, from the global generator."""
     dt = _dtype_or(dtype, float32)
-    arr = _rng(generator).standard_normal(_size("randn", size)).astype(dt, copy=False)
+    arr = (
+        _random.numpy_generator(generator)
+        .standard_normal(_size("randn", size))
+        .astype(dt, copy=False)
+    )
     return _finish(arr, requires_grad, device, "randn")
 
 
@@ -280,7 +278,7 @@ def rand(
 ) -> Tensor:
     """Samples from U[0, 1), float32 by default, from the global generator."""
     dt = _dtype_or(dtype, float32)
-    arr = _rng(generator).random(_size("rand", size)).astype(dt, copy=False)
+    arr = _random.numpy_generator(generator).random(_size("rand", size)).astype(dt, copy=False)
     return _finish(arr, requires_grad, device, "rand")
 
 
@@ -303,7 +301,7 @@ def randint(
         low, high = 0, low
     shape = _size("randint", (size,) if isinstance(size, (tuple, list)) else (size,))
     dt = _dtype_or(dtype, int64)
-    arr = _rng(generator).integers(low, high, size=shape).astype(dt)
+    arr = _random.numpy_generator(generator).integers(low, high, size=shape).astype(dt)
     return _finish(arr, requires_grad, device, "randint")
 
 
@@ -311,7 +309,7 @@ def randperm(
     n: int, generator: Any = None, dtype: DTypeLike = None, device: Any = None, **_: Any
 ) -> Tensor:
     """A random ordering of 0..n-1 (int64)."""
-    arr = _rng(generator).permutation(int(n)).astype(_dtype_or(dtype, int64))
+    arr = _random.numpy_generator(generator).permutation(int(n)).astype(_dtype_or(dtype, int64))
     return _finish(arr, False, device, "randperm")
 
 
@@ -334,7 +332,7 @@ def normal(
         raise RuntimeError("normal: std must be >= 0")
     like = next((a.dtype for a in (m, s) if isinstance(a, np.ndarray)), float32.dtype)
     dt = like if dtype is None else to_numpy_dtype(dtype)
-    arr = (m + s * _rng(generator).standard_normal(shape)).astype(dt)
+    arr = (m + s * _random.numpy_generator(generator).standard_normal(shape)).astype(dt)
     return _finish(np.asarray(arr), kw.get("requires_grad", False), kw.get("device"), "normal")
 
 

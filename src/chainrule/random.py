@@ -10,6 +10,8 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "generator",
     "get_rng_state",
     "set_rng_state",
+    "numpy_generator",
 ]
 
 _generator: np.random.Generator = np.random.default_rng()
@@ -96,3 +99,18 @@ def get_rng_state() -> dict:
 def set_rng_state(new_state: dict) -> None:
     """Restore a state saved with :func:`get_rng_state`."""
     _generator.bit_generator.state = new_state
+
+
+def numpy_generator(generator: Any = None) -> np.random.Generator:
+    """The NumPy generator behind a ``generator=`` argument: a :class:`Generator`'s own, a NumPy
+    generator as given, or (None) the global one, looked up now (``manual_seed`` replaces it)."""
+    if generator is None:
+        return _generator
+    if isinstance(generator, Generator):
+        return generator.numpy_generator
+    if isinstance(generator, np.random.Generator):
+        return generator
+    raise TypeError(
+        f"generator must be a chainrule.Generator or numpy.random.Generator, got "
+        f"{type(generator).__name__}"
+    )

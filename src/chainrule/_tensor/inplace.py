@@ -148,19 +148,19 @@ class InplaceMethods:
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> "Tensor":
         """Fill with draws from N(mean, std²), from chainrule's generator (``manual_seed``)."""
         self._check_inplace("normal_")
-        self._data[...] = _rng(generator).normal(mean, std, self._data.shape)
+        self._data[...] = _random.numpy_generator(generator).normal(mean, std, self._data.shape)
         return self
 
     def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: Any = None) -> "Tensor":
         """Fill with draws from U(from_, to)."""
         self._check_inplace("uniform_")
-        self._data[...] = _rng(generator).uniform(from_, to, self._data.shape)
+        self._data[...] = _random.numpy_generator(generator).uniform(from_, to, self._data.shape)
         return self
 
     def bernoulli_(self, p: float = 0.5, *, generator: Any = None) -> "Tensor":
         """Fill with 1 (probability p) or 0."""
         self._check_inplace("bernoulli_")
-        self._data[...] = _rng(generator).random(self._data.shape) < p
+        self._data[...] = _random.numpy_generator(generator).random(self._data.shape) < p
         return self
 
     def random_(self, from_: int = 0, to: int | None = None, *, generator: Any = None):
@@ -169,12 +169,14 @@ class InplaceMethods:
         lo, hi = (0, from_) if to is None and from_ else (from_, to)
         if hi is None:
             hi = 2**24 if self._data.dtype.kind == "f" else np.iinfo(self._data.dtype).max
-        self._data[...] = _rng(generator).integers(lo, hi, self._data.shape)
+        self._data[...] = _random.numpy_generator(generator).integers(lo, hi, self._data.shape)
         return self
 
     def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> "Tensor":
         self._check_inplace("exponential_")
-        self._data[...] = _rng(generator).exponential(1.0 / lambd, self._data.shape)
+        self._data[...] = _random.numpy_generator(generator).exponential(
+            1.0 / lambd, self._data.shape
+        )
         return self
 
     def fill_diagonal_(self, fill_value: Scalar, wrap: bool = False) -> "Tensor":
@@ -218,8 +220,3 @@ class InplaceMethods:
                 "graph are not supported); build a new tensor with where() or cat() instead"
             )
         self._data[index_arg(index)] = array_of(value)
-
-
-def _rng(generator: Any) -> np.random.Generator:
-    """A ``generator=`` argument's NumPy generator, or chainrule's own (seeded by manual_seed)."""
-    return _random.generator() if generator is None else generator.numpy_generator

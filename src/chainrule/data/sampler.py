@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator, Sequence, Sized
 
 import numpy as np
 
-from chainrule.random import Generator as _ChainruleGenerator
+from chainrule import random as _random
 
 __all__ = [
     "Sampler",
@@ -28,15 +28,9 @@ __all__ = [
 
 
 def numpy_generator(generator: Any) -> np.random.Generator | None:
-    """Accept a ``chainrule.Generator`` (like ``torch.Generator``) or a NumPy generator."""
-    if generator is None or isinstance(generator, np.random.Generator):
-        return generator
-    if isinstance(generator, _ChainruleGenerator):
-        return generator.numpy_generator
-    raise TypeError(
-        f"generator must be a chainrule.Generator or numpy.random.Generator, got "
-        f"{type(generator).__name__}"
-    )
+    """A sampler's own generator (a ``chainrule.Generator`` or NumPy one), or None to follow
+    chainrule's global generator at each epoch."""
+    return None if generator is None else _random.numpy_generator(generator)
 
 
 class Sampler:
@@ -169,6 +163,4 @@ class BatchSampler(Sampler):
 
 def _global_child() -> np.random.Generator:
     """No generator given: follow chainrule's global one, so manual_seed makes epochs repeat."""
-    from chainrule.random import generator  # noqa: PLC0415 - looked up per use: manual_seed replaces it
-
-    return np.random.default_rng(generator().integers(2**63))
+    return np.random.default_rng(_random.numpy_generator().integers(2**63))
