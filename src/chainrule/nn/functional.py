@@ -823,11 +823,15 @@ def pad(input: Tensor, pad: tuple[int, ...], mode: str = "constant", value: floa
     tensor([[9., 1., 9., 9.]])
     """
     if mode != "constant":
-        raise NotImplementedError(f"pad: only mode='constant' is supported in chainrule, got {mode!r}")
+        raise NotImplementedError(
+            f"pad: only mode='constant' is supported in chainrule, got {mode!r}"
+        )
     if len(pad) % 2 != 0:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.ndim:
-        raise RuntimeError("Padding length should be less than or equal to two times the input dimension")
+        raise RuntimeError(
+            "Padding length should be less than or equal to two times the input dimension"
+        )
     out = input
     for i in range(len(pad) // 2):
         dim = input.ndim - 1 - i
@@ -985,9 +989,7 @@ def multi_margin_loss(
     t = target.reshape(-1)
     n, c = x.shape
     if t.shape[0] != n:
-        raise RuntimeError(
-            f"inconsistent target size, expected {n} but got {tuple(target.shape)}"
-        )
+        raise RuntimeError(f"inconsistent target size, expected {n} but got {tuple(target.shape)}")
     right = x.gather(1, t.unsqueeze(1))  # x[n, y[n]], (N, 1)
     hinge = (x - right + margin).clamp_min(0)
     if p == 2:
