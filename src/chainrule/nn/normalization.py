@@ -30,7 +30,7 @@ class BatchNorm1d(Module):
 
     >>> bn = BatchNorm1d(3)
     >>> bn
-    BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+    BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
     >>> [name for name, _ in bn.state_dict().items()]
     ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']
     """
@@ -43,6 +43,8 @@ class BatchNorm1d(Module):
         affine: bool = True,
         track_running_stats: bool = True,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         self.num_features = num_features
@@ -51,9 +53,13 @@ class BatchNorm1d(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         dtype = np.dtype(np.float32 if dtype is None else dtype)
+        self.use_bias = affine and bias
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -76,8 +82,9 @@ class BatchNorm1d(Module):
     def reset_parameters(self) -> None:
         """Reset the running statistics, γ to 1 and β to 0."""
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             self.weight.numpy().fill(1)
+        if self.bias is not None:
             self.bias.numpy().fill(0)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -108,7 +115,8 @@ class BatchNorm1d(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.use_bias}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 
@@ -120,7 +128,7 @@ class LayerNorm(Module):
 
     >>> ln = LayerNorm(4)
     >>> ln, ln.weight.shape
-    (LayerNorm((4,), eps=1e-05, elementwise_affine=True), chainrule.Size([4]))
+    (LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True), chainrule.Size([4]))
     """
 
     def __init__(
@@ -137,6 +145,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
+        self.use_bias = elementwise_affine and bias
         dtype = np.dtype(np.float32 if dtype is None else dtype)
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
@@ -160,5 +169,6 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (
-            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.use_bias}"
         )
