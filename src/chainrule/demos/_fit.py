@@ -18,7 +18,7 @@ from chainrule.autograd import no_grad
 from chainrule.creation import manual_seed
 from chainrule.demos.diagnostics import accuracy
 from chainrule.nn import functional as F
-from chainrule.nn.layers import Sequential
+from chainrule.nn.containers import Sequential
 from chainrule.nn.mlp import build_mlp
 from chainrule.nn.module import Module
 

@@ -21,7 +21,8 @@ import numpy as np
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import no_grad
-from chainrule.nn.layers import Identity, Linear, Sequential
+from chainrule.nn.containers import Sequential
+from chainrule.nn.layers import Identity, Linear
 from chainrule.nn.module import Module
 
 __all__ = [

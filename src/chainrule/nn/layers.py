@@ -1,15 +1,15 @@
-"""Layers: Linear, the activations, Dropout, Flatten, Identity, and the containers.
+"""Layers: Linear, Bilinear, Embedding, Dropout, Flatten/Unflatten and Identity.
 
 Each layer is a thin Module over one function in ``chainrule.nn.functional``: the math and
-its gradient live there, the layer only holds parameters and settings.
+its gradient live there, the layer only holds parameters and settings. Activations are in
+``activations.py``, normalisation in ``normalization.py``, containers in ``containers.py``.
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator
-from typing import Any, Literal, overload
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -80,104 +80,6 @@ class Identity(Module):
         return input
 
 
-class ReLU(Module):
-    """Apply ``max(0, x)`` elementwise; its gradient is 1 where x > 0 and 0 elsewhere.
-
-    >>> from chainrule import Tensor
-    >>> ReLU()(Tensor([-1.0, 2.0])).data.tolist()
-    [0.0, 2.0]
-    """
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
-
-
-class LeakyReLU(Module):
-    """Apply ``x if x > 0 else negative_slope · x`` elementwise, so negative inputs keep a gradient.
-
-    >>> from chainrule import Tensor
-    >>> LeakyReLU(0.1)(Tensor([-1.0, 2.0])).data.tolist()
-    [-0.10000000149011612, 2.0]
-    """
-
-    def __init__(self, negative_slope: float = 0.01) -> None:
-        super().__init__()
-        self.negative_slope = negative_slope
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
-
-
-class Sigmoid(Module):
-    """Apply ``σ(x) = 1 / (1 + e⁻ˣ)`` elementwise; ``σ' = σ(1 − σ) ≤ 1/4``.
-
-    >>> from chainrule import Tensor
-    >>> Sigmoid()(Tensor([0.0])).data.tolist()
-    [0.5]
-    """
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.sigmoid(input)
-
-
-class Tanh(Module):
-    """Apply ``tanh(x)`` elementwise; ``tanh' = 1 − tanh²``.
-
-    >>> from chainrule import Tensor
-    >>> Tanh()(Tensor([0.0])).data.tolist()
-    [0.0]
-    """
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.tanh(input)
-
-
-class GELU(Module):
-    """Apply ``x · Φ(x)`` elementwise (Φ the standard normal CDF), or its tanh approximation.
-
-    >>> GELU(approximate="tanh")
-    GELU(approximate='tanh')
-    """
-
-    def __init__(self, approximate: Literal["none", "tanh"] = "none") -> None:
-        super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
-        self.approximate = approximate
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.gelu(input, approximate=self.approximate)
-
-    def extra_repr(self) -> str:
-        return f"approximate={self.approximate!r}"
-
-
-class Softmax(Module):
-    """Turn scores along ``dim`` into probabilities: ``exp(xᵢ) / Σⱼ exp(xⱼ)``.
-
-    Differs from torch: ``dim`` defaults to -1 (the class dimension of a ``(B, K)`` batch)
-    instead of torch's deprecated guess. For training, feed logits to ``CrossEntropyLoss``
-    instead: it fuses log-softmax for stability.
-
-    >>> from chainrule import Tensor
-    >>> [round(p, 2) for p in Softmax()(Tensor([2.0, 1.0, 0.1])).data.tolist()]
-    [0.66, 0.24, 0.1]
-    """
-
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softmax(input, dim=self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
 class Flatten(Module):
     """Merge dimensions ``start_dim..end_dim`` into one, e.g. images (B, 1, 28, 28) → (B, 784).
 
@@ -224,116 +126,174 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class Sequential(Module):
-    """Chain modules: the output of each is the input of the next.
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size``, e.g. (B, 784) → (B, 1, 28, 28).
 
-    Takes modules positionally (named ``0``, ``1``, ...) or one OrderedDict of names to
-    modules. Indexing with an int returns a module; with a slice, a Sequential that keeps
-    the original names.
-
-    >>> model = Sequential(Linear(784, 256), ReLU(), Linear(256, 10))
-    >>> len(model), type(model[1]).__name__, len(model[:2])
-    (3, 'ReLU', 2)
+    >>> Unflatten(1, (1, 28, 28))(chainrule.zeros(2, 784)).shape
+    chainrule.Size([2, 1, 28, 28])
     """
 
-    @overload
-    def __init__(self, *args: Module) -> None: ...
-    @overload
-    def __init__(self, arg: OrderedDict[str, Module]) -> None: ...
-
-    def __init__(self, *args: Any) -> None:
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for name, module in args[0].items():
-                self.add_module(name, module)
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(
+                "unflattened_size must be tuple of ints, but found type {}".format(
+                    type(unflattened_size).__name__
+                )
+            )
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Bilinear(Module):
+    """Apply ``yₖ = x₁ᵀ Aₖ x₂ + bₖ`` with weight A (out_features, in1_features, in2_features).
+
+    Initialised as torch does: A and b from U(−1/√in1_features, 1/√in1_features).
+
+    >>> Bilinear(3, 4, 2)(chainrule.zeros(5, 3), chainrule.zeros(5, 4)).shape
+    chainrule.Size([5, 2])
+    """
+
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        shape = (out_features, in1_features, in2_features)
+        self.weight = Parameter(np.empty(shape, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_features, dtype=dtype))
         else:
-            for i, module in enumerate(args):
-                self.add_module(str(i), module)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
 
-    def _index(self, idx: int) -> int:
-        n = len(self)
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range for {type(self).__name__} of length {n}")
-        return idx % n
+    def reset_parameters(self) -> None:
+        """Draw fresh weights and biases from U(−1/√in1_features, 1/√in1_features)."""
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
 
-    def __getitem__(self, idx: int | slice) -> Any:
-        if isinstance(idx, slice):
-            return type(self)(OrderedDict(list(self._modules.items())[idx]))
-        return list(self._modules.values())[self._index(idx)]
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
 
-    def __setitem__(self, idx: int, module: Module) -> None:
-        key = list(self._modules)[self._index(idx)]
-        setattr(self, key, module)
-
-    def __delitem__(self, idx: int | slice) -> None:
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [keys[self._index(idx)]]:
-            del self._modules[key]
-        # Renumber, as torch does, so the names stay 0..n-1 and append() cannot collide.
-        self.__dict__["_modules"] = OrderedDict(
-            (str(i), m) for i, m in enumerate(self._modules.values())
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
         )
 
-    def __len__(self) -> int:
-        return len(self._modules)
 
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+class Embedding(Module):
+    """A learnable lookup table: row ``i`` of ``weight`` (num_embeddings, embedding_dim) is token i's vector.
 
-    def append(self, module: Module) -> Sequential:
-        """Add ``module`` at the end (named by its position); return self."""
-        self.add_module(str(len(self)), module)
-        return self
+    Rows start from N(0, 1), as in torch; the row at ``padding_idx`` starts at zero and gets
+    no gradient, so padding tokens stay the zero vector. Embedding a one-hot vector through a
+    Linear layer gives the same result; the lookup just skips the multiplications by zero.
 
-    def forward(self, input: Any) -> Any:
-        for module in self:
-            input = module(input)
-        return input
-
-
-class ModuleList(Module):
-    """Hold submodules in a list so they are registered (a plain Python list hides them).
-
-    It has no ``forward``: iterate over it in your own. Unlike torch, the repr does not
-    compress runs of identical layers.
-
-    >>> blocks = ModuleList([Linear(8, 8) for _ in range(3)])
-    >>> len(list(blocks.parameters()))
-    6
+    >>> emb = Embedding(10, 3, padding_idx=0)
+    >>> emb(chainrule.tensor([[0, 4]])).shape, emb.weight[0].tolist()
+    (chainrule.Size([1, 2, 3]), [0.0, 0.0, 0.0])
     """
 
-    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        _freeze: bool = False,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
-        if modules is not None:
-            self.extend(modules)
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx %= num_embeddings
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = padding_idx
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.sparse = sparse
+        if _weight is None:
+            dtype = np.dtype(np.float32 if dtype is None else dtype)
+            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise AssertionError(
+                    "Shape of weight does not match num_embeddings and embedding_dim"
+                )
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
 
-    def _index(self, idx: int) -> int:
-        n = len(self)
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range for {type(self).__name__} of length {n}")
-        return idx % n
+    def reset_parameters(self) -> None:
+        """Draw rows from N(0, 1) and zero the padding row."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.numpy()[self.padding_idx] = 0
 
-    def __getitem__(self, idx: int | slice) -> Any:
-        if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
-        return self._modules[str(self._index(idx))]
+    def forward(self, input: Tensor) -> Tensor:
+        return F.embedding(
+            input,
+            self.weight,
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.sparse,
+        )
 
-    def __setitem__(self, idx: int, module: Module) -> None:
-        setattr(self, str(self._index(idx)), module)
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        return text
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> ModuleList:
-        """Add ``module`` at the end; return self."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        """Append each of ``modules``; return self."""
-        for module in modules:
-            self.append(module)
-        return self
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ) -> Embedding:
+        """Make an Embedding whose table is ``embeddings`` (2-D), frozen unless ``freeze=False``."""
+        if embeddings.ndim != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        return cls(
+            rows,
+            cols,
+            padding_idx,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            sparse,
+            _weight=embeddings,
+            _freeze=freeze,
+        )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chainrule.nn.layers import GELU, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
+from chainrule.nn.activations import GELU, ReLU, Sigmoid, Tanh
+from chainrule.nn.containers import Sequential
+from chainrule.nn.layers import Identity, Linear
 from chainrule.nn.module import Module
 
 __all__ = ["ACTIVATIONS", "build_mlp"]

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from chainrule._tensor import Tensor, parse_to_arguments
+from chainrule._tensor.device import GPU_MESSAGE
 from chainrule.nn.parameter import Parameter
 
 M = TypeVar("M", bound="Module")
@@ -43,6 +44,85 @@ def _addindent(text: str, spaces: int) -> str:
     return "\n".join([first] + [" " * spaces + line if line.strip() else "" for line in rest])
 
 
+class RemovableHandle:
+    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, Callable[..., Any]]) -> None:
+        self._hooks = hooks
+        RemovableHandle._next_id += 1
+        self.id = RemovableHandle._next_id
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+class _BackwardHookCall:
+    """One forward call's bookkeeping for ``register_full_backward_hook``.
+
+    Approximated with tensor hooks: each input that requires grad passes through an identity
+    node (``view_as``) whose gradient is dL/d(input), and the output's hook records
+    dL/d(output). When the last input gradient arrives, the module's hooks are called with
+    ``(module, grad_input, grad_output)``; if no input requires grad they are called as soon
+    as grad_output is known, with ``grad_input`` all None (as torch does).
+    """
+
+    def __init__(self, module: Module, args: tuple) -> None:
+        self.module = module
+        self.slots = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        self.grad_input: list[Tensor | None] = [None] * len(self.slots)
+        self.pending = 0
+        self.grad_output: tuple[Tensor | None, ...] = ()
+
+    def watch_inputs(self, args: tuple) -> tuple:
+        args = list(args)
+        for k, i in enumerate(self.slots):
+            if args[i].requires_grad:
+                args[i] = args[i].view_as(args[i])
+                args[i].register_hook(self._input_hook(k))
+                self.pending += 1
+        return tuple(args)
+
+    def _input_hook(self, k: int) -> Callable[[Tensor], Tensor | None]:
+        def hook(grad: Tensor) -> Tensor | None:
+            self.grad_input[k] = grad
+            self.pending -= 1
+            if self.pending == 0:
+                new = self._fire()
+                if new is not None:
+                    return new[k]  # a replaced grad_input only takes effect for this input
+            return None
+
+        return hook
+
+    def watch_output(self, output: Any) -> Any:
+        if isinstance(output, Tensor) and output.requires_grad:
+            output = output.view_as(output)
+            output.register_hook(self._output_hook)
+        return output
+
+    def _output_hook(self, grad: Tensor) -> None:
+        self.grad_output = (grad,)
+        if self.pending == 0:
+            self._fire()
+
+    def _fire(self) -> tuple | None:
+        replaced = None
+        for hook in list(self.module._backward_hooks.values()):
+            result = hook(self.module, tuple(self.grad_input), self.grad_output)
+            if result is not None:
+                replaced = tuple(result)
+                self.grad_input = list(replaced)
+        return replaced
+
+
 class Module:
     """Base class for layers and models: subclass it, assign layers in ``__init__``, write ``forward``.
 
@@ -67,6 +147,9 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the output; every subclass defines this, and calls go through ``module(x)``."""
@@ -75,7 +158,65 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        # The idea is just forward(*args); the rest runs the hooks torch runs around it.
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        backward_call = _BackwardHookCall(self, args) if self._backward_hooks else None
+        if backward_call is not None:
+            args = backward_call.watch_inputs(args)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        if backward_call is not None:
+            output = backward_call.watch_output(output)
+        return output
+
+    # ---- hooks ----------------------------------------------------------------------------------
+    def _add_hook(self, store: str, hook: Callable[..., Any], prepend: bool) -> RemovableHandle:
+        hooks = self.__dict__[store]
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_pre_hook(
+        self, hook: Callable[[Module, tuple], Any], *, prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward; a returned value replaces ``args``."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend)
+
+    def register_forward_hook(
+        self, hook: Callable[[Module, tuple, Any], Any], *, prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward; a returned value replaces ``output``.
+
+        The usual use is looking inside a model, e.g. recording each layer's activations:
+
+        >>> from chainrule import nn
+        >>> seen = []
+        >>> layer = nn.Linear(2, 3)
+        >>> handle = layer.register_forward_hook(lambda m, args, out: seen.append(out.shape))
+        >>> _ = layer(chainrule.zeros(4, 2)); handle.remove(); seen
+        [chainrule.Size([4, 3])]
+        """
+        return self._add_hook("_forward_hooks", hook, prepend)
+
+    def register_full_backward_hook(
+        self, hook: Callable[[Module, tuple, tuple], Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients w.r.t. inputs are known.
+
+        Differs from torch: built from tensor hooks on the module's tensor inputs and its (single
+        tensor) output, so only Tensor outputs are seen, and a returned ``grad_input`` replaces
+        the gradient only of the input whose gradient arrived last (all of it, for the usual
+        one-input layer).
+        """
+        return self._add_hook("_backward_hooks", hook, prepend)
 
     # ---- registration ---------------------------------------------------------------------------
     def _check_new_name(self, name: str, kind: str, store: dict) -> None:
@@ -262,6 +403,45 @@ class Module:
         for _, buf in self.named_buffers(recurse=recurse):
             yield buf
 
+    def get_submodule(self, target: str) -> Module:
+        """Return the descendant at the dotted path ``target`` (``''`` is this module).
+
+        >>> from chainrule import nn
+        >>> nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU())).get_submodule("1.0")
+        ReLU()
+        """
+        if target == "":
+            return self
+        module: Module = self
+        for item in target.split("."):
+            if not hasattr(module, item):
+                raise AttributeError(f"{module._get_name()} has no attribute `{item}`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """Return the parameter at the dotted path ``target``, e.g. ``'0.weight'``."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """Return the buffer at the dotted path ``target``, e.g. ``'bn.running_mean'``."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
+
     def apply(self: M, fn: Callable[[Module], None]) -> M:
         """Call ``fn`` on every child (recursively) and then on this module; return self.
 
@@ -327,6 +507,29 @@ class Module:
                 if t.grad is not None:
                     t.grad.data = t.grad.numpy().astype(dtype, copy=False)
         return self
+
+    def _cast_all(self, dtype: Any) -> None:
+        for t in chain(self.parameters(), self.buffers()):
+            t.data = t.type(dtype).numpy()
+            if t.grad is not None:
+                t.grad.data = t.grad.type(dtype).numpy()
+
+    def type(self: M, dst_type: Any) -> M:
+        """Cast every parameter and buffer (integer ones too, as torch does) to ``dst_type``."""
+        self._cast_all(dst_type)
+        return self
+
+    def half(self: M) -> M:
+        """Cast floating-point parameters and buffers to float16."""
+        return self.to(np.float16)
+
+    def cpu(self: M) -> M:
+        """Return self: chainrule's tensors always live on the CPU."""
+        return self
+
+    def cuda(self: M, device: Any = None) -> M:
+        """Refuse, in one line: chainrule computes on the CPU."""
+        raise RuntimeError(f"cuda: {GPU_MESSAGE}")
 
     def double(self: M) -> M:
         """Cast floating-point parameters and buffers to float64 (e.g. for gradient checks)."""

@@ -7,9 +7,19 @@
 """
 
 from chainrule.optim import lr_scheduler
+from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam, AdamW
-from chainrule.optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
+from chainrule.optim.lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LRScheduler,
+    MultiStepLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
 from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.rmsprop import RMSprop
 from chainrule.optim.sgd import SGD
 
 __all__ = [
@@ -17,8 +27,14 @@ __all__ = [
     "SGD",
     "Adam",
     "AdamW",
+    "RMSprop",
+    "Adagrad",
     "lr_scheduler",
     "LRScheduler",
     "StepLR",
     "CosineAnnealingLR",
+    "ExponentialLR",
+    "MultiStepLR",
+    "LambdaLR",
+    "ReduceLROnPlateau",
 ]

@@ -1,0 +1,135 @@
+"""RMSprop, Adagrad and the added lr schedulers against torch: 20-step trajectories."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule import nn, optim
+
+torch = pytest.importorskip("torch")
+
+TARGET = np.linspace(-1, 1, 6).reshape(2, 3)
+
+
+def trajectories(ours_cls, theirs_cls, steps=20, **kwargs):
+    """Minimise Σ (w − T)⁴ from the same start with both optimizers; return both histories."""
+    start = np.random.default_rng(0).standard_normal((2, 3))
+    ours = nn.Parameter(chainrule.tensor(start.copy()))
+    theirs = torch.nn.Parameter(torch.tensor(start))
+    opt_ours, opt_theirs = ours_cls([ours], **kwargs), theirs_cls([theirs], **kwargs)
+    history = []
+    for _ in range(steps):
+        for w, opt, lib in ((ours, opt_ours, chainrule), (theirs, opt_theirs, torch)):
+            opt.zero_grad()
+            ((w - lib.tensor(TARGET)) ** 4).sum().backward()
+            opt.step()
+        history.append((ours.detach().numpy().copy(), theirs.detach().numpy().copy()))
+    return history, opt_ours, opt_theirs
+
+
+RMSPROP = [
+    dict(),
+    dict(lr=0.05, alpha=0.9),
+    dict(lr=0.01, momentum=0.9),
+    dict(lr=0.01, centered=True),
+    dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.1),
+    dict(lr=0.01, maximize=True, eps=1e-3),
+]
+
+
+@pytest.mark.parametrize("kwargs", RMSPROP, ids=str)
+def test_rmsprop_follows_torch(kwargs):
+    history, ours, theirs = trajectories(optim.RMSprop, torch.optim.RMSprop, **kwargs)
+    for a, b in history:
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert set(ours.state_dict()["state"][0]) == set(theirs.state_dict()["state"][0])
+
+
+ADAGRAD = [
+    dict(),
+    dict(lr=0.1, lr_decay=0.01),
+    dict(lr=0.1, weight_decay=0.1, initial_accumulator_value=0.5),
+    dict(lr=0.05, eps=1e-3, maximize=True),
+]
+
+
+@pytest.mark.parametrize("kwargs", ADAGRAD, ids=str)
+def test_adagrad_follows_torch(kwargs):
+    history, ours, theirs = trajectories(optim.Adagrad, torch.optim.Adagrad, **kwargs)
+    for a, b in history:
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert set(ours.state_dict()["state"][0]) == set(theirs.state_dict()["state"][0])
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    [
+        ("RMSprop", dict(lr=-1), "Invalid learning rate: -1"),
+        ("RMSprop", dict(alpha=-0.5), "Invalid alpha value: -0.5"),
+        ("RMSprop", dict(momentum=-1), "Invalid momentum value: -1"),
+        ("Adagrad", dict(lr_decay=-1), "Invalid lr_decay value: -1"),
+        ("Adagrad", dict(initial_accumulator_value=-1), "Invalid initial_accumulator_value"),
+    ],
+)
+def test_bad_hyperparameters_are_refused_with_torchs_messages(cls, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        getattr(torch.optim, cls)([torch.nn.Parameter(torch.zeros(1))], **kwargs)
+    with pytest.raises(ValueError, match=message):
+        getattr(optim, cls)([nn.Parameter(chainrule.zeros(1))], **kwargs)
+
+
+def lr_history(make, lib, steps=20, metrics=None):
+    params = [lib.nn.Parameter(lib.zeros(1)), lib.nn.Parameter(lib.zeros(1))]
+    opt = lib.optim.SGD([{"params": params[:1]}, {"params": params[1:], "lr": 0.5}], lr=1.0)
+    sched = make(lib.optim.lr_scheduler, opt)
+    lrs = []
+    for epoch in range(steps):
+        lrs.append([group["lr"] for group in opt.param_groups])
+        opt.step()
+        if metrics is None:
+            sched.step()
+        else:
+            sched.step(metrics[epoch])
+    return lrs
+
+
+SCHEDULES = {
+    "exponential": lambda m, opt: m.ExponentialLR(opt, gamma=0.8),
+    "multistep": lambda m, opt: m.MultiStepLR(opt, milestones=[3, 7, 7, 15], gamma=0.5),
+    "lambda": lambda m, opt: m.LambdaLR(opt, lambda e: 0.95**e + 0.01 * e),
+    "lambda_list": lambda m, opt: m.LambdaLR(opt, [lambda e: 1 / (e + 1), lambda e: 0.9**e]),
+}
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_schedules_follow_torch(name):
+    ours = lr_history(SCHEDULES[name], chainrule)
+    theirs = lr_history(SCHEDULES[name], torch)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(patience=2),
+        dict(mode="max", factor=0.5, patience=1, cooldown=2),
+        dict(patience=0, threshold=0.1, threshold_mode="abs", min_lr=0.05),
+        dict(patience=1, min_lr=[0.2, 0.01]),
+    ],
+    ids=str,
+)
+def test_reduce_lr_on_plateau_follows_torch(kwargs):
+    rng = np.random.default_rng(3)
+    metrics = list(1.0 / (1 + np.arange(30)) + rng.uniform(0, 0.3, 30))
+    make = lambda m, opt: m.ReduceLROnPlateau(opt, **kwargs)  # noqa: E731
+    ours = lr_history(make, chainrule, 30, metrics)
+    theirs = lr_history(make, torch, 30, metrics)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15)
+
+
+def test_lambda_lr_needs_one_function_per_group():
+    opt = optim.SGD([{"params": [nn.Parameter(chainrule.zeros(1))]}], lr=1.0)
+    with pytest.raises(ValueError, match="Expected 1 lr_lambdas, but got 2"):
+        optim.lr_scheduler.LambdaLR(opt, [lambda e: 1.0, lambda e: 1.0])
