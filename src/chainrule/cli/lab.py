@@ -14,14 +14,16 @@ from chainrule.cli.errors import CLIError, RunError
 
 def run(args: argparse.Namespace) -> int:
     """Split the lab source into its two copies and say where they went."""
-    from chainrule.lab.build import LAB_SOURCE, build_lab  # noqa: PLC0415
+    from chainrule.lab.build import LAB_SOURCE, EditedFileError, build_lab  # noqa: PLC0415
 
     formats = ("ipynb", "py") if args.format == "both" else (args.format,)
     source = Path(args.source) if args.source else LAB_SOURCE
     if not source.is_file():
         raise CLIError(f"--source {source}: no such file")
     try:
-        written = build_lab(args.out, formats=formats, source=source)
+        written = build_lab(args.out, formats=formats, source=source, force=args.force)
+    except EditedFileError as e:  # a student's edits: kept, and named
+        raise RunError(str(e)) from None
     except ImportError as e:  # jupytext missing for .ipynb
         raise RunError(str(e)) from None
     except ValueError as e:  # a malformed solution marker, with its line number
@@ -45,7 +47,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "build",
         help="write the student copy (solutions blanked) and the solution copy",
         description="Split the lab source at its '# BEGIN SOLUTION' / '# END SOLUTION' markers into "
-        "OUT/student/ (every solution replaced by a placeholder) and OUT/solution/.",
+        "OUT/student/ (every solution replaced by a placeholder) and OUT/solution/. "
+        "Building again replaces only files it wrote and nobody changed since (their SHA-256 "
+        "is kept in OUT/.chainrule-lab.json); an edited file stops the build, exit status 1, "
+        "unless --force.",
     )
     build.add_argument("--out", default="lab", metavar="DIR", help="output folder (default: ./lab)")
     build.add_argument(
@@ -58,5 +63,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--source",
         metavar="FILE",
         help="a lab source with solution markers (default: the lab shipped with chainrule)",
+    )
+    build.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files even if they were edited since the last build (a student's work!)",
     )
     build.set_defaults(func=run)

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from chainrule.training.loop import (  # noqa: PLC0415
         CHECKPOINT,
         ConfigError,
+        RunDirectoryError,
         TrainingError,
         TrainingInterrupted,
         train,
@@ -63,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
         )
     try:
         config = _config_from_args(args)
-        train(config, args.out, resume=args.resume)
-    except ConfigError as e:
+        train(config, args.out, resume=args.resume, force=args.force)
+    except (ConfigError, RunDirectoryError) as e:
         raise CLIError(str(e)) from None
     except (CheckpointError, TrainingError) as e:
         raise RunError(str(e)) from None
@@ -103,7 +104,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "at the end. OUT also gets metrics.jsonl, summary.json and curves.png.\n\n"
             "Ctrl-C stops after the current step and saves a checkpoint (exit status 130);\n"
             "--resume --out OUT continues it, bit-identically to a run that was never stopped\n"
-            "(flags left out keep the checkpoint's values; --epochs may grow)."
+            "(flags left out keep the checkpoint's values; --epochs may grow).\n\n"
+            "OUT is never overwritten by accident: a fresh run refuses a folder holding any file it\n"
+            "would write (use --resume or --force), and only one run at a time may write into it."
         ),
         epilog="examples:\n  chainrule train\n  chainrule train --dataset fashion-mnist --epochs 10\n"
         "  chainrule train --dataset moons --hidden 16 16 --epochs 50 --out runs/moons\n"
@@ -161,6 +164,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its checkpoint.npz"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="start afresh in an --out that holds a run's files, replacing them",
     )
     p.add_argument(
         "--detect-anomaly",

@@ -31,10 +31,14 @@ y = 2
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from chainrule._io import atomic_path
 
 #: The lab's single source, shipped inside the package.
 LAB_SOURCE = Path(__file__).with_name("notebooks") / "mlp_lab.py"
@@ -137,15 +141,77 @@ def _with_banner(text: str) -> str:
     return "".join(lines[:at]) + "\n" + SOLUTION_BANNER + "".join(lines[at:])
 
 
+class EditedFileError(FileExistsError):
+    """A file ``build_lab`` would write holds something it did not write: a student's edits."""
+
+
+#: Beside ``student/`` and ``solution/``: what each file held when ``build_lab`` last wrote it.
+MANIFEST = ".chainrule-lab.json"
+_MANIFEST_FORMAT = "chainrule-lab-manifest-1"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_manifest(out: Path) -> dict[str, str]:
+    """The recorded hashes by relative path; an unreadable manifest vouches for nothing."""
+    try:
+        recorded = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        files = recorded["files"] if recorded.get("format") == _MANIFEST_FORMAT else {}
+        return {str(k): str(v) for k, v in files.items()}
+    except (OSError, ValueError, TypeError, AttributeError, KeyError):
+        return {}
+
+
+def _check_overwrites(out: Path, planned: dict[str, str], force: bool) -> None:
+    """Refuse, before anything is written, to replace a file that is not what the last build wrote.
+
+    A file may be replaced when it is missing, already equal to the new text, or exactly what the
+    manifest says the last build wrote (so the student has not touched it). Anything else is the
+    student's work, and is kept unless ``force``.
+    """
+    if force:
+        return
+    recorded = _read_manifest(out)
+    for relative, text in planned.items():
+        path = out / relative
+        if not path.exists() and not path.is_symlink():
+            continue
+        if not path.is_file():
+            raise EditedFileError(f"{path} exists and is not a file; move it away to build there")
+        current = _sha256(path.read_bytes())
+        if current in (_sha256(text.encode("utf-8")), recorded.get(relative)):
+            continue
+        why = "was edited since" if relative in recorded else "was not written by"
+        raise EditedFileError(
+            f"{path} {why} chainrule lab build; it is left as it is "
+            "(move it away, or pass --force to overwrite it)"
+        )
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    # Bytes, not text: no newline translation, so the file hashes to what the manifest records.
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
 def build_lab(
     out_dir: str | os.PathLike[str],
     formats: tuple[str, ...] = ("ipynb", "py"),
     source: str | os.PathLike[str] = LAB_SOURCE,
+    *,
+    force: bool = False,
 ) -> dict[str, list[Path]]:
     """Write ``student/`` and ``solution/`` copies of the lab into ``out_dir``.
 
     ``formats`` picks jupytext percent ``.py`` files, ``.ipynb`` notebooks (needs
     jupytext), or both. Returns the written paths under the keys 'student' and 'solution'.
+
+    Building again never destroys a student's work: ``out_dir/.chainrule-lab.json`` records a
+    SHA-256 of each file as written, and a file that no longer matches it (or that this build
+    did not write) stops the build with :class:`EditedFileError` before anything is written,
+    unless ``force``.
     """
     unknown = set(formats) - {"ipynb", "py"}
     if unknown or not formats:
@@ -165,20 +231,27 @@ def build_lab(
             raise ImportError(
                 "writing .ipynb needs jupytext (pip install jupytext); or build the .py copies only"
             ) from None
+    # Every file's text first, in memory, so the overwrite check sees the whole build.
+    planned: dict[str, str] = {}  # path relative to out_dir -> text
     written: dict[str, list[Path]] = {}
+    out = Path(out_dir)
     for kind, text in (
         ("student", versions.student),
         ("solution", _with_banner(versions.solution)),
     ):
-        folder = Path(out_dir) / kind
-        folder.mkdir(parents=True, exist_ok=True)
         written[kind] = []
         if "py" in formats:
-            path = folder / source.name
-            path.write_text(text, encoding="utf-8")
-            written[kind].append(path)
+            planned[f"{kind}/{source.name}"] = text
+            written[kind].append(out / kind / source.name)
         if jupytext is not None:
-            path = folder / (source.stem + ".ipynb")
-            jupytext.write(jupytext.reads(text, fmt="py:percent"), path, fmt="ipynb")
-            written[kind].append(path)
+            notebook = jupytext.writes(jupytext.reads(text, fmt="py:percent"), fmt="ipynb")
+            planned[f"{kind}/{source.stem}.ipynb"] = notebook.rstrip("\n") + "\n"
+            written[kind].append(out / kind / f"{source.stem}.ipynb")
+    _check_overwrites(out, planned, force)
+    recorded = _read_manifest(out)
+    for relative, text in planned.items():
+        _write_bytes(out / relative, text.encode("utf-8"))
+        recorded[relative] = _sha256(text.encode("utf-8"))
+    manifest = {"format": _MANIFEST_FORMAT, "files": dict(sorted(recorded.items()))}
+    _write_bytes(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
     return written

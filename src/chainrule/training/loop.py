@@ -45,11 +45,13 @@ from chainrule.training.checkpoint import CheckpointError, load_checkpoint, save
 from chainrule.training.datasets import DATASETS, TrainingData, load_training_data
 from chainrule.training.metrics import count_parameters, evaluate, forward_flops
 from chainrule.training.models import build_mlp, load_weights
+from chainrule.training.run_dir import RunDirectoryError, claim_run_directory
 
 __all__ = [
     "TrainConfig",
     "train",
     "ConfigError",
+    "RunDirectoryError",
     "TrainingError",
     "TrainingInterrupted",
     "OPTIMIZERS",
@@ -408,6 +410,7 @@ def train(
     out_dir: str | os.PathLike[str] | None = None,
     *,
     resume: bool = False,
+    force: bool = False,
     progress: bool | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
@@ -419,18 +422,32 @@ def train(
     Seeds chainrule's global generator with ``config.seed`` (as a torch script calls
     ``torch.manual_seed``). Returns the summary also written to ``summary.json``.
 
-    Raises ``ConfigError`` (bad or contradictory settings), ``CheckpointError`` (unusable
-    checkpoint), ``TrainingError`` (NaN/inf loss, or an anomaly) and ``TrainingInterrupted``
-    (Ctrl-C, after saving).
+    ``out_dir`` must not hold any file a run writes unless ``resume`` (continue it) or
+    ``force`` (replace them); another run writing into it at the same time is refused too.
+
+    Raises ``ConfigError`` (bad or contradictory settings), ``RunDirectoryError`` (an output
+    directory that cannot be used, or is in use), ``CheckpointError`` (unusable checkpoint),
+    ``TrainingError`` (NaN/inf loss, or an anomaly) and ``TrainingInterrupted`` (Ctrl-C, after
+    saving).
     """
     config.validate()
     if resume and out_dir is None:
         raise ConfigError("resume needs the run's directory (out_dir / --out)")
     out = Path(out_dir) if out_dir is not None else default_run_dir(config.dataset)
-    if not resume and (out / CHECKPOINT).exists():
-        raise ConfigError(
-            f"{out} already holds a run ({CHECKPOINT}); resume it, or choose another output directory"
-        )
+    # Before the data is loaded: a directory that cannot take the run fails in a second, not
+    # after an epoch, and only one run writes into it at a time.
+    with claim_run_directory(out, resume=resume, force=force):
+        return _train_into(out, config, resume, progress, log)
+
+
+def _train_into(
+    out: Path,
+    config: TrainConfig,
+    resume: bool,
+    progress: bool | None,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """``train``'s body, run while it holds ``out``'s lock."""
     anomaly_context, anomaly_errors = _anomaly_mode(config.detect_anomaly)
     try:
         data = load_training_data(config.dataset, config.data_dir, config.val_fraction, config.seed)
