@@ -207,6 +207,14 @@ zeroed = [p.grad.abs().sum().item() for p in (w1, b1, w2, b2)]
 """
 
 
+@pytest.fixture(autouse=True)
+def _default_printing():
+    """Snippets set print options the way notebooks do; later tests must not see them."""
+    yield
+    chainrule.set_printoptions(profile="default")
+    torch.set_printoptions(profile="default")
+
+
 def test_from_scratch_notebook_runs_and_hand_gradients_match_autograd():
     ours = run_as("chainrule", FROM_SCRATCH)
     assert ours["same"] == [True, True, True, True]
