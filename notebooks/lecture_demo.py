@@ -22,12 +22,12 @@
 # 4. An MLP with `nn.Module`: `.grad` before a backward, after it, after `zero_grad()`.
 # 5. A hand-derived gradient against autograd (and against finite differences).
 # 6. The course example's graph and its backprop trace: the chain rule, node by node.
+# 7. Two of the lecture's demos, with their figures inline.
 #
 # `chainrule` has PyTorch's names: read `Tensor` as `torch.tensor`, `nn` as `torch.nn`.
 
 # %%
 import numpy as np
-from IPython.display import SVG, display
 
 import chainrule as cr
 import chainrule.nn.functional as F
@@ -184,9 +184,9 @@ r = a_s - 5
 r.label = "a - 5"
 Ls = r**2
 Ls.label = "L"
-trace = explain(Ls)  # runs backward and records every step
-draw_graph(Ls, "course_example.svg")
-display(SVG("course_example.svg"))
+Ls.backward()
+trace = explain(Ls)  # reads the graph: the step table of that backward pass
+draw_graph(Ls)  # shows itself as SVG (no file, no magic)
 
 # %%
 print(trace)
@@ -195,3 +195,29 @@ print(trace)
 # Every row is the same rule, **downstream = upstream × local**: backpropagation is not a
 # separate algorithm, it is the chain rule applied node by node from the loss back to the
 # leaves. Autograd only records the graph during the forward pass so it can do this for us.
+#
+# Projected in a lecture hall, the same graph reads better top to bottom:
+
+# %%
+draw_graph(Ls, rankdir="TB")
+
+# %% [markdown]
+# ## 7. The lecture's demos, run in the notebook
+#
+# Each demo states a claim from the lecture, measures it and gives a verdict; as the last
+# line of a cell it shows itself: claim, verdict, the key numbers and its figure.
+#
+# **Predict:** after two `backward()` calls with no `zero_grad()` between them, by what
+# factor has every entry of `.grad` changed?
+
+# %%
+from chainrule.demos import grad_accumulation, softmax_ce_gradient
+
+grad_accumulation()
+
+# %% [markdown]
+# **Predict:** for softmax followed by cross-entropy, which logit's gradient is negative
+# (pushed up by gradient descent), and which are positive?
+
+# %%
+softmax_ce_gradient().figure()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 
@@ -173,6 +174,28 @@ def test_every_demo_draws_a_figure(results):
 
     for name in REQUIRED_KEYS:
         assert isinstance(get(results, name).figure(), Figure)
+
+
+def test_every_figure_shows_itself_inline(results):
+    """No %matplotlib needed: each figure has its own _repr_png_ at its native size."""
+    from PIL import Image
+
+    for name in REQUIRED_KEYS:
+        fig = get(results, name).figure()
+        png = fig._repr_png_()
+        width, height = Image.open(io.BytesIO(png)).size
+        assert (width, height) == tuple((fig.get_size_inches() * fig.dpi).round().astype(int))
+
+
+def test_a_result_shows_compactly_and_as_a_card(results):
+    result = get(results, "grad-accumulation")
+    text = repr(result)
+    assert (
+        text.startswith("<DemoResult grad-accumulation: HOLDS; grad_ratio = 2") and len(text) < 200
+    )
+    page = result._repr_html_()
+    assert result.claim in page and "HOLDS." in page and "<code>grad_ratio</code>" in page
+    assert '<img alt="grad-accumulation figure" src="data:image/png;base64,' in page
 
 
 def test_unknown_demo_name_raises():

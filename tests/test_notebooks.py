@@ -91,18 +91,47 @@ def test_lecture_hand_gradient_matches_autograd(ran):
     assert "[[ 1.   1.5]\n [-0.2 -0.3]]" in executed.text  # the slide's δ xᵀ
 
 
+def _outputs_of(executed, needle: str) -> list[dict]:
+    """The display outputs of the code cell whose source contains ``needle``."""
+    cells = [c for c in executed.nb.cells if c.cell_type == "code" and needle in c.source]
+    assert len(cells) == 1, needle
+    return [o for o in cells[0].get("outputs", []) if "data" in o]
+
+
 def test_lecture_graph_and_trace(ran):
     executed = ran("lecture_demo.py")
     assert "Backward pass from L = 4" in executed.text
     assert "Leaf gradients: dL/dx = 12, dL/dw = 8, dL/db = 4" in executed.text
-    svg = [
-        o
-        for c in executed.nb.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if "image/svg+xml" in o.get("data", {})
-    ]
-    assert svg and "grad 8" in svg[0]["data"]["image/svg+xml"]
+    assert "w.grad holds" not in executed.text  # explain after backward adds nothing
+    (graph,) = _outputs_of(executed, "draw_graph(Ls)  #")
+    assert "grad 8" in graph["data"]["image/svg+xml"] and "grad 16" not in str(graph)
+    (tall,) = _outputs_of(executed, 'draw_graph(Ls, rankdir="TB")')
+    assert "image/svg+xml" in tall["data"]
+
+
+def test_lecture_notebook_needs_no_matplotlib_magic():
+    assert "%matplotlib" not in (NOTEBOOKS / "lecture_demo.py").read_text(encoding="utf-8")
+
+
+def test_demo_results_and_figures_display_inline(ran):
+    """A fresh kernel, no %matplotlib: a DemoResult shows as HTML with its figure, a figure as PNG."""
+    executed = ran("lecture_demo.py")
+    (card,) = _outputs_of(executed, "grad_accumulation()")
+    page = card["data"]["text/html"]
+    assert (
+        "HOLDS" in page
+        and '<img alt="grad-accumulation figure" src="data:image/png;base64,' in page
+    )
+    assert card["data"]["text/plain"].startswith("<DemoResult grad-accumulation: HOLDS;")
+    (figure,) = _outputs_of(executed, "softmax_ce_gradient().figure()")
+    assert figure["data"]["image/png"]  # base64 PNG bytes
+    for cell in executed.nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "<Figure size" in data.get("text/plain", "") or "<Figure size" in out.get(
+                "text", ""
+            ):
+                assert "image/png" in data, "a figure showed only as text"
 
 
 # ----------------------------------------------------------------------- the practice

@@ -23,7 +23,7 @@ def course_example():
 def test_dot_text_has_every_value_and_op():
     L, _ = course_example()
     L.backward()
-    dot = draw_graph(L)
+    dot = draw_graph(L).dot
     assert dot.startswith("digraph chainrule {") and dot.rstrip().endswith("}")
     for text in (
         "x | data 2 | grad 12",
@@ -79,7 +79,7 @@ def test_too_large_graph_is_refused_with_advice(tmp_path):
         y = y * 1.0
     with pytest.raises(ValueError, match="more than a readable drawing.*DOT"):
         draw_graph(y, tmp_path / "big.png")
-    assert draw_graph(y).count("->") > MAX_DRAWN_NODES  # the DOT text still works
+    assert draw_graph(y).dot.count("->") > MAX_DRAWN_NODES  # the DOT text still works
 
 
 def test_layout_sends_every_arrow_rightwards():
@@ -97,7 +97,7 @@ def test_layout_sends_every_arrow_rightwards():
 def test_trace_rows_are_upstream_times_local():
     L, (x, w, b) = course_example()
     trace = explain(L)
-    assert (x.grad, w.grad, b.grad) == (12.0, 8.0, 4.0)
+    assert trace.leaf_grads == {"x": 12.0, "w": 8.0, "b": 4.0, "5": -4.0}
     assert trace.steps[0].node == "L" and trace.steps[0].upstream == 1.0
     for row in trace.rows():
         assert row["downstream"] == row["upstream"] * row["local"]
@@ -112,7 +112,8 @@ def test_trace_rows_are_upstream_times_local():
 
 def test_trace_is_in_reverse_topological_order():
     L, _ = course_example()
-    trace = L.backward(trace=True)
+    trace = L.backward(trace=True)  # the older spelling: backward, then explain
+    assert L.inputs[0].inputs[0].grad == 4.0 and trace.leaf_grads["w"] == 8.0
     names = [s.node for s in trace]
     # Root first; a node's inputs that are themselves results come after it.
     assert names[0] == "L"
@@ -137,3 +138,75 @@ def test_trace_prints_a_table_and_html():
 def test_explain_rejects_non_values():
     with pytest.raises(TypeError, match="got list"):
         explain([1.0])
+
+
+# ------------------------------------------------------------ read-only inspection
+def test_explain_changes_no_grad_and_says_how_to_store_them():
+    L, (x, w, b) = course_example()
+    trace = explain(L)
+    assert (x.grad, w.grad, b.grad) == (0.0, 0.0, 0.0)
+    assert "call L.backward() to store these gradients" in str(trace)
+
+
+def test_explain_after_backward_shows_one_pass_and_never_doubles_grad():
+    """The issue's trap: explain after backward used to end with dL/dw = 16."""
+    L, (x, w, b) = course_example()
+    L.backward()
+    trace = explain(L)
+    assert w.grad == 8.0 and trace.leaf_grads["w"] == 8.0
+    assert "Note" not in str(trace)  # .grad holds exactly one pass: nothing to warn about
+    assert "grad 8" in draw_graph(L).dot and "grad 16" not in draw_graph(L).dot
+    explain(L)
+    assert (x.grad, w.grad, b.grad) == (12.0, 8.0, 4.0)
+
+
+def test_explain_names_an_accumulated_grad():
+    L, (_, w, _) = course_example()
+    L.backward()
+    L.backward()
+    text = str(explain(L))
+    assert "w.grad holds 16" in text and "not this pass's" in text and "dL/dw = 8" in text
+    assert w.grad == 16.0
+
+
+def test_user_names_label_the_drawing_and_the_trace():
+    x, w, b = Value(2.0, label="x"), Value(3.0, label="w"), Value(1.0, label="b")
+    z1 = w * x
+    z2 = z1 + b
+    L = (z2 - 5.0) ** 2
+    names = {"z1": z1, "z2": z2}
+    assert "z1 | data 6" in draw_graph(L, names=names).dot
+    assert {s.node for s in explain(L, names=names)} >= {"z1", "z2", "L"}
+
+
+# ------------------------------------------------------------ the drawing object
+def test_draw_graph_returns_a_drawing_that_shows_as_svg_and_saves(tmp_path):
+    L, _ = course_example()
+    L.backward()
+    drawing = draw_graph(L)
+    assert repr(drawing) == "<GraphDrawing: 12 nodes, 11 edges, left to right>"
+    assert str(drawing) == drawing.dot
+    svg = drawing._repr_svg_()
+    assert svg.lstrip().startswith("<?xml") and "grad 8" in svg
+    assert drawing.save(tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_top_to_bottom_layout_is_taller_than_wide(tmp_path):
+    L, _ = course_example()
+    lr = draw_graph(L).figure().get_size_inches()
+    tb = draw_graph(L, rankdir="TB").figure().get_size_inches()
+    assert lr[0] > lr[1] and tb[1] > tb[0]
+    assert "rankdir=TB;" in draw_graph(L, rankdir="TB").dot
+    with pytest.raises(ValueError, match="rankdir must be one of"):
+        draw_graph(L, rankdir="RL")
+
+
+def test_graph_text_is_projector_sized():
+    from matplotlib.text import Text
+
+    from chainrule.viz.style import MIN_TEXT_PT
+
+    L, _ = course_example()
+    fig = draw_graph(L).figure()
+    sizes = {t.get_fontsize() for t in fig.findobj(Text) if t.get_text()}
+    assert sizes and min(sizes) >= MIN_TEXT_PT

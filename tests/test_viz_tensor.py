@@ -21,7 +21,7 @@ def mlp_loss():
 
 def test_tensor_graph_boxes_show_name_shape_dtype_and_values(mlp_loss, tmp_path):
     model, loss = mlp_loss
-    dot = draw_graph(loss, tmp_path / "g.svg", names=dict(model.named_parameters()))
+    dot = draw_graph(loss, tmp_path / "g.svg", names=dict(model.named_parameters())).dot
     svg = (tmp_path / "g.svg").read_text()
     for text in (
         "0.weight",
@@ -53,33 +53,47 @@ def test_tensor_trace_shows_shapes_and_local_rules(mlp_loss):
     assert last.upstream == "g (5, 2)"
     text = str(trace)
     assert "0.weight" in text and "gᵀ·x" in text
-    assert model[0].weight.grad is not None  # the trace ran backward
+    assert model[0].weight.grad is None  # explain only looks
+    assert trace.root_value.startswith(f"{loss.item():.6g}")  # the loss value, not only a shape
 
 
 def test_trace_matches_plain_backward():
     a = tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
     b = tensor(np.array([0.5, -1.0]), requires_grad=True)
-    explain(((a * b).sum(dim=1) ** 2).sum(), names={"a": a, "b": b})
-    ga, gb = a.grad.numpy().copy(), b.grad.numpy().copy()
-    a.grad = None
-    b.grad = None
+    trace = explain(((a * b).sum(dim=1) ** 2).sum(), names={"a": a, "b": b})
+    assert a.grad is None and b.grad is None
     ((a * b).sum(dim=1) ** 2).sum().backward()
-    np.testing.assert_array_equal(ga, a.grad.numpy())
-    np.testing.assert_array_equal(gb, b.grad.numpy())
+    np.testing.assert_array_equal(trace.leaf_grads["a"], a.grad.numpy())
+    np.testing.assert_array_equal(trace.leaf_grads["b"], b.grad.numpy())
 
 
-def test_trace_with_retain_graph_allows_a_second_backward():
+def test_explain_keeps_the_graph_and_never_accumulates():
     w = tensor(np.array([2.0]), requires_grad=True)
     y = (w * w).sum()
-    explain(y, retain_graph=True)
-    y.backward()
-    assert w.grad.item() == 8.0  # 2 * 2w, accumulated twice
+    explain(y)
+    explain(y)
+    y.backward()  # the graph is still there
+    assert w.grad.item() == 4.0  # one backward's worth: explain added nothing
 
 
-def test_draw_graph_after_backward_explains_freed_graph():
+def test_explain_after_retained_backward_reports_accumulation():
+    w = tensor(np.array([2.0]), requires_grad=True)
+    y = (w * w).sum()
+    y.backward(retain_graph=True)
+    assert "Note" not in str(explain(y, names={"w": w}))
+    y.backward(retain_graph=True)
+    text = str(explain(y, names={"w": w}))
+    assert "w.grad holds [8.], not this pass's dL/dw = [4.]" in text
+    assert w.grad.item() == 8.0
+
+
+def test_freed_graph_is_refused_by_name():
     w = tensor(np.array([2.0]), requires_grad=True)
     y = (w * 3).sum()
-    before = draw_graph(y)
+    assert "mul" in draw_graph(y).dot
     y.backward()
-    assert "mul" in before
-    assert draw_graph(y).count("->") < before.count("->")  # freed: only what is left
+    for inspect, what in ((draw_graph, "draw_graph"), (explain, "explain")):
+        with pytest.raises(
+            RuntimeError, match=f"{what}: the graph was freed by backward.*retain_graph=True"
+        ):
+            inspect(y)

@@ -71,10 +71,12 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool = False,
     allow_unused: bool = False,
+    on_step: StepCallback | None = None,
 ) -> tuple["Tensor | None", ...]:
     """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``.
 
-    The functional form of ``backward`` (PyTorch's ``torch.autograd.grad``), used by gradcheck.
+    The functional form of ``backward`` (PyTorch's ``torch.autograd.grad``), used by gradcheck
+    and, with ``on_step`` (as in ``backward``), by the read-only backprop trace.
 
     >>> from chainrule import Tensor
     >>> x = Tensor([1.0, 2.0], requires_grad=True)
@@ -87,7 +89,7 @@ def grad(
             raise RuntimeError("grad: one of the inputs does not require grad")
     seed, owned = _seed(outputs, grad_outputs)
     capture: dict[int, Any] = {id(t): None for t in targets}
-    _run(outputs, seed, owned, retain_graph, capture=capture)
+    _run(outputs, seed, owned, retain_graph, capture=capture, on_step=on_step)
     result = []
     for t in targets:
         g = capture[id(t)]

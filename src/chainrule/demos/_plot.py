@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
+
+from chainrule.viz.figure import LectureFigure, new_figure
 
 #: One colour per class (colour-blind safe: Okabe-Ito).
 CLASS_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9")
@@ -19,11 +20,9 @@ CLASS_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9")
 
 def figure(
     ncols: int = 1, nrows: int = 1, width: float = 4.0, height: float = 3.4
-) -> tuple[Figure, np.ndarray]:
-    """A Figure with an (nrows, ncols) grid of Axes, each ``width`` x ``height`` inches."""
-    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    return fig, axes.ravel()
+) -> tuple[LectureFigure, np.ndarray]:
+    """A lecture-style figure with an (nrows, ncols) grid of Axes, each ``width`` x ``height`` inches."""
+    return new_figure(ncols, nrows, width, height)
 
 
 def scatter_classes(ax: Axes, X: np.ndarray, y: np.ndarray, size: float = 12) -> None:

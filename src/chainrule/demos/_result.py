@@ -8,10 +8,18 @@ example
   verdict:  HOLDS. 1 + 1 is 2
 >>> r.to_dict()["measured"]
 {'sum': 2.0}
+>>> r
+<DemoResult example: HOLDS; sum = 2>
+
+In a notebook a result shows itself as a small HTML card (claim, verdict, the headline numbers
+and its main figure), so ``xor()`` as a cell's last line is the whole demo.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import json
 import math
 from collections.abc import Callable
@@ -23,6 +31,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from chainrule._io import atomic_path, write_text_atomically
+from chainrule.viz.figure import lecture_style
 
 FigureMaker = Callable[[], Figure]
 
@@ -94,7 +103,8 @@ class DemoResult:
             raise KeyError(
                 f"demo {self.name!r} has no figure {name!r}; it has {', '.join(self.figures)}"
             )
-        return self.figures[name]()
+        with lecture_style():  # titles and labels take their sizes when they are made
+            return self.figures[name]()
 
     def to_dict(self) -> dict[str, Any]:
         measured = _plain(self.measured)
@@ -111,16 +121,50 @@ class DemoResult:
 
     def narrate(self) -> str:
         """The claim, the headline measurements and the verdict, as a few lines of text."""
-        keys = self.headline or list(self.measured)
-        plain = _plain({k: self.measured[k] for k in keys})
         lines = [self.name, f"  claim:    {self.claim}"]
-        for i, (k, v) in enumerate(plain.items()):
-            lines.append(f"  {'measured:' if i == 0 else '':9} {k} = {_short(v)}")
+        for i, (k, v) in enumerate(self._headline_items()):
+            lines.append(f"  {'measured:' if i == 0 else '':9} {k} = {v}")
         lines.append(
             f"  verdict:  {'HOLDS' if self.verdict.holds else 'DOES NOT HOLD'}. {self.verdict.text}"
         )
         lines.extend(f"  note:     {n}" for n in self.notes)
         return "\n".join(lines)
+
+    def _headline_items(self) -> list[tuple[str, str]]:
+        keys = self.headline or list(self.measured)
+        plain = _plain({k: self.measured[k] for k in keys})
+        return [(k, _short(v)) for k, v in plain.items()]
+
+    def __repr__(self) -> str:
+        # Compact on purpose: the dataclass default would dump every measured array.
+        verdict = "HOLDS" if self.verdict.holds else "DOES NOT HOLD"
+        numbers = "; ".join(f"{k} = {v}" for k, v in self._headline_items()[:3])
+        more = "; …" if len(self._headline_items()) > 3 else ""
+        return f"<DemoResult {self.name}: {verdict}; {numbers}{more}>"
+
+    def _repr_html_(self) -> str:
+        """A card for notebooks: the claim, the verdict, the headline numbers, the main figure."""
+        e = html.escape
+        colour = "#1a7f37" if self.verdict.holds else "#b42318"
+        verdict = "HOLDS" if self.verdict.holds else "DOES NOT HOLD"
+        rows = "".join(
+            f"<tr><td><code>{e(k)}</code></td><td>{e(v)}</td></tr>"
+            for k, v in self._headline_items()
+        )
+        notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)
+        image = ""
+        if self.figures:
+            buffer = io.BytesIO()
+            with lecture_style():
+                self.figure().savefig(buffer, format="png")
+            data = base64.b64encode(buffer.getvalue()).decode("ascii")
+            image = f'<img alt="{e(self.name)} figure" src="data:image/png;base64,{data}"/>'
+        return (
+            f"<div><h4>{e(self.name)}</h4>"
+            f"<p><b>claim:</b> {e(self.claim)}</p>"
+            f'<p><b style="color:{colour}">{verdict}.</b> {e(self.verdict.text)}</p>'
+            f"<table>{rows}</table>" + (f"<ul>{notes}</ul>" if notes else "") + f"{image}</div>"
+        )
 
     def save(self, out_dir: str | Path, dpi: int = 100) -> list[Path]:
         """Write ``NAME.json`` and one PNG per figure (``NAME.png``, ``NAME-other.png``) atomically."""

@@ -254,9 +254,10 @@ class Value:
         (call ``zero_grad`` between steps); intermediate gradients are recomputed.
         ``on_step(node, upstream)``, if given, is called as each node is visited: the
         seam ``chainrule.explain`` records its step-by-step trace through.
-        ``trace=True`` is the older spelling of ``chainrule.explain(self)``.
+        ``trace=True`` is the older spelling of ``backward()`` then ``chainrule.explain(self)``.
         """
-        if trace:
+        if trace:  # backward as usual, then the table of the pass it just did
+            self.backward(on_step)
             return _explain(self)
         order = topological_order(self)
         # Intermediate nodes hold gradients of *this* pass only; leaves keep theirs.

@@ -1,7 +1,8 @@
 """Training plots: loss and accuracy curves (train vs val), and a confusion matrix, as PNG files.
 
-Each function builds a ``matplotlib.figure.Figure`` directly (no ``pyplot``, so no global
-figure state and no GUI backend) and returns it; with ``path`` it is also written, atomically.
+Each function builds a :class:`~chainrule.viz.figure.LectureFigure` directly (no ``pyplot``, so
+no global figure state and no GUI backend; it shows itself inline in a notebook) and returns
+it; with ``path`` it is also written, atomically.
 
 >>> history = [{"epoch": 1, "train_loss": 0.9, "train_acc": 0.7, "val_loss": 0.8, "val_acc": 0.75},
 ...            {"epoch": 2, "train_loss": 0.5, "train_acc": 0.85, "val_loss": 0.6, "val_acc": 0.8}]
@@ -21,6 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from chainrule._io import atomic_path
+from chainrule.viz.figure import LectureFigure, lecture_style
 
 __all__ = ["draw_series", "plot_curves", "plot_confusion", "save_png"]
 
@@ -69,7 +71,14 @@ def plot_curves(
     ``history`` is one dict per epoch with ``epoch``, ``train_loss``, ``train_acc`` and
     optionally ``val_loss``/``val_acc`` (None when there was no validation split).
     """
-    fig = Figure(figsize=(10, 4), layout="constrained")
+    with lecture_style():
+        return _draw_curves(history, path, title)
+
+
+def _draw_curves(
+    history: Sequence[Mapping[str, Any]], path: str | os.PathLike[str] | None, title: str
+) -> Figure:
+    fig = LectureFigure(figsize=(10, 4), layout="constrained")
     epochs = [row["epoch"] for row in history]
     for ax, key, name in zip(
         fig.subplots(1, 2), ("loss", "acc"), ("loss (cross-entropy)", "accuracy")
@@ -97,8 +106,18 @@ def plot_confusion(
     >>> fig.axes[0].get_xlabel()
     'predicted'
     """
+    with lecture_style():
+        return _draw_confusion(matrix, classes, path, title)
+
+
+def _draw_confusion(
+    matrix: np.ndarray,
+    classes: Sequence[str],
+    path: str | os.PathLike[str] | None,
+    title: str,
+) -> Figure:
     k = len(classes)
-    fig = Figure(figsize=(1.0 + 0.55 * k, 0.8 + 0.5 * k), layout="constrained")
+    fig = LectureFigure(figsize=(1.0 + 0.55 * k, 0.8 + 0.5 * k), layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(image, ax=ax, shrink=0.8)

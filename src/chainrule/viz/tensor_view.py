@@ -10,6 +10,10 @@ shape of what each input receives.
 Names: pass ``names={"W1": model[0].weight, ...}`` or simply
 ``names=dict(model.named_parameters())``; other leaves are ``input``/``t<k>`` and
 results are named after their op.
+
+Both only look: the trace computes its gradients with ``autograd.grad`` (no ``.grad`` is
+written, the graph is kept), and a graph that ``backward()`` already freed is refused by name
+rather than drawn as a stub.
 """
 
 from __future__ import annotations
@@ -22,19 +26,33 @@ import numpy as np
 from chainrule import autograd
 from chainrule._tensor import Tensor
 from chainrule.viz.graph_spec import GraphNode, GraphSpec
-from chainrule.viz.naming import describe
-from chainrule.viz.trace_table import Trace, TraceEdge, TraceStep
+from chainrule.viz.naming import describe, fmt
+from chainrule.viz.trace_table import Trace, TraceEdge, TraceStep, stored_grad_notes
 
 
 def shape_text(arr: np.ndarray) -> str:
     return f"{tuple(arr.shape)} {arr.dtype.name}"
 
 
-def walk(root: Any) -> list[Any]:
+def value_text(arr: np.ndarray) -> str:
+    """Shape and dtype, then the value (one number) or a summary: what a trace row shows."""
+    summary = fmt(arr.item()) if arr.size == 1 else describe(arr)
+    return f"{summary}  {shape_text(arr)}"
+
+
+#: What drawing or explaining a freed graph says (backward() without retain_graph=True).
+FREED_GRAPH = (
+    "{what}: the graph was freed by backward(); pass retain_graph=True to that backward() "
+    "(or call {what} before it) to keep the graph for inspection"
+)
+
+
+def walk(root: Any, what: str = "draw_graph") -> list[Any]:
     """Every tensor ``root`` was computed from (constants included), inputs first.
 
     Read-only introspection for drawing; the backward pass has its own order in
-    ``chainrule.autograd``. Iterative, so deep graphs are fine.
+    ``chainrule.autograd``. Iterative, so deep graphs are fine. A node freed by
+    ``backward()`` has forgotten its inputs, so the walk stops with an error naming ``what``.
     """
     order, seen, stack = [], {id(root)}, [(root, False)]
     while stack:
@@ -44,6 +62,8 @@ def walk(root: Any) -> list[Any]:
             continue
         stack.append((t, True))
         node = t._node
+        if node is not None and node.freed:
+            raise RuntimeError(FREED_GRAPH.format(what=what))
         for inp in (node.inputs or ()) if node is not None else ():
             if isinstance(inp, Tensor) and id(inp) not in seen:
                 seen.add(id(inp))
@@ -106,21 +126,26 @@ def tensor_graph(root: Any, names: Mapping[str, Any] | None = None) -> GraphSpec
 def tensor_trace(
     root: Any,
     gradient: Any = None,
-    retain_graph: bool = False,
     names: Mapping[str, Any] | None = None,
 ) -> Trace:
-    """Run ``root.backward`` and record each op's step: shapes in, local rule, shapes out."""
-    order = walk(root)
+    """Record each op's backward step (shapes in, local rule, shapes out), changing no ``.grad``.
+
+    The gradients are computed with ``autograd.grad`` into a table of their own, keeping the
+    graph (``retain_graph=True``): explaining is looking, and looking twice shows the same.
+    """
+    order = walk(root, "explain")
     label = tensor_names(order, names)
     records: list[tuple[Any, Any, tuple, tuple, np.ndarray, tuple]] = []
 
     def record(tensor: Any, node: Any, upstream: np.ndarray, input_grads: tuple) -> None:
-        # Copy what we need now: without retain_graph the node is freed right after.
         records.append((tensor, node.rule, node.inputs, node.needs, upstream, input_grads))
 
-    autograd.backward(root, gradient, retain_graph=retain_graph, on_step=record)
+    leaves = [t for t in order if t._node is None and t._requires_grad]
+    grads = autograd.grad(
+        root, leaves, gradient, retain_graph=True, allow_unused=True, on_step=record
+    )
     steps = []
-    for i, (t, rule_, inputs, needs, upstream, grads) in enumerate(records, start=1):
+    for i, (t, rule_, inputs, needs, upstream, sent) in enumerate(records, start=1):
         formulas = rule_.formula
         edges = []
         for j, (inp, need) in enumerate(zip(inputs, needs)):
@@ -132,12 +157,11 @@ def tensor_trace(
                 if formulas
                 else "(see chainrule.autograd.rules)"
             )
-            sent = grads[j]
             edges.append(
                 TraceEdge(
                     label.get(id(inp), "?"),
                     rule,
-                    "—" if sent is None else str(tuple(np.shape(sent))),
+                    "—" if sent[j] is None else str(tuple(np.shape(sent[j]))),
                 )
             )
         steps.append(
@@ -145,20 +169,21 @@ def tensor_trace(
                 i,
                 label[id(t)],
                 rule_.name,
-                shape_text(t._data),
+                value_text(t._data),
                 f"g {tuple(upstream.shape)}",
                 tuple(edges),
             )
         )
-    leaves = {
-        label[id(t)]: t._grad._data
-        for t in order
-        if t._node is None and t._requires_grad and t._grad is not None
-    }
+    computed = {label[id(t)]: g._data for t, g in zip(leaves, grads) if g is not None}
+    stored = {label[id(t)]: None if t._grad is None else t._grad._data for t in leaves}
+    notes = stored_grad_notes(
+        label[id(root)], computed, stored, lambda a, b: np.allclose(a, b, rtol=1e-5, atol=0)
+    )
     return Trace(
         label[id(root)],
-        shape_text(root._data),
+        value_text(root._data),
         steps,
-        leaves,
+        computed,
         labelled=frozenset((names or {}).keys()),
+        notes=notes,
     )

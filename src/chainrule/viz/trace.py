@@ -1,4 +1,4 @@
-"""``explain(root)``: run the backward pass and return it step by step, for either engine.
+"""``explain(root)``: the backward pass step by step, for either engine, changing nothing.
 
 Every step is "downstream = upstream × local": for a scalar ``Value`` the numbers, for a
 ``Tensor`` the shapes and the op's local rule (``dL/dW = gᵀ X``). The step table itself
@@ -22,20 +22,24 @@ __all__ = ["explain", "Trace", "TraceEdge", "TraceStep"]
 def explain(
     root: Any,
     gradient: Any = None,
-    retain_graph: bool = False,
+    retain_graph: bool = True,
     names: Mapping[str, Any] | None = None,
 ) -> Trace:
-    """Run ``root.backward()`` and return the step-by-step ``Trace`` of it.
+    """Return the step-by-step ``Trace`` of the backward pass from ``root``; change no ``.grad``.
 
-    Like any backward pass it accumulates into the leaves' ``.grad``. For a Tensor,
-    each step shows shapes and the op's local rule (``dL/dW = gᵀ X``) instead of
-    numbers; ``gradient`` and ``retain_graph`` are passed to ``backward``, and
-    ``names`` labels tensors (e.g. ``dict(model.named_parameters())``).
+    explain only looks: the pass is computed on the side, so calling it after
+    ``root.backward()`` shows one pass's gradients and never adds a second one (its notes say
+    what each leaf's ``.grad`` holds). For a Tensor each step shows shapes and the op's local
+    rule (``dL/dW = gᵀ X``), the trace's head the loss value; ``gradient`` is the seed, as in
+    ``backward``; ``names`` labels nodes (``{"z1": z1}``, ``dict(model.named_parameters())``).
+    The graph is always kept (``retain_graph`` is accepted for older calls and has no effect).
+    A tensor graph already freed by ``backward()`` raises an error that says so.
     """
+    del retain_graph  # explain never frees the graph it reads
     if isinstance(root, Value):
-        return scalar_trace(root)
+        return scalar_trace(root, names)
     if isinstance(root, Tensor):
-        return tensor_trace(root, gradient, retain_graph, names)
+        return tensor_trace(root, gradient, names)
     raise TypeError(
         f"explain needs the root of a computation (a Value or a Tensor), got {type(root).__name__}"
     )

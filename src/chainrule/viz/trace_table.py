@@ -1,7 +1,8 @@
 """The backprop trace: the lecture's "blame game", one row per backward step.
 
-``explain(root)`` runs the backward pass and records, for every node from the root
-back to the leaves, what it received and what it passed on:
+``explain(root)`` computes the backward pass on the side (it changes no ``.grad``) and
+records, for every node from the root back to the leaves, what it received and what it
+passed on:
 
     node  op  value  upstream  │  input  local  downstream = upstream × local
 
@@ -14,16 +15,50 @@ data (``Trace.steps``, ``Trace.rows()``); ``str(trace)`` is a text table and
 >>> trace = explain(w * x)
 >>> [(r["node"], r["input"], r["downstream"]) for r in trace.rows()]
 [('L', 'w', 2.0), ('L', 'x', 3.0)]
+>>> w.grad  # explain only looks: backward() is what stores gradients
+0.0
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from chainrule.viz.naming import fmt
+
+
+def stored_grad_notes(
+    root_name: str,
+    computed: Mapping[str, Any],
+    stored: Mapping[str, Any],
+    same: Callable[[Any, Any], bool],
+) -> list[str]:
+    """Sentences comparing this pass's leaf gradients with what the leaves' ``.grad`` hold.
+
+    ``explain`` never writes ``.grad``, so the trace tells a student whether backward() has
+    run, and whether it ran more than once (the accumulation trap). ``stored`` maps the leaves
+    to report on to their ``.grad`` (all None when backward has not run); ``same`` compares two
+    gradients.
+
+    >>> note = stored_grad_notes("L", {"w": 8.0}, {"w": 16.0}, lambda a, b: a == b)
+    >>> note[0].split(":")[0]
+    "w.grad holds 16, not this pass's dL/dw = 8"
+    """
+    if all(v is None for v in stored.values()):
+        return [
+            f"explain() changed no .grad: call {root_name}.backward() to store these gradients."
+        ]
+    differ = [k for k, v in stored.items() if v is not None and not same(v, computed[k])]
+    if not differ:
+        return []
+    held = ", ".join(f"{k}.grad holds {fmt(stored[k])}" for k in differ)
+    passes = ", ".join(f"d{root_name}/d{k} = {fmt(computed[k])}" for k in differ)
+    return [
+        f"{held}, not this pass's {passes}: gradients accumulate over backward() calls "
+        "(zero_grad() resets them)."
+    ]
 
 
 @dataclass(frozen=True)
@@ -57,6 +92,7 @@ class Trace(Sequence):
         steps: list[TraceStep],
         leaf_grads: dict[str, Any],
         labelled: frozenset[str] = frozenset(),
+        notes: Sequence[str] = (),
     ) -> None:
         self.root_name = root_name
         self.root_value = root_value
@@ -64,6 +100,8 @@ class Trace(Sequence):
         #: The gradient every leaf holds after the pass, by node name.
         self.leaf_grads = leaf_grads
         self.labelled = labelled  # names that came from user labels
+        #: Sentences about the graph's stored ``.grad`` (see :func:`stored_grad_notes`).
+        self.notes = list(notes)
 
     # Sequence protocol: a trace behaves like the list of its steps.
     def __getitem__(self, i):  # type: ignore[override]
@@ -136,6 +174,7 @@ class Trace(Sequence):
         if shown:
             grads = ", ".join(f"d{self.root_name}/d{k} = {fmt(v)}" for k, v in shown.items())
             out.append(f"Leaf gradients: {grads}")
+        out.extend(f"Note: {n}" for n in self.notes)
         return "\n".join(out)
 
     def __repr__(self) -> str:
@@ -148,4 +187,5 @@ class Trace(Sequence):
             "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body
         )
         caption = html.escape(f"Backward pass from {self.root_name} = {fmt(self.root_value)}")
-        return f"<table><caption>{caption}</caption><tr>{th}</tr>{trs}</table>"
+        notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
+        return f"<table><caption>{caption}</caption><tr>{th}</tr>{trs}</table>{notes}"

@@ -81,7 +81,8 @@ def backprop_by_hand(seed: int = 0, quick: bool = False) -> DemoResult:
     """Forward, backward (with the trace) and one SGD step on the slide's network."""
     del seed, quick  # deterministic and instant: nothing random, nothing to shrink
     v = forward(START)
-    trace = explain(v["L"])
+    v["L"].backward()
+    trace = explain(v["L"])  # the step table of that backward pass (explain only reads)
     grads = {k: v[k].grad for k in START}
     engine = {
         "z1": v["z1"].data,
