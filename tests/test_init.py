@@ -168,3 +168,64 @@ def test_draws_are_reproducible_under_manual_seed() -> None:
     b = init.kaiming_uniform_(_w()).numpy().copy()
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, init.kaiming_uniform_(_w()).numpy())
+
+
+# ---- trunc_normal_, eye_, orthogonal_ --------------------------------------------------------
+
+
+def _truncated_normal_moments(mean: float, std: float, a: float, b: float) -> tuple[float, float]:
+    """The exact mean and std of N(mean, std²) restricted to [a, b] (textbook formulas)."""
+    alpha, beta = (a - mean) / std, (b - mean) / std
+
+    def pdf(x: float) -> float:
+        return math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+
+    def cdf(x: float) -> float:
+        return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+    z = cdf(beta) - cdf(alpha)
+    m = mean + std * (pdf(alpha) - pdf(beta)) / z
+    var = std**2 * (
+        1 + (alpha * pdf(alpha) - beta * pdf(beta)) / z - ((pdf(alpha) - pdf(beta)) / z) ** 2
+    )
+    return m, math.sqrt(var)
+
+
+@pytest.mark.parametrize(
+    "mean, std, a, b", [(0, 1, -2, 2), (0.5, 2.0, -1.0, 1.5), (0, 0.02, -0.04, 0.04)]
+)
+def test_trunc_normal_matches_the_truncated_distribution_and_torch(mean, std, a, b) -> None:
+    w = init.trunc_normal_(_w(), mean=mean, std=std, a=a, b=b).numpy()
+    assert w.min() >= a and w.max() <= b
+    want_mean, want_std = _truncated_normal_moments(mean, std, a, b)
+    assert w.mean() == pytest.approx(want_mean, abs=0.01 * std)
+    assert w.std() == pytest.approx(want_std, rel=0.02)
+    theirs = torch.nn.init.trunc_normal_(torch.zeros(SHAPE), mean, std, a, b).numpy()
+    assert theirs.std() == pytest.approx(w.std(), rel=0.03)
+
+
+def test_trunc_normal_refuses_an_empty_or_hopeless_interval() -> None:
+    with pytest.raises(ValueError, match="a must be less than b"):
+        init.trunc_normal_(_w(), a=1.0, b=-1.0)
+    with pytest.raises(ValueError, match="less than 0.01%"):
+        init.trunc_normal_(_w(), a=8.0, b=9.0)
+
+
+def test_eye_matches_torch_and_refuses_other_ranks() -> None:
+    for shape in [(3, 3), (2, 4), (4, 2)]:
+        ours = init.eye_(tensor(np.full(shape, 7.0, np.float32))).numpy()
+        np.testing.assert_array_equal(ours, torch.nn.init.eye_(torch.full(shape, 7.0)).numpy())
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
+        init.eye_(tensor(np.zeros((2, 2, 2))))
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 4), (4, 2, 3)])
+@pytest.mark.parametrize("gain", [1.0, 2.0])
+def test_orthogonal_rows_or_columns_are_orthonormal_times_gain(shape, gain) -> None:
+    w = init.orthogonal_(tensor(np.zeros(shape)), gain=gain)
+    assert w.shape == shape and w.dtype == chainrule.float64
+    flat = w.numpy().reshape(shape[0], -1)
+    small = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
+    np.testing.assert_allclose(small, gain**2 * np.eye(small.shape[0]), atol=1e-12)
+    with pytest.raises(ValueError, match="2 or more dimensions"):
+        init.orthogonal_(tensor(np.zeros(3)))

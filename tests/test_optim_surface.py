@@ -133,3 +133,55 @@ def test_lambda_lr_needs_one_function_per_group():
     opt = optim.SGD([{"params": [nn.Parameter(chainrule.zeros(1))]}], lr=1.0)
     with pytest.raises(ValueError, match="Expected 1 lr_lambdas, but got 2"):
         optim.lr_scheduler.LambdaLR(opt, [lambda e: 1.0, lambda e: 1.0])
+
+
+def one_cycle_history(module, optimizer: str, n_steps: int, **kwargs):
+    """(lr, momentum) after each of n_steps batches of a OneCycleLR on ``module``'s optimizer."""
+    p = module.nn.Parameter(module.zeros(2))
+    if optimizer == "SGD":
+        opt = module.optim.SGD([p], lr=0.1, momentum=0.9)
+    else:
+        opt = module.optim.Adam([p], lr=0.1)
+    sched = module.optim.lr_scheduler.OneCycleLR(opt, **kwargs)
+    history = []
+    for _ in range(n_steps):
+        group = opt.param_groups[0]
+        momentum = group["momentum"] if optimizer == "SGD" else group["betas"][0]
+        history.append((sched.get_last_lr()[0], momentum))
+        opt.step()
+        sched.step()
+    return history
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+@pytest.mark.parametrize(
+    "kwargs, n_steps",
+    [
+        (dict(max_lr=1.0, total_steps=10), 10),
+        (dict(max_lr=0.5, epochs=3, steps_per_epoch=7, three_phase=True), 21),
+        (dict(max_lr=0.5, total_steps=13, anneal_strategy="linear", pct_start=0.25), 13),
+        (dict(max_lr=2.0, total_steps=9, cycle_momentum=False, div_factor=4), 9),
+    ],
+    ids=str,
+)
+def test_one_cycle_follows_torch(optimizer, kwargs, n_steps):
+    ours = one_cycle_history(chainrule, optimizer, n_steps, **kwargs)
+    theirs = one_cycle_history(torch, optimizer, n_steps, **kwargs)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15)
+
+
+def test_one_cycle_refuses_a_step_past_the_end_and_bad_settings():
+    opt = optim.SGD([nn.Parameter(chainrule.zeros(1))], lr=0.1, momentum=0.9)
+    sched = optim.OneCycleLR(opt, max_lr=1.0, total_steps=2)
+    sched.step()
+    sched.step()
+    with pytest.raises(ValueError, match="Tried to step 3 times"):
+        sched.step()
+    with pytest.raises(ValueError, match="total_steps OR"):
+        optim.OneCycleLR(opt, max_lr=1.0)
+    with pytest.raises(ValueError, match="anneal_strategy"):
+        optim.OneCycleLR(opt, max_lr=1.0, total_steps=5, anneal_strategy="step")
+    plain = optim.SGD([nn.Parameter(chainrule.zeros(1))], lr=0.1)
+    with pytest.raises(ValueError, match="momentum or beta1"):
+        optim.OneCycleLR(optim.Adagrad([nn.Parameter(chainrule.zeros(1))]), 1.0, total_steps=5)
+    optim.OneCycleLR(plain, max_lr=1.0, total_steps=5)  # SGD has a momentum setting (0)

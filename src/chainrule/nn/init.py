@@ -221,6 +221,77 @@ def kaiming_normal_(
     return normal_(tensor, 0.0, std)
 
 
+def trunc_normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> Tensor:
+    """Fill ``tensor`` from N(mean, std²) restricted to [a, b] (a, b are values, not stds).
+
+    Draws outside [a, b] are redrawn until every entry lies inside, which samples the truncated
+    normal exactly. (PyTorch inverts the CDF instead: the same distribution, another stream.)
+
+    >>> w = trunc_normal_(Tensor(np.zeros((50, 50))), std=1.0, a=-0.5, b=0.5)
+    >>> bool((w.abs() <= 0.5).all())
+    True
+    """
+    if not a < b:
+        raise ValueError(f"trunc_normal_: a must be less than b, but got a={a}, b={b}")
+    inside = math.erf((b - mean) / (std * math.sqrt(2))) - math.erf(
+        (a - mean) / (std * math.sqrt(2))
+    )
+    if inside / 2 < 1e-4:
+        # Rejection would need more than 10⁴ draws per entry: say so instead of spinning.
+        raise ValueError(
+            f"trunc_normal_: [{a}, {b}] holds less than 0.01% of N({mean}, {std}²); "
+            "move the interval nearer the mean"
+        )
+    rng = _generator()
+    values = rng.normal(mean, std, size=tensor.shape)
+    outside = (values < a) | (values > b)
+    while outside.any():
+        values[outside] = rng.normal(mean, std, size=int(outside.sum()))
+        outside = (values < a) | (values > b)
+    return _fill(tensor, values)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D ``tensor`` with the identity (ones on the diagonal): a layer that copies its input.
+
+    >>> eye_(Tensor(np.zeros((2, 3)))).data.tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """Fill ``tensor`` with a (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013).
+
+    The rows (or columns, whichever are fewer) are orthonormal, so the layer keeps the length of
+    every input in their span: no layer-by-layer growth or decay. A tensor with more than two
+    dimensions is treated as ``(shape[0], rest flattened)``. The method is a QR decomposition of
+    a Gaussian matrix, with the signs fixed so the result is uniformly distributed.
+
+    >>> w = orthogonal_(Tensor(np.zeros((3, 5))))
+    >>> bool(np.allclose(w.data @ w.data.T, np.eye(3), atol=1e-6))
+    True
+    """
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor  # nothing to fill (torch does the same)
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = _generator().normal(0.0, 1.0, size=(rows, cols))
+    if rows < cols:
+        flat = flat.T  # QR of the tall side: its Q has orthonormal columns
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))  # without this fix the distribution is not uniform
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
 __all__ = [
     "calculate_gain",
     "uniform_",
@@ -232,4 +303,7 @@ __all__ = [
     "xavier_normal_",
     "kaiming_uniform_",
     "kaiming_normal_",
+    "trunc_normal_",
+    "eye_",
+    "orthogonal_",
 ]

@@ -15,6 +15,7 @@ from chainrule.optim.lr_scheduler import (
     LambdaLR,
     LRScheduler,
     MultiStepLR,
+    OneCycleLR,
     ReduceLROnPlateau,
     StepLR,
 )
@@ -36,5 +37,6 @@ __all__ = [
     "ExponentialLR",
     "MultiStepLR",
     "LambdaLR",
+    "OneCycleLR",
     "ReduceLROnPlateau",
 ]

@@ -232,6 +232,158 @@ class LambdaLR(LRScheduler):
         return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
 
 
+class OneCycleLR(LRScheduler):
+    """Warm the lr up to ``max_lr`` and anneal it far below the start, once, stepped per batch.
+
+    Smith & Topin's 1cycle policy, with torch's phases (``T = total_steps``):
+
+        step 0 → pct_start·T − 1:    lr  max_lr/div_factor → max_lr     momentum max → base
+        … → T − 1:                   lr  max_lr → initial_lr/final_div_factor   momentum base → max
+
+    (``three_phase=True`` first comes back down to the initial lr, then anneals to the minimum.)
+    Each phase interpolates along half a cosine (``anneal_strategy='cos'``) or a line. The
+    momentum (SGD's ``momentum``, Adam's β₁) moves against the lr when ``cycle_momentum``.
+    Unlike the epoch schedules, call ``step()`` after every batch, ``total_steps`` times at most.
+
+    >>> from chainrule.nn import Parameter
+    >>> from chainrule.optim import SGD
+    >>> opt = SGD([Parameter([0.0])], lr=0.1, momentum=0.9)
+    >>> sched = OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    >>> lrs = []
+    >>> for _ in range(10):
+    ...     lrs.append(round(sched.get_last_lr()[0], 3)); opt.step(); sched.step()
+    >>> lrs  # up for 30% of the steps (0.3 · 10 − 1 = step 2 is the peak), then down
+    [0.04, 0.52, 1.0, 0.95, 0.812, 0.611, 0.389, 0.188, 0.05, 0.0]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | list[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.85,
+        max_momentum: float | list[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.total_steps = _one_cycle_total_steps(total_steps, epochs, steps_per_epoch)
+        if not 0 <= pct_start <= 1 or isinstance(pct_start, bool):
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
+            )
+        self._anneal = _cosine_between if anneal_strategy == "cos" else _line_between
+        T = self.total_steps
+        if three_phase:
+            ends = [float(pct_start * T) - 1, float(2 * pct_start * T) - 2, T - 1]
+            lr_keys = [("initial_lr", "max_lr"), ("max_lr", "initial_lr"), ("initial_lr", "min_lr")]
+            momentum_keys = [
+                ("max_momentum", "base_momentum"),
+                ("base_momentum", "max_momentum"),
+                ("max_momentum", "max_momentum"),
+            ]
+        else:
+            ends = [float(pct_start * T) - 1, T - 1]
+            lr_keys = [("initial_lr", "max_lr"), ("max_lr", "min_lr")]
+            momentum_keys = [("max_momentum", "base_momentum"), ("base_momentum", "max_momentum")]
+        # Each phase: (last step of the phase, (lr from, lr to), (momentum from, momentum to)).
+        self._phases = list(zip(ends, lr_keys, momentum_keys))
+
+        groups = optimizer.param_groups
+        if last_epoch == -1:
+            for group, top in zip(groups, _per_group(max_lr, groups, "max_lr")):
+                group["initial_lr"] = top / div_factor
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            defaults = optimizer.defaults
+            if "momentum" not in defaults and "betas" not in defaults:
+                raise ValueError(
+                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+                )
+            self._use_beta1 = "betas" in defaults
+            if last_epoch == -1:
+                bases = _per_group(base_momentum, groups, "base_momentum")
+                tops = _per_group(max_momentum, groups, "max_momentum")
+                for group, low, high in zip(groups, bases, tops):
+                    self._set_momentum(group, high)
+                    group["base_momentum"] = low
+                    group["max_momentum"] = high
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
+        if self._use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(
+                f"Tried to step {step} times. The specified number of total steps is "
+                f"{self.total_steps}"
+            )
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, (lr_from, lr_to), (m_from, m_to)) in enumerate(self._phases):
+                if step <= end or i == len(self._phases) - 1:
+                    pct = (step - start) / (end - start)
+                    lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[m_from], group[m_to], pct))
+                    break
+                start = end
+        return lrs
+
+
+def _one_cycle_total_steps(
+    total_steps: int | None, epochs: int | None, steps_per_epoch: int | None
+) -> int:
+    # Either the total is given, or it is epochs × steps_per_epoch (torch's two spellings).
+    if total_steps is not None:
+        if not isinstance(total_steps, int) or isinstance(total_steps, bool) or total_steps <= 0:
+            raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+        return total_steps
+    if epochs is None or steps_per_epoch is None:
+        raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+    for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"Expected positive integer {name}, but got {value}")
+    return epochs * steps_per_epoch
+
+
+def _per_group(value: float | list[float], groups: list[dict[str, Any]], name: str) -> list[float]:
+    # One number for every group, or a list with exactly one per group (torch's rule).
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(groups):
+            raise ValueError(f"expected {len(groups)} values for {name}, got {len(value)}")
+        return list(value)
+    return [value] * len(groups)
+
+
+def _cosine_between(start: float, end: float, pct: float) -> float:
+    # Half a cosine from start (pct 0) to end (pct 1): flat at both ends, steepest midway.
+    return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+
+
+def _line_between(start: float, end: float, pct: float) -> float:
+    return (end - start) * pct + start
+
+
 class ReduceLROnPlateau:
     """Multiply the lr by ``factor`` when a metric has stopped improving for ``patience`` epochs.
 
