@@ -241,6 +241,38 @@ def test_constant_pad_matches_torch(padding):
     check(F.pad(a, padding, value=0.5), TF.pad(b, padding, value=0.5), [(a, b)])
 
 
+PAD_MODES = ["reflect", "replicate", "circular"]
+
+
+@pytest.mark.parametrize("mode", PAD_MODES)
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_reflect_replicate_circular_pad_match_torch(mode, data):
+    n_dims = data.draw(st.integers(1, 3), label="padded dims")
+    ndim = n_dims + data.draw(st.integers(1, 2), label="leading dims")
+    shape = data.draw(st.tuples(*[st.integers(1, 4)] * ndim), label="shape")
+    padding = []
+    for i in range(n_dims):
+        size = shape[ndim - 1 - i]
+        top = size - 1 if mode == "reflect" else size  # torch's limits per mode
+        padding += [data.draw(st.integers(0, top)), data.draw(st.integers(0, top))]
+    a, b = pair(RNG.standard_normal(shape))
+    check(F.pad(a, tuple(padding), mode=mode), TF.pad(b, tuple(padding), mode=mode), [(a, b)])
+
+
+@pytest.mark.parametrize("mode", PAD_MODES)
+def test_non_constant_pad_refuses_what_torch_refuses(mode):
+    a, b = pair(RNG.standard_normal((2, 3)))
+    refused = [(1, 1, 1, 1)] + ([] if mode == "replicate" else [(4, 0)])  # replicate: any size
+    for padding in refused:
+        with pytest.raises((RuntimeError, NotImplementedError)) as theirs:
+            TF.pad(b, padding, mode=mode)
+        with pytest.raises(type(theirs.value), match="pad"):
+            F.pad(a, padding, mode=mode)
+    with pytest.raises(NotImplementedError, match="mode must be one of"):
+        F.pad(a, (1, 1), mode="mirror")
+
+
 # ---- losses ---------------------------------------------------------------------------------
 REDUCTIONS = ["mean", "sum", "none"]
 

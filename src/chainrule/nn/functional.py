@@ -827,16 +827,21 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 def pad(input: Tensor, pad: tuple[int, ...], mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad (or, with negative sizes, crop) the last dimensions: ``pad = (left, right, top, ...)``.
 
-    Pairs are read from the last dimension backwards, as in torch. Only ``mode='constant'``
-    exists here. Padding is a concatenation, so the gradient is the upstream gradient cut back
-    to the input's region.
+    Pairs are read from the last dimension backwards, as in torch. The new entries are
+    ``value`` (``'constant'``), a mirror image without the edge (``'reflect'``: 2 1 | 0 1 2),
+    copies of the edge (``'replicate'``: 0 0 | 0 1 2) or the other end (``'circular'``:
+    1 2 | 0 1 2). Constant padding is a concatenation; the other modes pick input entries by
+    index, so either way the gradient is the upstream gradient summed back onto the entries
+    each output came from.
 
     >>> pad(Tensor([[1.0]]), (1, 2), value=9.0)
     tensor([[9., 1., 9., 9.]])
+    >>> pad(Tensor([[0.0, 1.0, 2.0]]), (2, 1), mode="reflect")
+    tensor([[2., 1., 0., 1., 2., 1.]])
     """
-    if mode != "constant":
+    if mode not in _PAD_INDEX:
         raise NotImplementedError(
-            f"pad: only mode='constant' is supported in chainrule, got {mode!r}"
+            f"pad: mode must be one of 'constant', 'reflect', 'replicate', 'circular', got {mode!r}"
         )
     if len(pad) % 2 != 0:
         raise RuntimeError("Padding length must be divisible by 2")
@@ -844,21 +849,68 @@ def pad(input: Tensor, pad: tuple[int, ...], mode: str = "constant", value: floa
         raise RuntimeError(
             "Padding length should be less than or equal to two times the input dimension"
         )
+    n_dims = len(pad) // 2
+    if mode != "constant" and input.ndim not in (n_dims + 1, n_dims + 2):
+        # torch's rule: the padded dims are spatial, after (batch,) channel.
+        raise NotImplementedError(
+            f"pad: mode={mode!r} pads the last {n_dims} dim(s) of a {n_dims + 1}-D or "
+            f"{n_dims + 2}-D input (batch, channels, ...), got a {input.ndim}-D input"
+        )
     out = input
-    for i in range(len(pad) // 2):
+    for i in range(n_dims):
         dim = input.ndim - 1 - i
         before, after = pad[2 * i], pad[2 * i + 1]
         if before < 0:
             out = out.narrow(dim, -before, out.shape[dim] + before)
         if after < 0:
             out = out.narrow(dim, 0, out.shape[dim] + after)
-        blocks = []
-        for size in (max(before, 0), max(after, 0)):
-            shape = list(out.shape)
-            shape[dim] = size
-            blocks.append(wrap(np.full(shape, value, dtype=input.dtype)))
-        out = _fn.cat([blocks[0], out, blocks[1]], dim)
+        before, after = max(before, 0), max(after, 0)
+        if mode == "constant":
+            blocks = []
+            for size in (before, after):
+                shape = list(out.shape)
+                shape[dim] = size
+                blocks.append(wrap(np.full(shape, value, dtype=input.dtype)))
+            out = _fn.cat([blocks[0], out, blocks[1]], dim)
+        elif before or after:
+            n = out.shape[dim]
+            if mode == "reflect" and max(before, after) >= n:
+                raise RuntimeError(
+                    f"pad: reflect padding ({before}, {after}) must be smaller than the size "
+                    f"{n} of dim {dim}"
+                )
+            if mode == "circular" and max(before, after) > n:
+                raise RuntimeError(
+                    f"pad: circular padding ({before}, {after}) can wrap at most once around "
+                    f"the size {n} of dim {dim}"
+                )
+            out = out.index_select(dim, _PAD_INDEX[mode](n, before, after))
     return out
+
+
+def _reflect_index(n: int, before: int, after: int) -> np.ndarray:
+    # Mirror about the first and last entries, which are not repeated: 2 1 | 0 1 2 | 1 0.
+    return np.concatenate(
+        [np.arange(before, 0, -1), np.arange(n), np.arange(n - 2, n - 2 - after, -1)]
+    )
+
+
+def _replicate_index(n: int, before: int, after: int) -> np.ndarray:
+    # The edge entry, repeated: 0 0 | 0 1 2 | 2 2.
+    return np.concatenate([np.zeros(before, int), np.arange(n), np.full(after, n - 1)])
+
+
+def _circular_index(n: int, before: int, after: int) -> np.ndarray:
+    # As if the dim were a ring: 1 2 | 0 1 2 | 0 1.
+    return np.arange(-before, n + after) % n
+
+
+_PAD_INDEX = {
+    "constant": None,
+    "reflect": _reflect_index,
+    "replicate": _replicate_index,
+    "circular": _circular_index,
+}
 
 
 # ------------------------------------------------------------------------------------------------
