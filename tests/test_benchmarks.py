@@ -53,3 +53,10 @@ def test_train_epoch_benchmark_smoke_run():
 def test_dataloader_benchmark_smoke_run():
     out = run("bench_dataloader.py", "--epochs", "1", "--steps", "5")
     assert out.returncode == 0, out.stderr
+
+
+def test_collate_benchmark_smoke_run_collates_the_same_batch():
+    pytest.importorskip("torch")
+    out = run("bench_collate.py", "--repeats", "2", "--rounds", "1")
+    assert out.returncode == 0, out.stderr  # the script asserts both batches are equal first
+    assert "ratio chainrule/torch" in out.stdout

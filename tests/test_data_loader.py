@@ -7,6 +7,7 @@ import doctest
 import numpy as np
 import pytest
 
+import chainrule
 import chainrule.data as data_package
 import chainrule.data.collate as collate_module
 import chainrule.data.dataloader as loader_module
@@ -337,3 +338,20 @@ def test_random_split_warns_about_an_empty_split():
     with pytest.warns(UserWarning, match="split 1 is empty"):
         parts = random_split(_dataset(3), [0.1, 0.1, 0.8], seed=0)
     assert [len(p) for p in parts] == [1, 0, 2]
+
+
+def test_default_collate_stacks_like_torch_and_names_mixed_shapes():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    rows = rng.random((5, 3))
+    samples = [(chainrule.tensor(r), int(i), float(i) / 2, True) for i, r in enumerate(rows)]
+    theirs = torch.utils.data.default_collate(
+        [(torch.tensor(r), int(i), float(i) / 2, True) for i, r in enumerate(rows)]
+    )
+    for ours_field, their_field in zip(default_collate(samples), theirs):
+        assert str(ours_field.dtype).split(".")[1] == str(their_field.dtype).split(".")[1]
+        np.testing.assert_array_equal(ours_field.numpy(), their_field.numpy())
+    mixed = [np.zeros(3, np.float32), np.zeros(3, np.float64)]  # promotes, as np.stack does
+    assert default_collate(mixed).dtype == chainrule.float64
+    with pytest.raises(ValueError, match="same shape"):
+        default_collate([np.zeros(3), np.zeros(4)])

@@ -23,8 +23,17 @@ __all__ = ["default_collate", "default_convert"]
 
 def _stack(items: Sequence[Any]) -> Tensor:
     """Stack Tensors, arrays or numbers into one Tensor with a new first dim: k items of shape s -> (k, *s)."""
-    arrays = [t.numpy() if isinstance(t, Tensor) else np.asarray(t) for t in items]
-    return as_tensor(np.stack(arrays))
+    first = items[0]
+    if isinstance(first, (bool, int, float)) and not isinstance(first, np.generic):
+        # Python numbers: one array straight from the list (int -> int64, float -> float64).
+        return as_tensor(np.array(items))
+    arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in items]
+    shape, dtype = arrays[0].shape, arrays[0].dtype
+    if all(a.shape == shape and a.dtype == dtype for a in arrays):
+        # np.array copies a list of equal arrays in one pass: about twice np.stack's speed
+        # for a batch of 64, which is what brings collate within torch's time.
+        return as_tensor(np.array(arrays))
+    return as_tensor(np.stack(arrays))  # mixed dtypes promote; mixed shapes raise NumPy's error
 
 
 def default_collate(samples: Sequence[Any]) -> Tensor | tuple[Tensor, ...]:
