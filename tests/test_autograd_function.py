@@ -116,3 +116,61 @@ def test_a_none_gradient_means_zeros_for_an_input_that_needs_one():
     x, y = chainrule.ones(2, requires_grad=True), chainrule.ones(2, requires_grad=True)
     Stop.apply(x, y).sum().backward()
     assert x.grad.tolist() == [1.0, 1.0] and y.grad.tolist() == [0.0, 0.0]
+
+
+def make_two_outputs(lib, materialize=True):
+    """y = x², z = sin(x) and the argmax of x (not differentiable), one backward for both."""
+
+    class SquareSinArgmax(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(materialize)
+            ctx.save_for_backward(x)
+            index = x.argmax()
+            ctx.mark_non_differentiable(index)
+            return x * x, x.sin(), index
+
+        @staticmethod
+        def backward(ctx, gy, gz, g_index):
+            (x,) = ctx.saved_tensors
+            total = lib.zeros_like(x)
+            if gy is not None:
+                total = total + 2 * x * gy
+            if gz is not None:
+                total = total + x.cos() * gz
+            return total
+
+    return SquareSinArgmax
+
+
+@pytest.mark.parametrize("use", ["both", "first", "second"])
+@pytest.mark.parametrize("materialize", [True, False])
+def test_a_function_with_several_outputs_matches_torch(use, materialize):
+    x0 = np.random.default_rng(0).normal(size=5)
+    grads, indices = {}, {}
+    for name, lib in (("chainrule", chainrule), ("torch", torch)):
+        x = lib.tensor(x0, requires_grad=True)
+        y, z, index = make_two_outputs(lib, materialize).apply(x)
+        assert not index.requires_grad and y.requires_grad and z.requires_grad
+        loss = {"both": (y * 3).sum() + (z * z).sum(), "first": y.sum(), "second": z.sum()}[use]
+        loss.backward()
+        grads[name] = x.grad.detach().numpy() if name == "torch" else x.grad.numpy()
+        indices[name] = int(index)
+    np.testing.assert_allclose(grads["chainrule"], grads["torch"], rtol=1e-12)
+    assert indices["chainrule"] == indices["torch"]
+
+
+def test_several_outputs_are_checked_by_gradcheck_and_named():
+    fn = make_two_outputs(chainrule)
+    x = chainrule.randn(4, dtype=chainrule.float64, requires_grad=True)
+    assert chainrule.autograd.gradcheck(lambda t: fn.apply(t)[:2], (x,))
+    y, z, _ = fn.apply(x)
+    assert y.grad_fn.name() == z.grad_fn.name() == "SquareSinArgmaxBackward"
+
+    class NotATensor(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x, 3
+
+    with pytest.raises(TypeError, match="a tensor or a tuple of tensors .got int."):
+        NotATensor.apply(x)

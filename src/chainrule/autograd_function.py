@@ -47,6 +47,9 @@ class FunctionCtx:
         self._saved: tuple = ()
         self.materialize_grads = True
         self._inputs: list[tuple[tuple[int, ...], np.dtype]] = []
+        self._non_differentiable: set[int] = set()
+        # per output: (shape, dtype) for the zeros that stand for "no gradient reached it"
+        self._outputs: list[tuple[tuple[int, ...], np.dtype]] = []
 
     def save_for_backward(self, *tensors: Any) -> None:
         for t in tensors:
@@ -62,7 +65,8 @@ class FunctionCtx:
         return self._saved
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
-        """Accepted for PyTorch's code; a single-output Function's output is differentiable."""
+        """Mark outputs (indices, masks) that get no gradient: they come back with no graph."""
+        self._non_differentiable = {id(t) for t in tensors}
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = bool(value)
@@ -94,29 +98,46 @@ class Function:
         ]
         with no_grad():
             out = cls.forward(ctx, *args)
-        if not isinstance(out, Tensor):
-            raise TypeError(
-                f"{cls.__name__}.forward must return one tensor here (got {type(out).__name__}); "
-                f"a Function with several outputs is not supported"
-            )
+        outputs = out if isinstance(out, tuple) else (out,)
+        for o in outputs:
+            if not isinstance(o, Tensor):
+                raise TypeError(
+                    f"{cls.__name__}.forward must return a tensor or a tuple of tensors "
+                    f"(got {type(o).__name__})"
+                )
         if not (_mode.grad_enabled and any(needs)):
             return out
-        node = Node(_rule_for(cls), ctx, args, needs)
-        node.label = f"{cls.__name__}Backward"
-        return wrap(out.numpy(), node)
+        ctx._outputs = [(o.numpy().shape, o.numpy().dtype) for o in outputs]
+        # One node per differentiable output, all sharing ctx. Node i hands backward its own
+        # upstream gradient and zeros for the others; since backward is linear in the
+        # gradients, the inputs' summed contributions equal torch's single call with all of
+        # them (the cost: backward runs once per output that the loss reaches).
+        wrapped = []
+        for i, o in enumerate(outputs):
+            if id(o) in ctx._non_differentiable:
+                wrapped.append(wrap(o.numpy()))
+                continue
+            node = Node(_rule_for(cls, i, len(outputs)), ctx, args, needs)
+            node.label = f"{cls.__name__}Backward"
+            wrapped.append(wrap(o.numpy(), node))
+        return tuple(wrapped) if isinstance(out, tuple) else wrapped[0]
 
 
-_rules: dict[type, Rule] = {}
+_rules: dict[tuple[type, int, int], Rule] = {}
 
 
-def _rule_for(cls: type) -> Rule:
-    """One Rule per Function class, whose VJP calls the class's backward on tensors."""
-    rule = _rules.get(cls)
+def _rule_for(cls: type, output: int, n_outputs: int) -> Rule:
+    """One Rule per (Function class, output): its VJP calls the class's backward on tensors."""
+    key = (cls, output, n_outputs)
+    rule = _rules.get(key)
     if rule is None:
 
         def vjp(g: np.ndarray, ctx: FunctionCtx, needs: tuple[bool, ...]) -> tuple:
+            grad_outputs = [
+                wrap(g) if i == output else _no_gradient(ctx, i) for i in range(n_outputs)
+            ]
             with no_grad():
-                grads = cls.backward(ctx, wrap(g))
+                grads = cls.backward(ctx, *grad_outputs)
             grads = grads if isinstance(grads, tuple) else (grads,)
             if len(grads) != len(needs):
                 raise RuntimeError(
@@ -133,5 +154,15 @@ def _rule_for(cls: type) -> Rule:
                     out.append(gi.numpy() if isinstance(gi, Tensor) else np.asarray(gi))
             return tuple(out)
 
-        rule = _rules[cls] = Rule(cls.__name__, forward=None, vjp=vjp, broadcasts=False)  # type: ignore[arg-type]
+        rule = Rule(cls.__name__, forward=None, vjp=vjp, broadcasts=False)  # type: ignore[arg-type]
+        _rules[key] = rule
     return rule
+
+
+def _no_gradient(ctx: FunctionCtx, output: int) -> Tensor | None:
+    # What backward receives for an output the loss did not reach: zeros (torch's default), or
+    # None after ctx.set_materialize_grads(False).
+    if not ctx.materialize_grads:
+        return None
+    shape, dtype = ctx._outputs[output]
+    return wrap(np.zeros(shape, dtype=dtype))
