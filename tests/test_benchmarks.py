@@ -53,3 +53,9 @@ def test_train_epoch_benchmark_smoke_run():
 def test_dataloader_benchmark_smoke_run():
     out = run("bench_dataloader.py", "--epochs", "1", "--steps", "5")
     assert out.returncode == 0, out.stderr
+
+
+def test_scalar_modes_benchmark_smoke_run():
+    out = run("bench_scalar_modes.py", "--sizes", "4", "8", "--repeats", "1")
+    assert out.returncode == 0, out.stderr
+    assert "the three gradients agree" in out.stdout and "slope of log(time)" in out.stdout

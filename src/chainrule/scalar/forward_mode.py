@@ -63,8 +63,9 @@ class Dual:
     __array_ufunc__ = None  # as for Value: NumPy scalars hand the op to Dual's reflected method
 
     def __init__(self, primal: float, tangent: float = 0.0) -> None:
-        self.primal = _as_float(primal, "Dual primal")
-        self.tangent = _as_float(tangent, "Dual tangent")
+        # Fast path, as in Value: every internal result is already a float.
+        self.primal = primal if type(primal) is float else _as_float(primal, "Dual primal")
+        self.tangent = tangent if type(tangent) is float else _as_float(tangent, "Dual tangent")
 
     def __repr__(self) -> str:
         return f"Dual(primal={self.primal:.6g}, tangent={self.tangent:.6g})"
