@@ -34,12 +34,31 @@ def loss(*xs):
     return total
 
 
-def _median_seconds(fn, repeats: int) -> float:
+def reverse(primals: list[float]) -> list[float]:
+    """One backward pass gives every input's derivative."""
+    leaves = [Value(p) for p in primals]
+    loss(*leaves).backward()
+    return [v.grad for v in leaves]
+
+
+def graph(primals: list[float]) -> list[float]:
+    """Forward mode over the recorded graph: one pass per input."""
+    leaves = [Value(p) for p in primals]
+    return forward_gradient(loss(*leaves), leaves)
+
+
+def dual(primals: list[float]) -> list[float]:
+    """Dual numbers: one run of the function per input, each seeding one tangent."""
+    n = len(primals)
+    return [jvp(loss, primals, [1.0 if j == i else 0.0 for j in range(n)])[1] for i in range(n)]
+
+
+def _median_seconds(way, primals: list[float], repeats: int) -> float:
     times = []
     for _ in range(repeats):
         gc.collect()  # the previous run's garbage is collected untimed
         t0 = time.perf_counter()
-        fn()
+        way(primals)
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -65,23 +84,10 @@ def main() -> int:
     for n in args.sizes:
         primals = [math.sin(i + 1.0) for i in range(n)]
 
-        def reverse():
-            leaves = [Value(p) for p in primals]
-            loss(*leaves).backward()
-            return [v.grad for v in leaves]
-
-        def graph():
-            leaves = [Value(p) for p in primals]
-            return forward_gradient(loss(*leaves), leaves)
-
-        def dual():
-            eye = [[1.0 if j == i else 0.0 for j in range(n)] for i in range(n)]
-            return [jvp(loss, primals, e)[1] for e in eye]
-
-        r, g, d = reverse(), graph(), dual()
+        r, g, d = (way(primals) for way in (reverse, graph, dual))
         worst = max([worst] + [abs(a - b) / max(abs(a), 1e-12) for a, b in zip(r, g)])
         worst = max([worst] + [abs(a - b) / max(abs(a), 1e-12) for a, b in zip(r, d)])
-        row = [_median_seconds(f, args.repeats) for f in (reverse, graph, dual)]
+        row = [_median_seconds(way, primals, args.repeats) for way in (reverse, graph, dual)]
         for key, t in zip(results, row):
             results[key].append(t)
         print(
