@@ -316,3 +316,17 @@ def test_constant_gradient_is_a_leaf_value():
     (g,) = grad(x + 1.0, [x], create_graph=True)
     assert isinstance(g, Value) and g.data == 1.0 and g.is_leaf
     assert grad(g, [x], allow_unused=True) == (None,)
+
+
+def test_grad_outputs_and_a_single_input_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    x, v = Value(0.7), Value(-2.0)
+    y = (x * x).tanh()
+    (g,) = grad(y, x, grad_outputs=v, create_graph=True)  # v · dy/dx, differentiable in v
+    (dv,) = grad(g, [v])
+    tx = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+    tv = torch.tensor(-2.0, dtype=torch.float64, requires_grad=True)
+    (tg,) = torch.autograd.grad((tx * tx).tanh(), tx, grad_outputs=tv, create_graph=True)
+    (tdv,) = torch.autograd.grad(tg, tv)
+    assert close(g.data, tg.item(), 1e-12) and close(dv.data, tdv.item(), 1e-12)
+    assert grad(y, x, grad_outputs=3.0)[0].data == pytest.approx(3 * grad(y, x)[0].data)

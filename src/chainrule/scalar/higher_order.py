@@ -163,12 +163,12 @@ def local_derivatives(node: Value) -> tuple[Local, ...]:
 
 
 # ---- the backward pass that builds a graph ----------------------------------------------------
-def _backpropagate(root: Value, create_graph: bool) -> dict[Value, Local]:
+def _backpropagate(root: Value, create_graph: bool, seed: Local = 1.0) -> dict[Value, Local]:
     """dL/d(node) for every node ``root`` depends on: Values if ``create_graph``, else floats.
 
     The same loop as ``Value.backward``, root first; only the local derivatives differ.
     """
-    grads: dict[Value, Local] = {root: 1.0}  # dL/dL = 1
+    grads: dict[Value, Local] = {root: seed}  # dL/dL = 1, unless the caller seeds otherwise
     for node in reversed(topological_order(root)):  # a node's gradient is final when visited
         if node.is_leaf:
             continue
@@ -189,7 +189,8 @@ def _times(local: Local, upstream: Local) -> Local:
 
 def grad(
     output: Value,
-    inputs: Sequence[Value],
+    inputs: Value | Sequence[Value],
+    grad_outputs: Local | None = None,
     create_graph: bool = False,
     allow_unused: bool = False,
 ) -> tuple[Value | None, ...]:
@@ -197,8 +198,10 @@ def grad(
 
     PyTorch's ``torch.autograd.grad`` for the scalar engine. With ``create_graph=True``
     each gradient is built from the graph and can be differentiated again; without it,
-    each is a new leaf holding the number. An input ``output`` does not depend on is an
-    error unless ``allow_unused=True``, which gives None for it (as PyTorch does).
+    each is a new leaf holding the number. ``grad_outputs`` scales the result (the seed
+    dL/d(output), 1 by default; a Value seed is differentiable too). An input ``output`` does
+    not depend on is an error unless ``allow_unused=True``, which gives None for it (as
+    PyTorch does). ``inputs`` may be one Value; the result is always a tuple.
 
     >>> from chainrule.scalar import Value
     >>> x, y = Value(2.0, label="x"), Value(5.0, label="y")
@@ -207,9 +210,16 @@ def grad(
     (6.0, 2.0, 0.0)
     """
     value_type = type(output)  # Value: this module cannot import it (value.py imports this one)
+    if isinstance(inputs, value_type):
+        inputs = [inputs]
     if not isinstance(inputs, Sequence):
         raise TypeError(f"grad: inputs must be a list of Values, got {type(inputs).__name__}")
-    grads = _backpropagate(output, create_graph)
+    seed: Local = 1.0
+    if grad_outputs is not None:
+        seed = grad_outputs if isinstance(grad_outputs, value_type) else float(grad_outputs)
+        if not create_graph and isinstance(seed, value_type):
+            seed = seed.data
+    grads = _backpropagate(output, create_graph, seed)
     result: list[Value | None] = []
     for i, x in enumerate(inputs):
         if not isinstance(x, value_type):
