@@ -330,3 +330,35 @@ def test_grad_outputs_and_a_single_input_as_in_pytorch():
     (tdv,) = torch.autograd.grad(tg, tv)
     assert close(g.data, tg.item(), 1e-12) and close(dv.data, tdv.item(), 1e-12)
     assert grad(y, x, grad_outputs=3.0)[0].data == pytest.approx(3 * grad(y, x)[0].data)
+
+
+def test_hessian_vector_product_of_a_scalar_mlp_matches_pytorch():
+    """Hv = d(∇L · v)/dw through fused neurons (linear) and tanh, against PyTorch."""
+    torch = pytest.importorskip("torch")
+    import random
+
+    from chainrule.scalar import MLP
+
+    random.seed(3)
+    model = MLP(2, [3, 1], activation="tanh")
+    params = model.parameters()
+    x, target = [0.4, -1.1], 0.5
+    loss = (model(x) - target) ** 2
+    v = [math.sin(i + 1.0) for i in range(len(params))]
+    first = grad(loss, params, create_graph=True)
+    dot = sum((g * vi for g, vi in zip(first, v)), Value(0.0))
+    hv = [h.data for h in grad(dot, params)]
+
+    tw = [torch.tensor(p.data, dtype=torch.float64, requires_grad=True) for p in params]
+    k = 0
+    hidden = []
+    for _ in range(3):  # each neuron's parameters: w0, w1, b (Neuron.parameters order)
+        w0, w1, b = tw[k : k + 3]
+        hidden.append((w0 * x[0] + w1 * x[1] + b).tanh())
+        k += 3
+    out = sum(wi * h for wi, h in zip(tw[k : k + 3], hidden)) + tw[k + 3]
+    t_loss = (out - target) ** 2
+    t_first = torch.autograd.grad(t_loss, tw, create_graph=True)
+    t_dot = sum(g * vi for g, vi in zip(t_first, v))
+    t_hv = torch.autograd.grad(t_dot, tw)
+    assert hv == pytest.approx([t.item() for t in t_hv], rel=1e-10, abs=1e-12)
