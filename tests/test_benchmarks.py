@@ -60,3 +60,9 @@ def test_collate_benchmark_smoke_run_collates_the_same_batch():
     out = run("bench_collate.py", "--repeats", "2", "--rounds", "1")
     assert out.returncode == 0, out.stderr  # the script asserts both batches are equal first
     assert "ratio chainrule/torch" in out.stdout
+
+
+def test_scalar_modes_benchmark_smoke_run():
+    out = run("bench_scalar_modes.py", "--sizes", "4", "8", "--repeats", "1")
+    assert out.returncode == 0, out.stderr
+    assert "the three gradients agree" in out.stdout and "slope of log(time)" in out.stdout

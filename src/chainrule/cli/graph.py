@@ -22,6 +22,26 @@ def _parse_assignments(items: Sequence[str]) -> dict[str, float]:
     return values
 
 
+def _three_ways_table(expression: str, variables: dict[str, float]) -> str:
+    """SymPy's derivative, autograd's and a central difference, one row per variable."""
+    from chainrule.scalar.symbolic import three_ways  # noqa: PLC0415 - it imports SymPy, slowly
+
+    h = 1e-6
+    try:
+        rows = three_ways(expression, variables, h)
+    except ImportError as e:  # the symbolic extra is not installed
+        raise CLIError(str(e)) from None
+    table = [["variable", "SymPy's derivative", "symbolic", "autograd", f"numeric (h={h:g})"]]
+    table += [
+        [f"dL/d{r.variable}", r.formula, *map(fmt, (r.symbolic, r.autograd, r.numeric))]
+        for r in rows
+    ]
+    widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
+    lines = ["Three ways to differentiate: symbolically (SymPy), by autograd, numerically"]
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     """Evaluate an expression with Values, backpropagate, print every gradient."""
     from chainrule.scalar.expr import evaluate  # noqa: PLC0415
@@ -37,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"L = {args.expression} = {fmt(result.data)}")
     for name, v in leaves.items():
         print(f"dL/d{name} = {fmt(v.grad)}")
+    if args.symbolic:
+        print()
+        print(_three_ways_table(args.expression, variables))
     if trace is not None:
         print()
         print(trace)
@@ -65,4 +88,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--out", metavar="FILE", help="draw the graph to FILE (.svg, .png, .pdf or .dot)"
     )
     g.add_argument("--explain", action="store_true", help="print the step-by-step backward trace")
+    g.add_argument(
+        "--symbolic",
+        action="store_true",
+        help="also print SymPy's derivative for each variable beside autograd's value and a "
+        "central difference (needs the symbolic extra: pip install 'chainrule[symbolic]')",
+    )
     g.set_defaults(func=run)

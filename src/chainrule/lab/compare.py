@@ -11,7 +11,11 @@ gradient four ways:
 
 It reports, per parameter, the worst absolute and relative difference between every
 pair, a verdict, and, when the hand gradient is off, the likely mistake (transposed,
-missing 1/B, wrong sign ...).
+missing 1/B, wrong sign ...). ``forward_mode=True`` adds a fifth, **forward**: forward-mode
+JVPs, one pass per parameter entry, when the tensor engine has ``autograd.forward_ad``.
+
+``compare_scalar_gradients(f, primals)`` does the same for a scalar-engine function, by both
+modes of automatic differentiation on one graph and by dual numbers (see below).
 
 >>> import numpy as np
 >>> from chainrule.lab import manual
@@ -26,6 +30,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -34,6 +39,7 @@ import numpy as np
 
 from chainrule.finite_differences import central_difference
 from chainrule.lab import manual
+from chainrule.scalar import Value, forward_gradient, jvp
 
 #: How close two gradients must be (relative to the larger) to count as agreeing.
 #: float64 hand/autograd/torch agree to ~1e-12; finite differences to ~1e-8.
@@ -118,6 +124,10 @@ class GradientReport:
     dtype: np.dtype
     tolerance: float
     loss: float
+    #: How the verdict names what is wrong (the scalar comparison has no hand-written part).
+    blame: str = "the hand-written backward is wrong for"
+    #: Sentences about sources that could not run (forward mode without ``forward_ad``).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -158,10 +168,9 @@ class GradientReport:
         lines.append(
             "VERDICT: all sources agree."
             if not bad
-            else "VERDICT: the hand-written backward is wrong for "
-            + ", ".join(p.name for p in bad)
-            + "."
+            else f"VERDICT: {self.blame} " + ", ".join(p.name for p in bad) + "."
         )
+        lines.extend(f"Note: {n}" for n in self.notes)
         lines.append("")
         lines.append(TOLERANCE_NOTE)
         return "\n".join(lines)
@@ -260,12 +269,61 @@ def _torch(
     return {k: t.grad.numpy() for k, t in leaves.items()}
 
 
+def _forward(
+    model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray
+) -> dict[str, np.ndarray] | None:
+    """Forward mode: one JVP per parameter entry, its tangent one-hot (the course's n passes).
+
+    None when the tensor engine has no forward mode (no ``chainrule.autograd.forward_ad``).
+    """
+    from chainrule import autograd  # noqa: PLC0415 - as in _autograd: the Tensor side, on demand
+
+    if not hasattr(autograd, "forward_ad"):
+        return None
+    out: dict[str, np.ndarray] = {}
+    for name, p in model.named_params().items():
+        flat = np.zeros(p.size)
+        for k in range(p.size):
+            seed = np.zeros(p.size, dtype=p.dtype)
+            seed[k] = 1.0  # move only entry k of this parameter
+            flat[k] = _directional(model, loss, x, y, name, seed.reshape(p.shape))
+        out[name] = flat.reshape(p.shape)
+    return out
+
+
+def _directional(
+    model: manual.Sequential, loss: Any, x: np.ndarray, y: np.ndarray, name: str, seed: np.ndarray
+) -> float:
+    """d loss along ``seed`` for the parameter ``name``: one forward pass with dual tensors."""
+    from chainrule._tensor import as_tensor  # noqa: PLC0415
+    from chainrule.autograd import forward_ad as fwd  # noqa: PLC0415 - checked by _forward
+    from chainrule.nn import functional as F  # noqa: PLC0415
+
+    with fwd.dual_level():
+        h = as_tensor(x)
+        for i, layer in enumerate(model.layers):
+            if isinstance(layer, manual.Linear):
+                W, b = (as_tensor(layer.params[k].copy()) for k in ("W", "b"))
+                if name == f"{i}.W":
+                    W = fwd.make_dual(W, as_tensor(seed))
+                if name == f"{i}.b":
+                    b = fwd.make_dual(b, as_tensor(seed))
+                h = h @ W + b
+            elif isinstance(layer, manual.ReLU):
+                h = h.relu()
+            else:
+                h = h.sigmoid()
+        tangent = fwd.unpack_dual(_loss_tensor(loss, h, y, F, as_tensor)).tangent
+    return 0.0 if tangent is None else float(tangent.item())
+
+
 def compare_gradients(
     model: manual.Sequential,
     loss: Any,
     x: np.ndarray,
     y: np.ndarray,
     tolerance: float | None = None,
+    forward_mode: bool = False,
 ) -> GradientReport:
     """Compute each parameter's gradient four ways and report how well they agree.
 
@@ -273,7 +331,8 @@ def compare_gradients(
     ``manual.ReLU`` or ``manual.Sigmoid`` (override ``backward`` with your own);
     ``loss`` is a ``manual.SoftmaxCrossEntropy`` or ``manual.MSE``. The comparison
     runs in the parameters' dtype (use float64 for a strict check; float32 shows the
-    tolerance gap explained in ``TOLERANCE_NOTE``).
+    tolerance gap explained in ``TOLERANCE_NOTE``). ``forward_mode=True`` adds forward-mode
+    gradients when the tensor engine has ``autograd.forward_ad`` (a note says so otherwise).
     """
     params = model.named_params()
     if not params:
@@ -291,6 +350,13 @@ def compare_gradients(
     torch_grads = _torch(model, loss, x, y)
     if torch_grads is not None:
         sources["torch"] = torch_grads
+    notes = []
+    if forward_mode:
+        forward = _forward(model, loss, x, y)
+        if forward is None:
+            notes.append("forward mode skipped: this tensor engine has no autograd.forward_ad")
+        else:
+            sources["forward"] = forward
 
     names = list(sources)
     batch = x.shape[0]
@@ -327,4 +393,70 @@ def compare_gradients(
             else "references disagree: check the tolerance"
         )
         rows.append(row)
-    return GradientReport(rows, names, dtype, tol, value)
+    return GradientReport(rows, names, dtype, tol, value, notes=notes)
+
+
+# ---- the scalar engine: both modes on one graph ------------------------------------------------
+def compare_scalar_gradients(
+    f: Callable[..., Any], primals: Sequence[float], names: Sequence[str] | None = None
+) -> GradientReport:
+    """d f / d(each input) of a scalar-engine function four ways, and how well they agree.
+
+    1. **reverse**: ``backward`` on the graph ``f`` builds from Values: one pass;
+    2. **forward**: forward mode over that same recorded graph (``push_tangents``): one
+       pass per input, the same local derivatives multiplied the other way round;
+    3. **dual**: ``f`` run on dual numbers (``jvp``), no graph at all: one pass per input;
+    4. **numeric**: central differences of ``f``, two evaluations per input.
+
+    ``f`` takes one argument per primal and uses ``+ - * / **`` and the Value methods.
+
+    >>> report = compare_scalar_gradients(lambda w, x: (w * x - 1.0).tanh(), [0.5, 2.0])
+    >>> report.ok, report.sources
+    (True, ['reverse', 'forward', 'dual', 'numeric'])
+    """
+    names = list(names) if names is not None else [f"x{i}" for i in range(len(primals))]
+    if len(names) != len(primals):
+        raise ValueError(f"compare_scalar_gradients: {len(names)} names for {len(primals)} inputs")
+    leaves = [Value(float(p), label=n) for p, n in zip(primals, names)]
+    root = f(*leaves)
+    if not isinstance(root, Value):
+        raise TypeError(
+            f"compare_scalar_gradients: f must return a Value, got {type(root).__name__}"
+        )
+    forward = forward_gradient(root, leaves)  # before backward: it reads the graph only
+    root.backward()
+    eye = np.eye(len(primals))
+    dual = [jvp(f, primals, list(e))[1] for e in eye]
+    numeric = []
+    for e in eye:
+        up = f(*(Value(float(p) + 1e-6 * d) for p, d in zip(primals, e)))
+        down = f(*(Value(float(p) - 1e-6 * d) for p, d in zip(primals, e)))
+        numeric.append((up.data - down.data) / 2e-6)
+    sources = {
+        "reverse": [v.grad for v in leaves],
+        "forward": forward,
+        "dual": dual,
+        "numeric": numeric,
+    }
+    tol = TOLERANCE[np.dtype(np.float64)]
+    rows = []
+    for k, name in enumerate(names):
+        grads = {s: np.array(g[k]) for s, g in sources.items()}
+        row = ParameterComparison(name, (), grads)
+        for a, b in combinations(sources, 2):
+            row.abs_err[(a, b)] = float(abs(grads[a] - grads[b]))
+            row.rel_err[(a, b)] = _rel(grads[a], grads[b])
+        # The AD modes agree to rounding. The numeric estimate carries truncation error
+        # (relative 1e-4 allowed) and rounding of about 1e-16 |f| / h in absolute terms, which
+        # is all there is when the true gradient is 0.
+        floor = 1e-8 * max(1.0, abs(root.data))
+        row.ok = all(
+            row.rel_err[p] < tol
+            or ("numeric" in p and (row.rel_err[p] < 1e-4 or row.abs_err[p] < floor))
+            for p in row.rel_err
+        )
+        row.verdict = "OK" if row.ok else "DISAGREE: a kink (relu) near the point, or a bug"
+        rows.append(row)
+    return GradientReport(
+        rows, list(sources), np.dtype(np.float64), tol, root.data, blame="the sources disagree for"
+    )

@@ -25,6 +25,11 @@ Differences from micrograd, all deliberate:
   give 3x instead of 2x; see ``docs/scalar.md``);
 - bad input raises an error that names the offending value.
 
+The other modes live next door, each in a file named for it: ``higher_order.py`` makes the
+gradient a ``Value`` itself (``backward(create_graph=True)``, ``grad``), so it can be
+differentiated again; ``forward_mode.py`` pushes tangents from the inputs to the output
+(dual numbers, ``jvp``). ``graph.py`` holds the topological order all three walk.
+
 >>> x = Value(2.0, label="x")
 >>> y = x * x + 3 * x          # dy/dx = 2x + 3
 >>> y.backward()
@@ -39,6 +44,9 @@ from collections.abc import Sequence
 from itertools import count
 from numbers import Real
 from typing import Any, Callable, Union
+
+from chainrule.scalar import higher_order
+from chainrule.scalar.graph import topological_order
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
@@ -81,7 +89,9 @@ class Value:
     """
 
     # __slots__ removes the per-instance __dict__: smaller nodes, faster attribute access.
-    __slots__ = ("data", "grad", "label", "_inputs", "_local_grads", "_op", "_id")
+    # ``_exponent`` is set only on ``x ** n`` nodes (n, a plain number): the op's symbol
+    # shows n to 6 digits, and a second derivative needs it exactly (higher_order.py).
+    __slots__ = ("data", "grad", "label", "_inputs", "_local_grads", "_op", "_id", "_exponent")
 
     # NumPy scalars (np.float64, np.int64) meet Values in user code such as
     # ``np_y * value``. Declaring no ufunc support makes NumPy hand the operation to
@@ -108,7 +118,9 @@ class Value:
     # ---- basics ---------------------------------------------------------------------------------
     def __repr__(self) -> str:
         name = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{name})"
+        # After backward(create_graph=True) the gradient is a Value: show its number.
+        grad = self.grad.data if isinstance(self.grad, Value) else self.grad
+        return f"Value(data={self.data:.6g}, grad={grad:.6g}{name})"
 
     @property
     def op(self) -> str:
@@ -180,7 +192,9 @@ class Value:
             )
         # d(x^n)/dx = n x^(n-1); x**(n-1) is skipped at n == 0 to avoid 0**-1.
         local = n * x ** (n - 1) if n != 0.0 else 0.0
-        return Value(x**n, "", (self,), (local,), f"**{n:g}")
+        out = Value(x**n, "", (self,), (local,), f"**{n:g}")
+        out._exponent = n
+        return out
 
     def _pow_value(self, other: Value) -> Value:
         """x ** y with both a Value: d/dx = y x^(y-1), d/dy = x^y ln x (needs x > 0)."""
@@ -246,7 +260,9 @@ class Value:
         return Value(math.log(x), "", (self,), (1.0 / x,), "log")
 
     # ---- backward -------------------------------------------------------------------------------
-    def backward(self, on_step: StepCallback | None = None, trace: bool = False) -> Any:
+    def backward(
+        self, on_step: StepCallback | None = None, trace: bool = False, create_graph: bool = False
+    ) -> Any:
         """Backpropagate from this value: fill ``.grad`` of everything it depends on.
 
         Seeds dL/dL = 1, then visits nodes from the root back to the leaves, sending
@@ -255,7 +271,16 @@ class Value:
         ``on_step(node, upstream)``, if given, is called as each node is visited: the
         seam ``chainrule.explain`` records its step-by-step trace through.
         ``trace=True`` is the older spelling of ``backward()`` then ``chainrule.explain(self)``.
+        ``create_graph=True`` makes every ``.grad`` a ``Value`` built from the graph, which
+        can be differentiated again (see ``higher_order.py``; the loop below is untouched).
         """
+        if create_graph:
+            if on_step is not None or trace:
+                raise ValueError(
+                    "backward: create_graph=True cannot be combined with on_step/trace"
+                )
+            higher_order.backward_creating_graph(self)
+            return None
         if trace:  # backward as usual, then the table of the pass it just did
             self.backward(on_step)
             return _explain(self)
@@ -289,30 +314,6 @@ def _explain(root: Value) -> Any:
 
 #: Set by ``chainrule.viz.scalar_view``: builds the ``Trace`` of a backward pass from ``root``.
 explainer: Callable[[Value], Any] | None = None
-
-
-def topological_order(root: Value) -> list[Value]:
-    """Every value ``root`` depends on, inputs before outputs (root last).
-
-    No recursion: a stack finds the reachable nodes, and because a node is always
-    created after its inputs, sorting by creation serial gives a valid order.
-    """
-    seen = {root}
-    stack = [root]
-    nodes = []
-    while stack:
-        node = stack.pop()
-        nodes.append(node)
-        for child in node._inputs:
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    nodes.sort(key=_serial_of)
-    return nodes
-
-
-def _serial_of(v: Value) -> int:
-    return v._id
 
 
 def _sigmoid(x: float) -> float:

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chainrule.scalar import value as _value
+from chainrule.scalar.forward_mode import push_tangents
+from chainrule.scalar.higher_order import grad
 from chainrule.scalar.value import Value, topological_order
+from chainrule.viz.forward_trace import ForwardEdge, ForwardStep, ForwardTrace
 from chainrule.viz.graph_spec import GraphNode, GraphSpec
 from chainrule.viz.naming import fmt, node_names
 from chainrule.viz.trace_table import Trace, TraceEdge, TraceStep, stored_grad_notes
 
-__all__ = ["scalar_graph", "scalar_trace"]
+__all__ = ["scalar_forward_trace", "scalar_graph", "scalar_trace"]
 
 
 def _display_names(order: list[Value], names: Mapping[str, Value] | None) -> dict[int, str]:
@@ -74,6 +77,38 @@ def scalar_trace(root: Value, names: Mapping[str, Value] | None = None) -> Trace
     stored = {shown[id(v)]: (v.grad if ran else None) for v in reported}
     notes = stored_grad_notes(shown[id(root)], computed, stored, lambda a, b: a == b)
     return Trace(shown[id(root)], root.data, steps, computed, labelled, notes)
+
+
+def scalar_forward_trace(
+    root: Value, wrt: Value, names: Mapping[str, Value] | None = None
+) -> ForwardTrace:
+    """Forward mode on ``root``'s graph, seeded at ``wrt``, step by step; no ``.grad`` changes.
+
+    The tangents come from ``scalar.forward_mode.push_tangents``; the reverse-mode value of
+    the same derivative, for comparison, from ``scalar.grad``.
+    """
+    if not isinstance(wrt, Value):
+        raise TypeError(
+            f"explain(mode='forward') needs wrt= a leaf Value, got {type(wrt).__name__}"
+        )
+    order = topological_order(root)
+    if wrt not in set(order):
+        raise ValueError("explain(mode='forward'): wrt is not a value the root depends on")
+    shown = _display_names(order, names)
+    tangent = push_tangents(root, {wrt: 1.0})
+    steps = []
+    for node in order:  # inputs first: a node's tangent needs its inputs' tangents
+        if node.is_leaf:
+            continue
+        edges = tuple(
+            ForwardEdge(shown[id(c)], local, tangent[c], local * tangent[c])
+            for c, local in zip(node.inputs, node.local_grads)
+        )
+        steps.append(
+            ForwardStep(len(steps) + 1, shown[id(node)], node.op, node.data, edges, tangent[node])
+        )
+    (reverse,) = grad(root, [wrt])
+    return ForwardTrace(shown[id(root)], shown[id(wrt)], steps, tangent[root], reverse.data)
 
 
 # ``Value.backward(trace=True)``, the older spelling of ``backward`` + ``explain``, builds its

@@ -12,11 +12,12 @@ from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.scalar.value import Value
-from chainrule.viz.scalar_view import scalar_trace
+from chainrule.viz.forward_trace import ForwardTrace
+from chainrule.viz.scalar_view import scalar_forward_trace, scalar_trace
 from chainrule.viz.tensor_view import tensor_trace
 from chainrule.viz.trace_table import Trace, TraceEdge, TraceStep
 
-__all__ = ["explain", "Trace", "TraceEdge", "TraceStep"]
+__all__ = ["explain", "ForwardTrace", "Trace", "TraceEdge", "TraceStep"]
 
 
 def explain(
@@ -24,7 +25,9 @@ def explain(
     gradient: Any = None,
     retain_graph: bool = True,
     names: Mapping[str, Any] | None = None,
-) -> Trace:
+    mode: str = "reverse",
+    wrt: Any = None,
+) -> Trace | ForwardTrace:
     """Return the step-by-step ``Trace`` of the backward pass from ``root``; change no ``.grad``.
 
     explain only looks: the pass is computed on the side, so calling it after
@@ -34,8 +37,21 @@ def explain(
     ``backward``; ``names`` labels nodes (``{"z1": z1}``, ``dict(model.named_parameters())``).
     The graph is always kept (``retain_graph`` is accepted for older calls and has no effect).
     A tensor graph already freed by ``backward()`` raises an error that says so.
+    ``mode="forward"`` (scalar Values) walks the same graph leaves first with ``wrt``'s
+    tangent 1 and returns a ``ForwardTrace``, whose summary gives the reverse-mode value too.
     """
     del retain_graph  # explain never frees the graph it reads
+    if mode not in ("reverse", "forward"):
+        raise ValueError(f"explain: mode must be 'reverse' or 'forward', got {mode!r}")
+    if mode == "forward":
+        if not isinstance(root, Value):
+            raise TypeError(
+                "explain(mode='forward') traces the scalar engine (a Value root), "
+                f"got {type(root).__name__}"
+            )
+        if wrt is None:
+            raise TypeError("explain(mode='forward') needs wrt=, the leaf whose tangent is 1")
+        return scalar_forward_trace(root, wrt, names)
     if isinstance(root, Value):
         return scalar_trace(root, names)
     if isinstance(root, Tensor):
