@@ -133,7 +133,7 @@ LAYERS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("make, input_shape", LAYERS, ids=lambda v: "" if v is None else str(v))
+@pytest.mark.parametrize("make, input_shape", LAYERS, ids=[str(i) for i in range(len(LAYERS))])
 def test_every_shared_layer_crosses_both_ways_with_its_settings_and_state(make, input_shape):
     chainrule.manual_seed(3)
     ours = make()
