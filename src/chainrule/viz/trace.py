@@ -12,6 +12,7 @@ from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.scalar.value import Value
+from chainrule.viz.graph import draw_graph
 from chainrule.viz.scalar_view import scalar_trace
 from chainrule.viz.tensor_view import tensor_trace
 from chainrule.viz.trace_table import Trace, TraceEdge, TraceStep
@@ -37,9 +38,14 @@ def explain(
     """
     del retain_graph  # explain never frees the graph it reads
     if isinstance(root, Value):
-        return scalar_trace(root, names)
-    if isinstance(root, Tensor):
-        return tensor_trace(root, gradient, names)
-    raise TypeError(
-        f"explain needs the root of a computation (a Value or a Tensor), got {type(root).__name__}"
-    )
+        trace = scalar_trace(root, names)
+    elif isinstance(root, Tensor):
+        trace = tensor_trace(root, gradient, names)
+    else:
+        raise TypeError(
+            f"explain needs the root of a computation (a Value or a Tensor), "
+            f"got {type(root).__name__}"
+        )
+    # Drawn only when a notebook shows the trace: printing it never pays for a drawing.
+    trace.graph_svg = lambda: draw_graph(root, names=names)._repr_svg_()
+    return trace
