@@ -39,7 +39,11 @@ def test_ci_runs_the_readme_test_command():
 #: Marks a ```python block that is deliberately not run; the line right above the block.
 NOT_RUN = re.compile(r"<!-- not run: [^>]+ -->\n```python\n")
 BLOCK = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
-PAGES = [DOCS.parent / "README.md", *sorted(DOCS.glob("*.md"))]
+PAGES = [
+    DOCS.parent / "README.md",
+    DOCS.parent / "notebooks" / "README.md",
+    *sorted(DOCS.glob("*.md")),
+]
 
 
 def snippets(page: Path) -> list[tuple[int, str]]:

@@ -149,6 +149,18 @@ def test_trace_html_shows_its_graph_beside_the_table():
     assert bare._repr_html_().startswith("<table>") and "<img" not in bare._repr_html_()
 
 
+def test_a_tensor_trace_still_shows_its_graph_after_backward_frees_it():
+    import chainrule as torch
+
+    w = torch.tensor([3.0], requires_grad=True)
+    loss = (w * 2.0 - 5.0) ** 2
+    trace = explain(loss)  # the graph is described here, at the trace's moment
+    loss.backward()  # frees the graph's saved values
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        explain(loss)
+    assert '<img alt="graph from L" src="data:image/svg+xml;base64,' in trace._repr_html_()
+
+
 def test_explain_rejects_non_values():
     with pytest.raises(TypeError, match="got list"):
         explain([1.0])

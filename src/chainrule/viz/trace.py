@@ -46,6 +46,7 @@ def explain(
             f"explain needs the root of a computation (a Value or a Tensor), "
             f"got {type(root).__name__}"
         )
-    # Drawn only when a notebook shows the trace: printing it never pays for a drawing.
-    trace.graph_svg = lambda: draw_graph(root, names=names)._repr_svg_()
+    # The graph is described now, so the drawing shows the same moment as the table (and a
+    # tensor graph freed later still draws); it is rendered only when a notebook shows it.
+    trace.graph_svg = draw_graph(root, names=names)._repr_svg_
     return trace
