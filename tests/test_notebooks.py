@@ -304,6 +304,40 @@ def test_lecture_notebook_needs_no_matplotlib_magic():
     assert "%matplotlib" not in (NOTEBOOKS / "lecture_demo.py").read_text(encoding="utf-8")
 
 
+#: A fresh notebook of one display per cell, beyond what the course notebooks show: a tensor
+#: graph and its trace, a demo by name and one of its other figures, a plot, a graph's figure.
+FRESH_CELLS = [
+    "import chainrule as torch\n"
+    "from chainrule import draw_graph, explain, nn\n"
+    "import chainrule.nn.functional as F\n"
+    "torch.manual_seed(0)\n"
+    "model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))\n"
+    "loss = F.cross_entropy(model(torch.randn(5, 3)), torch.tensor([0, 1, 0, 1, 1]))",
+    "draw_graph(loss, names=dict(model.named_parameters()))",
+    "explain(loss)",
+    "draw_graph(loss).figure()",
+    'from chainrule.demos import run_demo\nresult = run_demo("vanishing-gradients", quick=True)\nresult',
+    "result.figure()",
+    "import numpy as np\n"
+    "from chainrule.viz.plots import plot_confusion\n"
+    'plot_confusion(np.array([[5, 1], [0, 4]]), ["cat", "dog"])',
+]
+
+
+def test_a_fresh_notebook_shows_tensor_graphs_traces_demos_and_plots_as_images(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in FRESH_CELLS])
+    path = tmp_path / "fresh.ipynb"
+    nbformat.write(nb, path)
+    executed = execute(path, tmp_path)
+    for cell in executed.nb.cells[1:]:
+        outputs = cell.get("outputs", [])
+        assert any(_is_picture(o) for o in outputs), f"no image from: {cell.source}"
+    kinds = [sorted(o["data"]) for c in executed.nb.cells[1:] for o in c.outputs if "data" in o]
+    assert ["image/svg+xml", "text/plain"] in kinds and ["image/png", "text/plain"] in kinds
+    assert ["text/html", "text/plain"] in kinds  # the trace and the demo's card
+
+
 def test_demo_results_and_figures_display_inline(ran):
     """A fresh kernel, no %matplotlib: a DemoResult shows as HTML with its figure, a figure as PNG."""
     executed = ran("lecture_demo.py")
