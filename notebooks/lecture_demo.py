@@ -40,7 +40,7 @@ else:
 # 5. A hand-derived gradient against autograd: the `backprop-by-hand` and
 #    `gradient-check` demos, and the slide's linear layer.
 # 6. The course example's graph and its backprop trace: the chain rule, node by node.
-# 7. Why the nonlinearity matters: the `xor` and `softmax-ce-gradient` demos.
+# 7. Two more of the lecture's claims: the `xor` and `softmax-ce-gradient` demos.
 #
 # chainrule has PyTorch's names: `import chainrule as torch` and the course's code runs.
 
@@ -271,16 +271,16 @@ print(explain(Ls))
 draw_graph(Ls, rankdir="TB")
 
 # %% [markdown]
-# ## 7. Why the nonlinearity matters
+# ## 7. Two more of the lecture's claims
 #
-# **Predict:** can a straight line separate XOR's four points? How many hidden ReLU units
+# Why the nonlinearity matters. **Predict:** can a straight line separate XOR's four points? How many hidden ReLU units
 # does an MLP need to fit them?
 
 # %%
 xor()
 
 # %% [markdown]
-# **Predict:** for softmax followed by cross-entropy, which logit's gradient is negative
+# The output layer's gradient. **Predict:** for softmax followed by cross-entropy, which logit's gradient is negative
 # (pushed up by gradient descent), and which are positive?
 
 # %%
