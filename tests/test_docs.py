@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,25 +70,39 @@ def test_only_a_few_snippets_are_marked_not_run():
     assert sum(len(snippets(p)) for p in PAGES) >= 9
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
-def test_every_python_snippet_runs_exactly_as_printed(page, tmp_path, monkeypatch, capsys):
-    """A page is read top to bottom: its blocks run in order, in one namespace, nothing added."""
-    monkeypatch.chdir(tmp_path)  # snippets write files (graph.png, runs/, notebooks)
-    namespace: dict = {"__name__": "__main__"}
-    for line, code in snippets(page):
-        # The file name and line make a failure point at the snippet in the Markdown.
-        exec(compile("\n" * (line) + code, str(page.relative_to(DOCS.parent)), "exec"), namespace)
-    out = capsys.readouterr().out
+#: Runs one page's snippets in order in one namespace; each compiled under the page's name and
+#: line, so a failure's traceback points at the snippet in the Markdown.
+RUNNER = """
+import json, sys
+page, snippets = sys.argv[1], json.loads(sys.argv[2])
+namespace = {"__name__": "__main__"}
+for line, code in snippets:
+    exec(compile("\\n" * line + code, page, "exec"), namespace)
+"""
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS.parent)))
+def test_every_python_snippet_runs_exactly_as_printed(page, tmp_path):
+    """A page is read top to bottom by a fresh interpreter: its blocks in order, nothing added."""
+    name = str(page.relative_to(DOCS.parent))
+    result = subprocess.run(
+        [sys.executable, "-c", RUNNER, name, json.dumps(snippets(page))],
+        cwd=tmp_path,  # snippets write files (graph.png, runs/, notebooks)
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, f"{name}: a snippet failed\n{result.stderr[-3000:]}"
     expected = {
         "README.md": ["8.0 12.0 4.0", "Backward pass from L = 4", "loss after one epoch: "],
-        "tutorial.md": ["269322", "VERDICT: all sources agree.", "8.0", "[-0.2000, -0.3000]"],
-        "notebooks.md": ["copied lecture_demo.ipynb", "copied practice.ipynb"],
-    }.get(page.name, [])
+        "docs/tutorial.md": ["269322", "VERDICT: all sources agree.", "8.0", "[-0.2000, -0.3000]"],
+        "docs/notebooks.md": ["copied lecture_demo.ipynb", "copied practice.ipynb"],
+    }.get(name, [])
     for text in expected:
-        assert text in out, f"{page.name}: the snippets did not print {text!r}"
-    if page.name == "tutorial.md":
+        assert text in result.stdout, f"{name}: the snippets did not print {text!r}"
+    if name == "docs/tutorial.md":
         assert (tmp_path / "graph.png").exists()
-    if page.name == "notebooks.md":
+    if name == "docs/notebooks.md":
         assert (tmp_path / "practice.ipynb").read_bytes() == (
             DOCS.parent / "src" / "chainrule" / "notebooks" / "practice.ipynb"
         ).read_bytes()
