@@ -46,7 +46,11 @@ def explain(
             f"explain needs the root of a computation (a Value or a Tensor), "
             f"got {type(root).__name__}"
         )
-    # The graph is described now, so the drawing shows the same moment as the table (and a
-    # tensor graph freed later still draws); it is rendered only when a notebook shows it.
-    trace.graph_svg = draw_graph(root, names=names)._repr_svg_
+    # The notebook view draws the graph beside the table. A tensor graph is described now,
+    # because backward() may free it before the trace is shown; a Value graph is never freed,
+    # so it is described only if shown (describing a 40,000-node graph costs more than the trace).
+    if isinstance(root, Tensor):
+        trace.graph_svg = draw_graph(root, names=names)._repr_svg_
+    else:
+        trace.graph_svg = lambda: draw_graph(root, names=names)._repr_svg_()
     return trace
