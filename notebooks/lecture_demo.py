@@ -13,26 +13,52 @@
 # %% [markdown]
 # # Live demo: predict, then run
 #
-# The lecture's 30-minute demo (2:05–2:35). Each **Predict** cell is a question for the
-# class: read it out, collect answers, and only then run the cell below it.
+# **In Colab, run the first cell first**: it installs chainrule when the runtime lacks it.
+
+# %%
+# Install chainrule where it is missing (a fresh Colab runtime); a no-op where it is installed.
+import importlib.util
+
+if importlib.util.find_spec("chainrule") is None:
+    print("chainrule is not installed in this runtime: installing it from PyPI ...")
+    # %pip install --quiet chainrule
+else:
+    import chainrule
+
+    print(f"chainrule {chainrule.__version__} is already installed: nothing to install.")
+
+# %% [markdown]
+# The lecture's 30-minute demo (2:05–2:35), run through `chainrule.demos`. Each **Predict**
+# cell is a question for the class: read it out, collect answers, and only then run the
+# cell below it, which reveals the answer. A demo shows itself as a card: the lecture's
+# claim, what was measured, the verdict, and its figure.
 #
 # 1. The course example: three gradients by the chain rule.
-# 2. A second `backward()` without `zero_grad()`.
-# 3. `zero_grad()`, then the same backward again.
+# 2. A second `backward()` without `zero_grad()`, then the `grad-accumulation` demo.
+# 3. A training loop that forgets `zero_grad()`: the `zero-grad-bug` demo.
 # 4. An MLP with `nn.Module`: `.grad` before a backward, after it, after `zero_grad()`.
-# 5. A hand-derived gradient against autograd (and against finite differences).
+# 5. A hand-derived gradient against autograd: the `backprop-by-hand` and
+#    `gradient-check` demos, and the slide's linear layer.
 # 6. The course example's graph and its backprop trace: the chain rule, node by node.
-# 7. Two of the lecture's demos, with their figures inline.
+# 7. Two more of the lecture's claims: the `xor` and `softmax-ce-gradient` demos.
 #
-# `chainrule` has PyTorch's names: read `Tensor` as `torch.tensor`, `nn` as `torch.nn`.
+# chainrule has PyTorch's names: `import chainrule as torch` and the course's code runs.
 
 # %%
 import numpy as np
 
-import chainrule as cr
+import chainrule as torch
 import chainrule.nn.functional as F
 from chainrule import Value, draw_graph, explain, nn, optim
 from chainrule.data import make_moons
+from chainrule.demos import (
+    backprop_by_hand,
+    grad_accumulation,
+    gradient_check,
+    softmax_ce_gradient,
+    xor,
+    zero_grad_bug,
+)
 
 # %% [markdown]
 # ## 1. The course example
@@ -42,9 +68,9 @@ from chainrule.data import make_moons
 # **Predict:** dL/dw, dL/dx and dL/db.
 
 # %%
-x = cr.tensor([2.0], requires_grad=True)
-w = cr.tensor([3.0], requires_grad=True)
-b = cr.tensor([1.0], requires_grad=True)
+x = torch.tensor([2.0], requires_grad=True)
+w = torch.tensor([3.0], requires_grad=True)
+b = torch.tensor([1.0], requires_grad=True)
 L = (w * x + b - 5.0) ** 2  # the forward pass records the graph
 L.backward(retain_graph=True)  # keep the graph: we backpropagate through it again below
 print(f"L = {L.item():g}")
@@ -65,12 +91,9 @@ print(f"w.grad after the second backward: {w.grad.item():g} (= 2 x {first:g})")
 
 # %% [markdown]
 # Gradients **accumulate**: `backward()` adds into `.grad` and never overwrites it. That
-# is what lets a weight used twice receive the sum of both paths, and it is why a training
-# loop calls `zero_grad()` every step: forget it and step k uses k times the gradient.
-# (As in PyTorch, a second backward needs `retain_graph=True` on the first; without it
-# the graph's saved values are freed and the second call raises an error.)
-#
-# ## 3. `zero_grad()`, then backward again
+# is what lets a weight used twice receive the sum of both paths. (As in PyTorch, a second
+# backward needs `retain_graph=True` on the first; without it the graph's saved values are
+# freed and the second call raises an error.)
 #
 # **Predict:** we clear the gradients, then backpropagate once more. `w.grad` = ?
 
@@ -81,6 +104,27 @@ L.backward()
 print(f"w.grad after zeroing and one more backward: {w.grad.item():g}")
 
 # %% [markdown]
+# **Predict:** the same experiment on a whole MLP. After two `backward()` calls with no
+# `zero_grad()` between them, by what factor has *every* entry of `.grad` changed? And
+# after `zero_grad()`, what is in `.grad`?
+
+# %%
+grad_accumulation()
+
+# %% [markdown]
+# ## 3. A training loop that forgets `zero_grad()`
+#
+# **Predict:** two identical training runs, one of which never calls `zero_grad()`. Does
+# the forgetful one train slower, the same, or go wrong? How large is its `.grad` at the
+# end, compared with the correct run's?
+
+# %%
+zero_grad_bug()
+
+# %% [markdown]
+# After k steps the forgetful run steps with the sum of all k gradients so far: the
+# updates grow silently. That is why every training loop calls `zero_grad()` each step.
+#
 # ## 4. An MLP with `nn.Module`
 #
 # The slides' pattern: layers in `__init__`, the computation in `forward`, and calling
@@ -101,7 +145,7 @@ class MLP(nn.Module):
         return self.net(x)
 
 
-cr.manual_seed(0)
+torch.manual_seed(0)
 model = MLP()
 print(model)
 print("parameters:", sum(p.numel() for p in model.parameters()), "= (2·16 + 16) + (16·2 + 2)")
@@ -113,11 +157,12 @@ print("parameters:", sum(p.numel() for p in model.parameters()), "= (2·16 + 16)
 print("before backward:", model.net[0].weight.grad)
 
 # %% [markdown]
-# One forward and backward pass on a batch of 64 points:
+# **Predict:** after one forward and backward pass on a batch of 64 points, what shape
+# does `model.net[0].weight.grad` have?
 
 # %%
 X, y = make_moons(64, noise=0.1, seed=0)
-loss = F.cross_entropy(model(cr.tensor(X)), cr.tensor(y))
+loss = F.cross_entropy(model(torch.tensor(X)), torch.tensor(y))
 loss.backward()
 g = model.net[0].weight.grad
 print(f"loss {loss.item():.4f}")
@@ -141,6 +186,16 @@ print("after zero_grad:", model.net[0].weight.grad)
 #
 # ## 5. A hand-derived gradient against autograd
 #
+# The slides' 2-1-1 network: x = 0.5, target 1, w₁ = 0.4, w₂ = 0.6, biases 0, sigmoid
+# hidden and output units, binary cross-entropy, one SGD step with η = 0.5.
+#
+# **Predict:** the signs of dL/dw₁ and dL/dw₂, and which one is larger in magnitude.
+# After one step, does the loss go down?
+
+# %%
+backprop_by_hand()
+
+# %% [markdown]
 # The slides' linear-layer example: z = W x, upstream gradient δ = dL/dz. By hand,
 # dL/dW = δ xᵀ (an outer product).
 #
@@ -148,10 +203,10 @@ print("after zero_grad:", model.net[0].weight.grad)
 
 # %%
 x_in = np.array([2.0, 3.0])
-W = cr.tensor([[0.1, 0.2], [0.3, 0.4]], dtype=cr.float64, requires_grad=True)
+W = torch.tensor([[0.1, 0.2], [0.3, 0.4]], dtype=torch.float64, requires_grad=True)
 delta = np.array([0.5, -0.1])
-z = W @ cr.tensor(x_in)
-(z * cr.tensor(delta)).sum().backward()  # a loss whose dL/dz is exactly δ
+z = W @ torch.tensor(x_in)
+(z * torch.tensor(delta)).sum().backward()  # a loss whose dL/dz is exactly δ
 hand = np.outer(delta, x_in)  # δ xᵀ
 print("hand:\n", hand)
 print("autograd:\n", W.grad.numpy())
@@ -159,13 +214,22 @@ print(f"max |hand - autograd| = {np.abs(hand - W.grad.numpy()).max():.1e}")
 
 # %% [markdown]
 # The lecture's other sanity check: finite differences. `gradcheck` nudges every entry
-# of W by ±1e-6 and compares (W·x)'s change with autograd's Jacobian, in float64.
+# of W by ±1e-6 and compares the loss's change with autograd's gradient, in float64.
 
 # %%
 print(
     "gradcheck passes:",
-    cr.gradcheck(lambda W: (W @ cr.tensor(x_in) * cr.tensor(delta)).sum(), (W,)),
+    torch.gradcheck(lambda W: (W @ torch.tensor(x_in) * torch.tensor(delta)).sum(), (W,)),
 )
+
+# %% [markdown]
+# **Predict:** a whole MLP's hand-written backward pass, checked four ways (by hand,
+# autograd, finite differences, PyTorch) in float64 and in float32. How close should
+# they agree in each precision? And will the check catch a bias gradient divided by the
+# batch size twice?
+
+# %%
+gradient_check()
 
 # %% [markdown]
 # ## 6. The graph, and backprop as the chain rule on it
@@ -185,11 +249,16 @@ r.label = "a - 5"
 Ls = r**2
 Ls.label = "L"
 Ls.backward()
-trace = explain(Ls)  # reads the graph: the step table of that backward pass
 draw_graph(Ls)  # shows itself as SVG (no file, no magic)
 
+# %% [markdown]
+# The same backward pass as a table, one row per step, beside its graph:
+
 # %%
-print(trace)
+explain(Ls)  # reads the graph; changes no .grad
+
+# %%
+print(explain(Ls))
 
 # %% [markdown]
 # Every row is the same rule, **downstream = upstream × local**: backpropagation is not a
@@ -202,22 +271,24 @@ print(trace)
 draw_graph(Ls, rankdir="TB")
 
 # %% [markdown]
-# ## 7. The lecture's demos, run in the notebook
+# ## 7. Two more of the lecture's claims
 #
-# Each demo states a claim from the lecture, measures it and gives a verdict; as the last
-# line of a cell it shows itself: claim, verdict, the key numbers and its figure.
-#
-# **Predict:** after two `backward()` calls with no `zero_grad()` between them, by what
-# factor has every entry of `.grad` changed?
+# Why the nonlinearity matters. **Predict:** can a straight line separate XOR's four points? How many hidden ReLU units
+# does an MLP need to fit them?
 
 # %%
-from chainrule.demos import grad_accumulation, softmax_ce_gradient
-
-grad_accumulation()
+xor()
 
 # %% [markdown]
-# **Predict:** for softmax followed by cross-entropy, which logit's gradient is negative
+# The output layer's gradient. **Predict:** for softmax followed by cross-entropy, which logit's gradient is negative
 # (pushed up by gradient descent), and which are positive?
+
+# %%
+softmax_ce_gradient()
+
+# %% [markdown]
+# Any demo's other figures, or the main one alone, come from `result.figure()`; it too
+# shows itself inline:
 
 # %%
 softmax_ce_gradient().figure()

@@ -38,12 +38,15 @@ def _cell_text(cell) -> str:
 
 
 def execute(source: Path | str, workdir: Path) -> Executed:
-    """Run every cell of a percent-format notebook (a file or its text) in ``workdir``."""
+    """Run every cell of a notebook in ``workdir``: an .ipynb file, a percent-format .py, or its text."""
     jupytext = pytest.importorskip("jupytext", reason="add jupytext to the test extra")
     nbclient = pytest.importorskip("nbclient", reason="add nbclient to the test extra")
     pytest.importorskip("ipykernel", reason="add ipykernel to the test extra")
-    text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) else source
-    nb = jupytext.reads(text, fmt="py:percent")
+    if isinstance(source, Path) and source.suffix == ".ipynb":
+        nb = jupytext.read(source)  # exactly what Colab and Jupyter open
+    else:
+        text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) else source
+        nb = jupytext.reads(text, fmt="py:percent")
     client = nbclient.NotebookClient(
         nb,
         timeout=CELL_TIMEOUT_S,

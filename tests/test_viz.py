@@ -131,8 +131,34 @@ def test_trace_prints_a_table_and_html():
     assert "downstream = upstream × local" in text
     assert "dL/dx = 12, dL/dw = 8, dL/db = 4" in text
     html = trace._repr_html_()
-    assert html.startswith("<table>") and "<td>z</td>" in html
+    assert html.startswith("<div><table>") and "<td>z</td>" in html
     assert len(trace) == 4
+
+
+def test_trace_html_shows_its_graph_beside_the_table():
+    import base64
+    import re
+
+    L, _ = course_example()
+    page = explain(L)._repr_html_()
+    (data,) = re.findall(r'<img alt="graph from L" src="data:image/svg\+xml;base64,([^"]+)"', page)
+    svg = base64.b64decode(data).decode("utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    bare = explain(L)
+    bare.graph_svg = None  # a trace built without a graph shows the table alone
+    assert bare._repr_html_().startswith("<table>") and "<img" not in bare._repr_html_()
+
+
+def test_a_tensor_trace_still_shows_its_graph_after_backward_frees_it():
+    import chainrule as torch
+
+    w = torch.tensor([3.0], requires_grad=True)
+    loss = (w * 2.0 - 5.0) ** 2
+    trace = explain(loss)  # the graph is described here, at the trace's moment
+    loss.backward()  # frees the graph's saved values
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        explain(loss)
+    assert '<img alt="graph from L" src="data:image/svg+xml;base64,' in trace._repr_html_()
 
 
 def test_explain_rejects_non_values():

@@ -13,6 +13,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.scalar.value import Value
 from chainrule.viz.forward_trace import ForwardTrace
+from chainrule.viz.graph import draw_graph
 from chainrule.viz.scalar_view import scalar_forward_trace, scalar_trace
 from chainrule.viz.tensor_view import tensor_trace
 from chainrule.viz.trace_table import Trace, TraceEdge, TraceStep
@@ -53,9 +54,19 @@ def explain(
             raise TypeError("explain(mode='forward') needs wrt=, the leaf whose tangent is 1")
         return scalar_forward_trace(root, wrt, names)
     if isinstance(root, Value):
-        return scalar_trace(root, names)
+        trace = scalar_trace(root, names)
+    elif isinstance(root, Tensor):
+        trace = tensor_trace(root, gradient, names)
+    else:
+        raise TypeError(
+            f"explain needs the root of a computation (a Value or a Tensor), "
+            f"got {type(root).__name__}"
+        )
+    # The notebook view draws the graph beside the table. A tensor graph is described now,
+    # because backward() may free it before the trace is shown; a Value graph is never freed,
+    # so it is described only if shown (describing a 40,000-node graph costs more than the trace).
     if isinstance(root, Tensor):
-        return tensor_trace(root, gradient, names)
-    raise TypeError(
-        f"explain needs the root of a computation (a Value or a Tensor), got {type(root).__name__}"
-    )
+        trace.graph_svg = draw_graph(root, names=names)._repr_svg_
+    else:
+        trace.graph_svg = lambda: draw_graph(root, names=names)._repr_svg_()
+    return trace

@@ -8,7 +8,8 @@ passed on:
 
 A student checks a hand derivation against it line by line. The rows are plain
 data (``Trace.steps``, ``Trace.rows()``); ``str(trace)`` is a text table and
-``trace._repr_html_()`` an HTML table for notebooks.
+``trace._repr_html_()`` an HTML table for notebooks, drawn beside its graph when
+``explain`` made it (a trace is read against the graph it walks).
 
 >>> from chainrule import Value, explain
 >>> w, x = Value(3.0, label="w"), Value(2.0, label="x")
@@ -21,6 +22,7 @@ data (``Trace.steps``, ``Trace.rows()``); ``str(trace)`` is a text table and
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -102,6 +104,8 @@ class Trace(Sequence):
         self.labelled = labelled  # names that came from user labels
         #: Sentences about the graph's stored ``.grad`` (see :func:`stored_grad_notes`).
         self.notes = list(notes)
+        #: Draws the traced graph as SVG text for the notebook view; None shows the table alone.
+        self.graph_svg: Callable[[], str] | None = None
 
     # Sequence protocol: a trace behaves like the list of its steps.
     def __getitem__(self, i):  # type: ignore[override]
@@ -188,4 +192,11 @@ class Trace(Sequence):
         )
         caption = html.escape(f"Backward pass from {self.root_name} = {fmt(self.root_value)}")
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
-        return f"<table><caption>{caption}</caption><tr>{th}</tr>{trs}</table>{notes}"
+        table = f"<table><caption>{caption}</caption><tr>{th}</tr>{trs}</table>{notes}"
+        if self.graph_svg is None:
+            return table
+        # An <img> of the SVG, not inline <svg>: notebook front ends that sanitise HTML
+        # (JupyterLab, Colab) keep images, and the graph's ids cannot clash with the page's.
+        svg = base64.b64encode(self.graph_svg().encode("utf-8")).decode("ascii")
+        image = f'<img alt="graph from {html.escape(self.root_name)}" src="data:image/svg+xml;base64,{svg}"/>'
+        return f"<div>{table}{image}</div>"
