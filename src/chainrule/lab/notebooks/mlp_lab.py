@@ -35,7 +35,8 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import Tensor, manual, nn, optim
 from chainrule.data import make_circles, make_moons
-from chainrule.lab import TOY, check_cross_entropy, check_gradient_prediction, check_linear_backward, toy_gradients
+from chainrule.lab import (TOY, check_cross_entropy, check_gradient_prediction, check_linear_backward,
+                           reveal_prediction, toy_gradients)
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -112,18 +113,19 @@ plt.show()
 # %% [markdown]
 # ### A2. One linear layer's backward pass, by hand
 #
-# The slides' batched layer: `Z = X @ W + b` with `X` of shape (B, d_in), `W` of shape
-# (d_in, d_out) and `b` of shape (d_out,). Given `delta` = g = dL/dZ, of shape
-# (B, d_out), return `(dW, db, dX)`. NumPy only; check every shape against the
-# parameter it belongs to.
+# The slides' batched layer in PyTorch's layout: `Z = X @ W.T + b` with `X` of shape
+# (B, d_in), `W` of shape (d_out, d_in) (like `nn.Linear.weight`) and `b` of shape
+# (d_out,). Given `delta` = g = dL/dZ, of shape (B, d_out), return `(dW, db, dX)`.
+# NumPy only; check every shape against the parameter it belongs to: a gradient has its
+# weight's shape.
 
 # %%
 def linear_backward(X, W, delta):
-    """Return (dW, db, dX) for Z = X @ W + b, given delta = dL/dZ."""
+    """Return (dW, db, dX) for Z = X @ W.T + b, given delta = dL/dZ."""
     # BEGIN SOLUTION
-    dW = X.T @ delta  # (d_in, B) @ (B, d_out): every example's outer product, summed
+    dW = delta.T @ X  # (d_out, B) @ (B, d_in): every example's outer product δᵢ xᵢᵀ, summed
     db = delta.sum(axis=0)  # b is added to every row, so its gradient sums the rows
-    dX = delta @ W.T  # (B, d_out) @ (d_out, d_in)
+    dX = delta @ W  # (B, d_out) @ (d_out, d_in)
     # END SOLUTION
     return dW, db, dX
 
@@ -196,7 +198,7 @@ check_cross_entropy(cross_entropy)
 # BEGIN SOLUTION: my_sign, my_magnitude = ..., ...  # e.g. "+", 0.5
 my_sign, my_magnitude = "-", 0.14
 # END SOLUTION
-check_gradient_prediction("w1", my_sign, my_magnitude)
+check_gradient_prediction("w1", my_sign, my_magnitude)  # stores your guess; shows no answer
 
 # %% [markdown]
 # **Reveal:** build the toy network from `Tensor`s (`requires_grad=True` on the four
@@ -223,6 +225,12 @@ toy_opt.zero_grad()  # without this the next backward would add to the old gradi
 toy_loss().backward()
 print(f"after one step (η = 0.5): dL/dw1 = {params['w1'].grad.item():+.4f}")
 # END SOLUTION
+
+# %% [markdown]
+# Now compare: your stored prediction against what the engine computes.
+
+# %%
+reveal_prediction("w1")
 
 # %% [markdown]
 # ### B2. What if the nonlinearity is removed?
@@ -300,8 +308,9 @@ else:
 # %%
 def small_net(dtype, seed=0):
     rng = np.random.default_rng(seed)
-    return manual.Sequential(MyLinear(rng.normal(size=(2, 8)).astype(dtype), np.zeros(8, dtype)), manual.ReLU(),
-                             MyLinear(rng.normal(size=(8, 2)).astype(dtype), np.zeros(2, dtype)))
+    # W is (d_out, d_in), as in nn.Linear
+    return manual.Sequential(MyLinear(rng.normal(size=(8, 2)).astype(dtype), np.zeros(8, dtype)), manual.ReLU(),
+                             MyLinear(rng.normal(size=(2, 8)).astype(dtype), np.zeros(2, dtype)))
 
 
 for dtype in (np.float64, np.float32):
