@@ -27,6 +27,7 @@ every solution replaced by a placeholder, and the solution copy.
 from chainrule.lab.build import LAB_SOURCE, LabVersions, build_lab, split_solutions
 from chainrule.lab.check_linear import check_linear_backward
 from chainrule.lab.check_loss import check_cross_entropy
+from chainrule.lab.check_model import check_classifier, check_value
 from chainrule.lab.check_prediction import (
     check_gradient_prediction,
     grade_prediction,
@@ -39,6 +40,8 @@ __all__ = [
     # checkers
     "check_linear_backward",
     "check_cross_entropy",
+    "check_classifier",
+    "check_value",
     "check_gradient_prediction",
     "reveal_prediction",
     "grade_prediction",

@@ -147,7 +147,8 @@ def grade_prediction(
                 "sign",
                 False,
                 "wrong sign",
-                f"{name} = {product} is {'positive' if true > 0 else 'negative'}: {reason}",
+                f"you predicted {sign!r}, but {name} = {true:+.3g} = {product} is "
+                f"{'positive' if true > 0 else 'negative'}: {reason}",
                 hint="count the negative factors along the path from the loss back to the weight.",
             )
         )

@@ -1,0 +1,569 @@
+"""Grade a class's lab submissions: each in its own fresh kernel, within limits, to the end.
+
+``grade_all(submissions, bundle)`` runs every submission (``.ipynb``, Colab's included, or a
+jupytext ``.py``) in a ``grading_kernel`` process of its own: a temporary working directory,
+fixed seeds, rlimits on memory and CPU time, a per-cell and a per-submission timeout, and
+no way (short of ``ctypes``) to read the grader bundle or another submission. Cells run in
+order; a cell that fails, loops or crashes the kernel costs its own question, not the
+notebook: an infinite loop is interrupted, a dead kernel is restarted and the cells that
+had worked are run again. Then each question's tests (visible and hidden) run against what
+the student's code left behind, and each test earns its share of the question's points
+times the share of its checker's findings that are right, with the checker's diagnosis as
+the reason. Free-text questions are collected for a review sheet (``grade_report``).
+
+Submissions run in parallel, one per core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chainrule.lab.questions import TESTS, checksum, question_of
+
+#: A submission larger than this is refused unread (a notebook with its outputs is < 5 MB).
+MAX_SUBMISSION_BYTES = 20 * 1024 * 1024
+
+#: The names a test may call: the grader's own checkers, whatever the student redefined.
+TRUSTED = (
+    "check_linear_backward",
+    "check_cross_entropy",
+    "check_classifier",
+    "check_value",
+    "reveal_prediction",
+    "toy_gradients",
+    "engine_gradients",
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one submission may take. Defaults suit the shipped lab on a laptop core."""
+
+    cell_timeout_s: float = 60.0
+    submission_timeout_s: float = 300.0
+    memory_mb: int = 2048  # address space: a 10 GB array fails with MemoryError
+    seed: int = 0
+
+
+@dataclass
+class TestScore:
+    """One test's outcome: points earned, the checker's verdict and why."""
+
+    question: str
+    name: str
+    hidden: bool
+    points: float
+    max_points: float
+    reason: str
+    mistakes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class QuestionScore:
+    """One question: its points, its tests, notes (crash, timeout, integrity), free text."""
+
+    id: str
+    points: float
+    max_points: float
+    manual: bool
+    tests: list[TestScore] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    answer: str = ""  # a manual question's free text
+    reviewed: bool = False
+
+
+@dataclass
+class SubmissionResult:
+    """Everything graded for one student."""
+
+    student: str
+    path: str
+    questions: list[QuestionScore]
+    notes: list[str] = field(default_factory=list)  # about the whole submission
+    flags: list[str] = field(default_factory=list)  # integrity: edited tests, duplicates, ...
+    fingerprint: str = ""
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return round(sum(q.points for q in self.questions), 2)
+
+    @property
+    def max_total(self) -> float:
+        return sum(q.max_points for q in self.questions)
+
+
+# ---- reading a submission ------------------------------------------------------------------
+def _uncomment(text: str) -> str:
+    """A percent-format markdown cell's text without its '# ' prefixes."""
+    return "\n".join(
+        line[2:] if line.startswith("# ") else line.lstrip("#") for line in text.splitlines()
+    )
+
+
+def read_submission(path: Path) -> list[tuple[str, str]]:
+    """A submission's cells as (type, text); Colab's extra metadata and outputs are ignored."""
+    size = path.stat().st_size
+    if size > MAX_SUBMISSION_BYTES:
+        raise ValueError(f"{path.name}: {size} bytes, over the {MAX_SUBMISSION_BYTES} byte limit")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".ipynb":
+        try:
+            nb = json.loads(text) if text.strip() else {"cells": []}
+            cells = nb.get("cells", []) if isinstance(nb, dict) else None
+            if not isinstance(cells, list):
+                raise ValueError("no cell list")
+        except ValueError as e:
+            raise ValueError(f"{path.name}: not a notebook ({e})") from None
+        out = []
+        for cell in cells:
+            if not isinstance(cell, dict):
+                continue
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else str(source)
+            out.append((str(cell.get("cell_type", "code")), source))
+        return out
+    from chainrule.lab.questions import cells_of  # noqa: PLC0415
+
+    cells = cells_of(text)
+    if not cells:  # a plain script: one cell
+        return [("code", text)] if text.strip() else []
+    return [(kind, _uncomment(t) if kind == "markdown" else t) for kind, t in cells]
+
+
+def _fingerprint(cells: list[tuple[str, str]]) -> str:
+    joined = "\n\x00".join(
+        kind + "\n" + "\n".join(ln.rstrip() for ln in t.strip().splitlines()) for kind, t in cells
+    )
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+# ---- the kernel ----------------------------------------------------------------------------
+class KernelDied(Exception):
+    """The kernel process ended (a crash, os._exit, a signal, the CPU limit)."""
+
+
+class CellTimeout(Exception):
+    """A cell did not finish in time even after an interrupt."""
+
+
+class Kernel:
+    """One grading_kernel process with its limits, its pipes and its working directory."""
+
+    def __init__(
+        self, workdir: Path, protected: list[str], limits: Limits, cache: Path | None = None
+    ) -> None:
+        self.workdir, self.protected, self.limits = workdir, protected, limits
+        self.cache = cache or workdir / ".matplotlib"  # matplotlib's font cache, built once
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        cmd_r, cmd_w = os.pipe()
+        ans_r, ans_w = os.pipe()
+        config = {
+            "commands_fd": cmd_r,
+            "answers_fd": ans_w,
+            "workdir": str(self.workdir),
+            "protected": self.protected,
+            "seed": self.limits.seed,
+            "trusted": list(TRUSTED),
+        }
+        memory = self.limits.memory_mb * 1024 * 1024
+        cpu = int(self.limits.submission_timeout_s) + 5
+
+        def limit() -> None:  # runs in the child, before Python starts
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+        src = str(Path(__file__).resolve().parents[2])  # the folder holding chainrule
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.workdir),
+            "TMPDIR": str(self.workdir),
+            "PYTHONPATH": src,
+            "PYTHONHASHSEED": str(self.limits.seed),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(self.cache),
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "chainrule.lab.grading_kernel", json.dumps(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.workdir,
+            env=env,
+            pass_fds=(cmd_r, ans_w),
+            preexec_fn=limit,  # noqa: PLW1509 - rlimits must be set in the child
+            start_new_session=True,
+        )
+        os.close(cmd_r)
+        os.close(ans_w)
+        self.commands = os.fdopen(cmd_w, "w", encoding="utf-8")
+        self.answers = ans_r
+        self.buffer = b""
+
+    def _readline(self, deadline: float) -> bytes | None:
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self.answers], [], [], left)
+            if ready:
+                chunk = os.read(self.answers, 65536)
+                if not chunk:
+                    raise KernelDied(self._death())
+                self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
+
+    def _death(self) -> str:
+        assert self.proc is not None
+        code = self.proc.wait()
+        if code < 0:
+            name = signal.Signals(-code).name
+            why = " (the CPU time limit)" if -code in (signal.SIGXCPU, signal.SIGKILL) else ""
+            return f"the kernel died from {name}{why}"
+        return f"the kernel exited with status {code}"
+
+    def run(self, op: str, code: str, timeout: float) -> dict[str, Any]:
+        """Run one cell or test; a reply, or KernelDied / CellTimeout."""
+        try:
+            self.commands.write(json.dumps({"op": op, "code": code}) + "\n")
+            self.commands.flush()
+        except (BrokenPipeError, OSError):
+            raise KernelDied(self._death()) from None
+        line = self._readline(time.monotonic() + timeout)
+        if line is None:  # too slow: interrupt, and give it a moment to say so
+            assert self.proc is not None
+            with _suppress_lookup():
+                os.killpg(self.proc.pid, signal.SIGINT)
+            line = self._readline(time.monotonic() + 2.0)
+            if line is None:
+                self.close()
+                raise CellTimeout()
+            reply = json.loads(line)
+            reply["timed_out"] = True
+            return reply
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.proc is None:
+            return
+        with _suppress_lookup():
+            self.commands.close()
+        with _suppress_lookup():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        with _suppress_lookup():
+            os.close(self.answers)
+        self.proc = None
+
+
+class _suppress_lookup:
+    """Ignore the errors of cleaning up a process that is already gone."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return exc[0] is not None and issubclass(exc[0], (OSError, ValueError))  # type: ignore[arg-type]
+
+
+# ---- grading one submission ----------------------------------------------------------------
+def _section_of(cells: list[tuple[str, str]]) -> list[str]:
+    """The question each cell belongs to ('setup' before the first question marker)."""
+    current, out = "setup", []
+    for kind, text in cells:
+        marker = question_of(text) if kind == "markdown" else None
+        if marker:
+            current = marker[0]
+        out.append(current)
+    return out
+
+
+def _answer_text(
+    cells: list[tuple[str, str]], sections: list[str], qid: str, baseline: set[str]
+) -> str:
+    """A free-text answer: the section's markdown lines that the student copy does not have."""
+    lines = []
+    for (kind, text), section in zip(cells, sections):
+        if section == qid and kind == "markdown":
+            for line in text.splitlines():
+                s = line.strip()
+                if s and s not in baseline and question_of(s) is None:
+                    lines.append(line.rstrip())
+    return "\n".join(lines).strip()
+
+
+def _why_not_defined(error: str) -> str:
+    if error.startswith("NameError"):
+        return error + ": the cell that defines it failed or is missing"
+    return error
+
+
+def grade_submission(
+    path: Path,
+    bundle: dict[str, Any],
+    limits: Limits,
+    protected: list[str],
+    cache: Path | None = None,
+) -> SubmissionResult:
+    """Run one submission in a fresh kernel and score every question of the bundle."""
+    start = time.monotonic()
+    deadline = start + limits.submission_timeout_s
+    student = path.stem
+    questions = {
+        q["id"]: QuestionScore(q["id"], 0.0, float(q["points"]), bool(q["manual"]))
+        for q in bundle["questions"]
+    }
+    result = SubmissionResult(student, str(path), list(questions.values()))
+    try:
+        cells = read_submission(path)
+    except (OSError, ValueError) as e:
+        result.notes.append(f"not graded: {e}")
+        return result
+    result.fingerprint = _fingerprint(cells)
+    sections = _section_of(cells)
+    baseline = {
+        line.strip()
+        for kind, text in bundle["student_cells"]
+        if kind == "markdown"
+        for line in _uncomment(text).splitlines()
+    }
+    if not any(text.strip() for _, text in cells):
+        result.notes.append("empty submission: no cell holds anything")
+    else:
+        _integrity(cells, bundle, result)
+
+    work = Path(tempfile.mkdtemp(prefix=f"chainrule-grade-{student}-"))
+    kernel = Kernel(work, protected, limits, cache)
+    ok_cells: list[int] = []
+    zeroed: dict[str, str] = {}
+
+    def note_violations(where: str, reply: dict[str, Any]) -> None:
+        for v in reply.get("violations", []):
+            text = f"{v['kind']}: {v['what']}"
+            zeroed.setdefault(where, text)
+            result.flags.append(f"{where}: tried to {text}")
+
+    def restart(skip: int | None) -> None:
+        kernel.close()
+        kernel.start()
+        for j in ok_cells:  # what had worked, again, so later questions still have a chance
+            if j != skip and time.monotonic() < deadline:
+                try:
+                    kernel.run("cell", cells[j][1], limits.cell_timeout_s)
+                except (KernelDied, CellTimeout):
+                    kernel.close()
+                    kernel.start()
+
+    try:
+        kernel.start()
+        for i, (kind, text) in enumerate(cells):
+            if kind != "code" or not text.strip():
+                continue
+            where = sections[i]
+            label = f"cell {i + 1}" + (f" ({where})" if where != "setup" else "")
+            if time.monotonic() > deadline:
+                result.notes.append(
+                    f"{label} and later not run: the {limits.submission_timeout_s:g} s limit ran out"
+                )
+                break
+            try:
+                reply = kernel.run(
+                    "cell", text, min(limits.cell_timeout_s, max(deadline - time.monotonic(), 1))
+                )
+            except CellTimeout:
+                _note(
+                    questions,
+                    result,
+                    where,
+                    f"{label}: still running after {limits.cell_timeout_s:g} s, an infinite loop? "
+                    "The kernel was restarted.",
+                )
+                restart(i)
+                continue
+            except KernelDied as e:
+                _note(
+                    questions,
+                    result,
+                    where,
+                    f"{label}: {e} (the kernel crashed); restarted, the cells before were run again.",
+                )
+                restart(i)
+                continue
+            note_violations(where, reply)
+            if reply.get("timed_out"):
+                _note(
+                    questions,
+                    result,
+                    where,
+                    f"{label}: interrupted after {limits.cell_timeout_s:g} s, an infinite loop?",
+                )
+            elif reply["error"]:
+                error = reply["error"]
+                if error.startswith("MemoryError"):
+                    error += f" (over the {limits.memory_mb} MB memory limit)"
+                _note(questions, result, where, f"{label} failed: {error}")
+            else:
+                ok_cells.append(i)
+
+        for q in bundle["questions"]:
+            score = questions[q["id"]]
+            if q["manual"]:
+                score.answer = _answer_text(cells, sections, q["id"], baseline)
+                continue
+            share = float(q["points"]) / len(q["tests"])
+            for n, test in enumerate(q["tests"], start=1):
+                name = f"{'hidden' if test['hidden'] else 'visible'} test {n}"
+                earned, reason, mistakes = 0.0, "", {}
+                if time.monotonic() > deadline:
+                    reason = "not run: the submission's time limit ran out"
+                else:
+                    try:
+                        reply = kernel.run("test", test["code"], limits.cell_timeout_s)
+                        note_violations(q["id"], reply)
+                        if reply.get("timed_out") or reply["error"]:
+                            reason = _why_not_defined(reply["error"] or "timed out")
+                        else:
+                            r = reply["result"]
+                            earned = share * r["fraction"]
+                            mistakes = r["mistakes"]
+                            reason = (f"{r['title']}: " if r["title"] else "") + r["message"]
+                    except CellTimeout:
+                        reason = (
+                            f"still running after {limits.cell_timeout_s:g} s: an infinite loop?"
+                        )
+                        restart(None)
+                    except KernelDied as e:
+                        reason = f"{e} while this test ran"
+                        restart(None)
+                score.tests.append(
+                    TestScore(q["id"], name, test["hidden"], earned, share, reason, mistakes)
+                )
+            score.points = round(sum(t.points for t in score.tests), 2)
+            for t in score.tests:  # rounded after the sum, so thirds add up to the whole
+                t.points, t.max_points = round(t.points, 2), round(t.max_points, 2)
+    finally:
+        kernel.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+    for qid, what in zeroed.items():
+        if qid in questions:
+            questions[qid].points = 0.0
+            for t in questions[qid].tests:
+                t.points = 0.0
+            questions[qid].notes.append(f"zero for this question: the code tried to {what}")
+        else:
+            result.notes.append(f"before the first question, the code tried to {what}")
+    result.seconds = round(time.monotonic() - start, 2)
+    return result
+
+
+def _note(
+    questions: dict[str, QuestionScore], result: SubmissionResult, where: str, text: str
+) -> None:
+    (questions[where].notes if where in questions else result.notes).append(text)
+
+
+def _integrity(
+    cells: list[tuple[str, str]], bundle: dict[str, Any], result: SubmissionResult
+) -> None:
+    """Flag a locked test cell that was edited or removed."""
+    seen: dict[str, str] = {}
+    for kind, text in cells:
+        m = TESTS.match(text.splitlines()[0]) if kind == "code" and text.strip() else None
+        if m:
+            seen[m.group("id")] = checksum(text)
+    for qid, expected in bundle["locked"].items():
+        if qid not in seen:
+            result.flags.append(f"{qid}: the locked test cell was removed")
+        elif seen[qid] != expected:
+            result.flags.append(f"{qid}: the locked test cell was edited")
+
+
+# ---- grading a class -----------------------------------------------------------------------
+def load_bundle(path: Path) -> dict[str, Any]:
+    """Read a grader bundle written by ``chainrule lab build`` (bounded, checked)."""
+    from chainrule.lab.build import GRADER_FORMAT  # noqa: PLC0415 - build imports this module's peers
+
+    if path.stat().st_size > MAX_SUBMISSION_BYTES:
+        raise ValueError(f"{path}: too large to be a grader bundle")
+    bundle = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(bundle, dict) or bundle.get("format") != GRADER_FORMAT:
+        raise ValueError(f"{path}: not a chainrule lab grader bundle ({GRADER_FORMAT})")
+    return bundle
+
+
+def grade_all(
+    submissions: list[Path],
+    bundle_path: Path,
+    limits: Limits = Limits(),
+    jobs: int | None = None,
+    protected: list[str] | None = None,
+) -> list[SubmissionResult]:
+    """Grade every submission, up to ``jobs`` at a time (default: the machine's cores)."""
+    bundle = load_bundle(bundle_path)
+    guard = [str(bundle_path.resolve().parent)] + [str(p.resolve().parent) for p in submissions]
+    guard += protected or []
+    jobs = jobs or os.cpu_count() or 1
+    cache = Path(tempfile.mkdtemp(prefix="chainrule-grade-cache-"))
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(
+                pool.map(
+                    lambda p: grade_submission(p, bundle, limits, sorted(set(guard)), cache),
+                    submissions,
+                )
+            )
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    blank = _fingerprint(
+        [(k, _uncomment(t) if k == "markdown" else t) for k, t in bundle["student_cells"]]
+    )
+    groups: dict[str, list[SubmissionResult]] = {}
+    for r in results:
+        if r.fingerprint and r.fingerprint != blank and any(q.points for q in r.questions):
+            groups.setdefault(r.fingerprint, []).append(r)
+    for same in groups.values():
+        if len(same) > 1:
+            for r in same:
+                others = ", ".join(o.student for o in same if o is not r)
+                r.flags.append(f"identical to the submission of {others}")
+    return results
+
+
+def to_json(results: list[SubmissionResult]) -> list[dict[str, Any]]:
+    """Plain data, for grading.json."""
+    return [asdict(r) for r in results]
+
+
+def from_json(data: list[dict[str, Any]]) -> list[SubmissionResult]:
+    """Back from grading.json."""
+    out = []
+    for r in data:
+        questions = [
+            QuestionScore(**{**q, "tests": [TestScore(**t) for t in q["tests"]]})
+            for q in r["questions"]
+        ]
+        out.append(SubmissionResult(**{**r, "questions": questions}))
+    return out

@@ -1,0 +1,200 @@
+"""The grader's kernel: a fresh Python process that runs one submission's cells, then its tests.
+
+``chainrule lab grade`` starts one of these per submission (``python -m
+chainrule.lab.grading_kernel CONFIG``) under memory and CPU rlimits, in a temporary working
+directory, and talks to it over two pipes, one JSON object a line. It is a kernel in
+Jupyter's sense (a namespace that outlives each cell) without Jupyter's machinery, so a
+crash, a timeout or a blocked call is a fact the grader can see and survive.
+
+The student's code runs under an audit hook (PEP 578) that refuses, and records, reading
+the grader's files or other submissions, writing outside the working directory, opening
+a network connection and starting a process. It is a tripwire for the honest majority,
+not a sandbox: code that reaches for ``ctypes`` can get past it, and the rlimits and the
+separate process are what bound the damage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+#: Output kept per cell; the rest is cut (a print in a loop must not flood the report).
+MAX_OUTPUT = 4000
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_BLOCKED_EVENTS = {
+    "socket.connect": "network",
+    "socket.bind": "network",
+    "socket.sendto": "network",
+    "socket.getaddrinfo": "network",
+    "socket.gethostbyname": "network",
+    "urllib.Request": "network",
+    "subprocess.Popen": "process",
+    "os.system": "process",
+    "os.exec": "process",
+    "os.posix_spawn": "process",
+    "os.spawn": "process",
+    "os.fork": "process",
+    "os.forkpty": "process",
+}
+_PATH_EVENTS = {"os.listdir", "os.scandir", "os.remove", "os.rename", "os.rmdir", "os.mkdir"}
+_MAGIC = re.compile(r"^(\s*)([%!].*)$", re.MULTILINE)
+
+
+class Tripwire:
+    """The audit hook's state: armed while student code runs; what it refused, and where."""
+
+    def __init__(self, workdir: Path, protected: list[str]) -> None:
+        self.workdir = str(workdir.resolve())
+        self.protected = [str(Path(p).resolve()) for p in protected]
+        self.armed = False
+        self.violations: list[dict[str, str]] = []
+
+    def _inside(self, path: str, root: str) -> bool:
+        return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+    def _refuse(self, kind: str, what: str) -> None:
+        self.violations.append({"kind": kind, "what": what})
+        raise PermissionError(f"the grader does not allow this: {what}")
+
+    def __call__(self, event: str, args: tuple) -> None:
+        if not self.armed:
+            return
+        if event in _BLOCKED_EVENTS:
+            self.armed = False  # the refusal's own bookkeeping must not trip the hook again
+            try:
+                self._refuse(_BLOCKED_EVENTS[event], f"{event} {args[:2]!r}"[:200])
+            finally:
+                self.armed = True
+        if event == "open" or event in _PATH_EVENTS:
+            path = args[0] if args else None
+            if isinstance(path, int) or path is None:
+                return
+            self.armed = False
+            try:
+                full = os.path.realpath(os.fsdecode(path))
+                writing = event != "open" and event not in ("os.listdir", "os.scandir")
+                if event == "open":
+                    mode, flags = (
+                        (args[1] if len(args) > 1 else "r") or "r",
+                        (args[2] if len(args) > 2 else 0),
+                    )
+                    writing = any(c in str(mode) for c in "wax+") or bool(flags & _WRITE_FLAGS)
+                mine = self._inside(full, self.workdir)  # its own folder, wherever that is
+                if not mine and any(self._inside(full, p) for p in self.protected):
+                    self._refuse("read grader files", f"{event} {full}")
+                if writing and not (mine or full == os.devnull):
+                    self._refuse("write outside", f"{event} {full}")
+            finally:
+                self.armed = True
+
+
+def _without_magics(code: str) -> str:
+    """Comment out IPython magics and shell lines (``%matplotlib``, ``!pip install``)."""
+    return _MAGIC.sub(r"\1pass  # \2 (not run by the grader)", code)
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = next((f" (line {f.lineno})" for f in reversed(tb) if f.filename.startswith("<")), "")
+    return f"{type(exc).__name__}: {exc}{where}"[:500]
+
+
+def _summarise(value: Any) -> dict[str, Any]:
+    """A test's value as plain data: a CheckResult's share of right findings, its text."""
+    details = getattr(value, "details", None)
+    if isinstance(details, dict) and hasattr(value, "message"):
+        findings = list(details.values())
+        right = sum(1 for f in findings if f.ok)
+        ran = not any(f.mistake in ("error", "not answered") for f in findings)
+        return {
+            "ok": bool(value.ok),
+            # partial credit is the share of right findings, once the code ran at all
+            "fraction": right / len(findings) if findings and ran else float(bool(value.ok)),
+            "title": str(value.title),
+            "message": str(value.message),
+            "mistakes": dict(value.mistakes),
+        }
+    ok = bool(value)
+    return {
+        "ok": ok,
+        "fraction": float(ok),
+        "title": "",
+        "message": repr(value)[:300],
+        "mistakes": {},
+    }
+
+
+def main(argv: list[str]) -> int:
+    config = json.loads(argv[0])
+    commands = os.fdopen(config["commands_fd"], "r", encoding="utf-8")
+    answers = os.fdopen(config["answers_fd"], "w", encoding="utf-8")
+    workdir = Path(config["workdir"])
+    os.chdir(workdir)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a timeout interrupts the cell
+    sys.modules["torch"] = None  # type: ignore[assignment] # compare_gradients uses three sources
+
+    import random  # noqa: PLC0415
+
+    import matplotlib  # noqa: PLC0415 - imported before the tripwire: its font cache runs fc-list
+    import numpy as np  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: PLC0415, F401
+
+    import chainrule  # noqa: PLC0415
+    from chainrule import lab  # noqa: PLC0415
+
+    random.seed(config["seed"])
+    np.random.seed(config["seed"])
+    chainrule.manual_seed(config["seed"])
+    # The tests call the grader's own checkers, captured before any student code runs.
+    trusted = {name: getattr(lab, name) for name in config["trusted"]}
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+    tripwire = Tripwire(workdir, config["protected"])
+    sys.addaudithook(tripwire)
+
+    for line in commands:
+        command = json.loads(line)
+        if command["op"] == "bye":
+            break
+        tripwire.violations = []
+        out = io.StringIO()
+        reply: dict[str, Any] = {"error": None}
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                tripwire.armed = True
+                try:
+                    if command["op"] == "cell":
+                        code = compile(_without_magics(command["code"]), "<cell>", "exec")
+                        exec(code, namespace)  # noqa: S102 - running the submission is the job
+                    else:
+                        scope = {**namespace, **trusted}
+                        value = eval(command["code"], scope)  # noqa: S307 - the grader's own test
+                        reply["result"] = _summarise(value)
+                finally:
+                    tripwire.armed = False
+        except KeyboardInterrupt:
+            reply["error"] = "interrupted: the cell ran past its time limit"
+        except BaseException as e:  # noqa: BLE001 - every student failure is a reportable fact
+            reply["error"] = _error_text(e)
+        text = out.getvalue()
+        reply["output"] = text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT] + "\n[... cut]"
+        reply["violations"] = tripwire.violations
+        answers.write(json.dumps(reply) + "\n")
+        answers.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
