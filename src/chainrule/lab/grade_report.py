@@ -222,6 +222,7 @@ def _summary_png(results: list[SubmissionResult]) -> bytes:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
 
     mistakes = _common_mistakes(results)
     fig, (left, right) = plt.subplots(1, 2, figsize=(12.8, 4.8), dpi=100)
@@ -234,6 +235,8 @@ def _summary_png(results: list[SubmissionResult]) -> bytes:
     right.barh([t for t, _ in top][::-1], [n for _, n in top][::-1], color="#dd8452")
     right.set_title("most common mistakes", fontsize=14)
     right.set_xlabel("submissions", fontsize=12)
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))
     right.tick_params(labelsize=12)
     fig.tight_layout()
     buffer = io.BytesIO()

@@ -31,19 +31,19 @@ MAX_OUTPUT = 4000
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _BLOCKED_EVENTS = {
-    "socket.connect": "network",
-    "socket.bind": "network",
-    "socket.sendto": "network",
-    "socket.getaddrinfo": "network",
-    "socket.gethostbyname": "network",
-    "urllib.Request": "network",
-    "subprocess.Popen": "process",
-    "os.system": "process",
-    "os.exec": "process",
-    "os.posix_spawn": "process",
-    "os.spawn": "process",
-    "os.fork": "process",
-    "os.forkpty": "process",
+    "socket.connect": "open a network connection",
+    "socket.bind": "open a network connection",
+    "socket.sendto": "open a network connection",
+    "socket.getaddrinfo": "open a network connection",
+    "socket.gethostbyname": "open a network connection",
+    "urllib.Request": "open a network connection",
+    "subprocess.Popen": "start a process",
+    "os.system": "start a process",
+    "os.exec": "start a process",
+    "os.posix_spawn": "start a process",
+    "os.spawn": "start a process",
+    "os.fork": "start a process",
+    "os.forkpty": "start a process",
 }
 _PATH_EVENTS = {"os.listdir", "os.scandir", "os.remove", "os.rename", "os.rmdir", "os.mkdir"}
 _MAGIC = re.compile(r"^(\s*)([%!].*)$", re.MULTILINE)
@@ -90,9 +90,9 @@ class Tripwire:
                     writing = any(c in str(mode) for c in "wax+") or bool(flags & _WRITE_FLAGS)
                 mine = self._inside(full, self.workdir)  # its own folder, wherever that is
                 if not mine and any(self._inside(full, p) for p in self.protected):
-                    self._refuse("read grader files", f"{event} {full}")
+                    self._refuse("read the grader's files", f"{event} {full}")
                 if writing and not (mine or full == os.devnull):
-                    self._refuse("write outside", f"{event} {full}")
+                    self._refuse("write outside its folder", f"{event} {full}")
             finally:
                 self.armed = True
 
