@@ -53,3 +53,10 @@ def test_train_epoch_benchmark_smoke_run():
 def test_dataloader_benchmark_smoke_run():
     out = run("bench_dataloader.py", "--epochs", "1", "--steps", "5")
     assert out.returncode == 0, out.stderr
+
+
+def test_lab_grade_benchmark_smoke_run():
+    pytest.importorskip("jupytext", reason="building the lab's notebooks needs jupytext")
+    out = run("bench_lab_grade.py", "--submissions", "2")
+    assert out.returncode == 0, out.stderr
+    assert "against the 300 s budget" in out.stdout and "idle cores" in out.stdout
