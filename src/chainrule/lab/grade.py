@@ -19,13 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -161,64 +161,102 @@ class CellTimeout(Exception):
     """A cell did not finish in time even after an interrupt."""
 
 
-class Kernel:
-    """One grading_kernel process with its limits, its pipes and its working directory."""
+class Zygote:
+    """The warm process that forks the kernels (``grading_kernel.serve``), shared by all threads."""
 
-    def __init__(
-        self, workdir: Path, protected: list[str], limits: Limits, cache: Path | None = None
-    ) -> None:
-        self.workdir, self.protected, self.limits = workdir, protected, limits
-        self.cache = cache or workdir / ".matplotlib"  # matplotlib's font cache, built once
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        cmd_r, cmd_w = os.pipe()
-        ans_r, ans_w = os.pipe()
-        config = {
-            "commands_fd": cmd_r,
-            "answers_fd": ans_w,
-            "workdir": str(self.workdir),
-            "protected": self.protected,
-            "seed": self.limits.seed,
-            "trusted": list(TRUSTED),
-        }
-        memory = self.limits.memory_mb * 1024 * 1024
-        cpu = int(self.limits.submission_timeout_s) + 5
-
-        def limit() -> None:  # runs in the child, before Python starts
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
+    def __init__(self, cache: Path, seed: int) -> None:
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
         src = str(Path(__file__).resolve().parents[2])  # the folder holding chainrule
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(self.workdir),
-            "TMPDIR": str(self.workdir),
+            "HOME": str(cache),
             "PYTHONPATH": src,
-            "PYTHONHASHSEED": str(self.limits.seed),
+            "PYTHONHASHSEED": str(seed),
             "PYTHONDONTWRITEBYTECODE": "1",
             "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(self.cache),
-            "OMP_NUM_THREADS": "1",
+            "MPLCONFIGDIR": str(cache),  # matplotlib's font cache, built once for all kernels
+            "OMP_NUM_THREADS": "1",  # one core per kernel: the jobs are the parallelism
             "OPENBLAS_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
         }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chainrule.lab.grading_kernel", json.dumps(config)],
+            [sys.executable, "-m", "chainrule.lab.grading_kernel", str(req_r), str(rep_w)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            cwd=self.workdir,
+            cwd=cache,
             env=env,
-            pass_fds=(cmd_r, ans_w),
-            preexec_fn=limit,  # noqa: PLW1509 - rlimits must be set in the child
-            start_new_session=True,
+            pass_fds=(req_r, rep_w),
         )
-        os.close(cmd_r)
-        os.close(ans_w)
-        self.commands = os.fdopen(cmd_w, "w", encoding="utf-8")
-        self.answers = ans_r
+        os.close(req_r)
+        os.close(rep_w)
+        self.requests = os.fdopen(req_w, "w", encoding="utf-8")
+        self.replies = os.fdopen(rep_r, "r", encoding="utf-8")
+        self.lock = threading.Lock()
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            try:
+                self.requests.write(json.dumps(request) + "\n")
+                self.requests.flush()
+                line = self.replies.readline()
+            except OSError:
+                line = ""
+        if not line:
+            raise RuntimeError("the grader's kernel launcher died; run again")
+        return json.loads(line)
+
+    def close(self) -> None:
+        with _suppress_lookup():
+            self.requests.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        with _suppress_lookup():
+            self.replies.close()
+
+
+class Kernel:
+    """One kernel process, forked by the zygote, with its limits, its pipes and its folder."""
+
+    def __init__(self, workdir: Path, protected: list[str], limits: Limits, zygote: Zygote) -> None:
+        self.workdir, self.protected, self.limits, self.zygote = workdir, protected, limits, zygote
+        self.pid: int | None = None
+
+    def start(self) -> None:
+        self.control = Path(tempfile.mkdtemp(prefix="chainrule-grade-pipes-"))
+        commands, answers = self.control / "commands", self.control / "answers"
+        os.mkfifo(commands, 0o600)
+        os.mkfifo(answers, 0o600)
+        config = {
+            "commands": str(commands),
+            "answers": str(answers),
+            "workdir": str(self.workdir),
+            "protected": [*self.protected, str(self.control)],
+            "seed": self.limits.seed,
+            "trusted": list(TRUSTED),
+            "memory_mb": self.limits.memory_mb,
+            "cpu_s": int(self.limits.submission_timeout_s) + 5,
+        }
+        self.pid = self.zygote.ask({"op": "spawn", "config": config})["pid"]
+        # The kernel opens `answers` for writing, then `commands` for reading; once the second
+        # open succeeds here, the first has happened, so EOF on `answers` means it is gone.
+        self.answers = os.open(answers, os.O_RDONLY | os.O_NONBLOCK)
+        give_up = time.monotonic() + 60
+        while True:
+            try:
+                fd = os.open(commands, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError:
+                if time.monotonic() > give_up:
+                    self.close()
+                    raise KernelDied("the kernel did not start within 60 s") from None
+                time.sleep(0.005)
+        os.set_blocking(fd, True)
+        self.commands = os.fdopen(fd, "w", encoding="utf-8")
         self.buffer = b""
 
     def _readline(self, deadline: float) -> bytes | None:
@@ -228,7 +266,10 @@ class Kernel:
                 return None
             ready, _, _ = select.select([self.answers], [], [], left)
             if ready:
-                chunk = os.read(self.answers, 65536)
+                try:
+                    chunk = os.read(self.answers, 65536)
+                except BlockingIOError:
+                    continue
                 if not chunk:
                     raise KernelDied(self._death())
                 self.buffer += chunk
@@ -236,13 +277,16 @@ class Kernel:
         return line
 
     def _death(self) -> str:
-        assert self.proc is not None
-        code = self.proc.wait()
+        code = self._reap()
         if code < 0:
             name = signal.Signals(-code).name
             why = " (the CPU time limit)" if -code in (signal.SIGXCPU, signal.SIGKILL) else ""
             return f"the kernel died from {name}{why}"
         return f"the kernel exited with status {code}"
+
+    def _reap(self) -> int:
+        pid, self.pid = self.pid, None
+        return self.zygote.ask({"op": "reap", "pid": pid})["status"] if pid else 0
 
     def run(self, op: str, code: str, timeout: float) -> dict[str, Any]:
         """Run one cell or test; a reply, or KernelDied / CellTimeout."""
@@ -253,9 +297,8 @@ class Kernel:
             raise KernelDied(self._death()) from None
         line = self._readline(time.monotonic() + timeout)
         if line is None:  # too slow: interrupt, and give it a moment to say so
-            assert self.proc is not None
             with _suppress_lookup():
-                os.killpg(self.proc.pid, signal.SIGINT)
+                os.killpg(self.pid, signal.SIGINT)
             line = self._readline(time.monotonic() + 2.0)
             if line is None:
                 self.close()
@@ -266,16 +309,15 @@ class Kernel:
         return json.loads(line)
 
     def close(self) -> None:
-        if self.proc is None:
-            return
-        with _suppress_lookup():
-            self.commands.close()
-        with _suppress_lookup():
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-        with _suppress_lookup():
-            os.close(self.answers)
-        self.proc = None
+        if self.pid is not None:
+            with _suppress_lookup():
+                os.killpg(self.pid, signal.SIGKILL)
+            self._reap()
+        for closing in (lambda: self.commands.close(), lambda: os.close(self.answers)):
+            with _suppress_lookup():
+                closing()
+        if hasattr(self, "control"):
+            shutil.rmtree(self.control, ignore_errors=True)
 
 
 class _suppress_lookup:
@@ -285,7 +327,7 @@ class _suppress_lookup:
         return None
 
     def __exit__(self, *exc: object) -> bool:
-        return exc[0] is not None and issubclass(exc[0], (OSError, ValueError))  # type: ignore[arg-type]
+        return exc[0] is not None and issubclass(exc[0], (OSError, ValueError, AttributeError))  # type: ignore[arg-type]
 
 
 # ---- grading one submission ----------------------------------------------------------------
@@ -325,7 +367,7 @@ def grade_submission(
     bundle: dict[str, Any],
     limits: Limits,
     protected: list[str],
-    cache: Path | None = None,
+    zygote: Zygote,
 ) -> SubmissionResult:
     """Run one submission in a fresh kernel and score every question of the bundle."""
     start = time.monotonic()
@@ -355,7 +397,7 @@ def grade_submission(
         _integrity(cells, bundle, result)
 
     work = Path(tempfile.mkdtemp(prefix=f"chainrule-grade-{student}-"))
-    kernel = Kernel(work, protected, limits, cache)
+    kernel = Kernel(work, protected, limits, zygote)
     ok_cells: list[int] = []
     zeroed: dict[str, str] = {}
 
@@ -527,15 +569,17 @@ def grade_all(
     guard += protected or []
     jobs = jobs or os.cpu_count() or 1
     cache = Path(tempfile.mkdtemp(prefix="chainrule-grade-cache-"))
+    zygote = Zygote(cache, limits.seed)
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             results = list(
                 pool.map(
-                    lambda p: grade_submission(p, bundle, limits, sorted(set(guard)), cache),
+                    lambda p: grade_submission(p, bundle, limits, sorted(set(guard)), zygote),
                     submissions,
                 )
             )
     finally:
+        zygote.close()
         shutil.rmtree(cache, ignore_errors=True)
     blank = _fingerprint(
         [(k, _uncomment(t) if k == "markdown" else t) for k, t in bundle["student_cells"]]

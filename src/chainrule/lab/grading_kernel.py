@@ -1,8 +1,9 @@
 """The grader's kernel: a fresh Python process that runs one submission's cells, then its tests.
 
-``chainrule lab grade`` starts one of these per submission (``python -m
-chainrule.lab.grading_kernel CONFIG``) under memory and CPU rlimits, in a temporary working
-directory, and talks to it over two pipes, one JSON object a line. It is a kernel in
+``chainrule lab grade`` starts one warm "zygote" (``python -m chainrule.lab.grading_kernel
+IN OUT``) that imports NumPy, matplotlib and chainrule once and then forks one kernel per
+submission: a new process with its own memory and CPU rlimits and temporary working
+directory, talking to the grader over two named pipes, one JSON object a line. It is a kernel in
 Jupyter's sense (a namespace that outlives each cell) without Jupyter's machinery, so a
 crash, a timeout or a blocked call is a fact the grader can see and survive.
 
@@ -22,6 +23,7 @@ import os
 import re
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -135,22 +137,77 @@ def _summarise(value: Any) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> int:
-    config = json.loads(argv[0])
-    commands = os.fdopen(config["commands_fd"], "r", encoding="utf-8")
-    answers = os.fdopen(config["answers_fd"], "w", encoding="utf-8")
-    workdir = Path(config["workdir"])
-    os.chdir(workdir)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # a timeout interrupts the cell
+def _warm() -> None:
+    """Import what every kernel needs, once, in the zygote (its fork children share it)."""
     sys.modules["torch"] = None  # type: ignore[assignment] # compare_gradients uses three sources
-
-    import random  # noqa: PLC0415
-
-    import matplotlib  # noqa: PLC0415 - imported before the tripwire: its font cache runs fc-list
-    import numpy as np  # noqa: PLC0415
+    import matplotlib  # noqa: PLC0415 - before any tripwire: its font cache runs fc-list
 
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: PLC0415, F401
+
+    import chainrule.lab  # noqa: PLC0415, F401
+
+
+def serve(requests_fd: int, replies_fd: int) -> int:
+    """The zygote: warm once, then fork a kernel per 'spawn' and report its end per 'reap'.
+
+    Forking a warm process spares every submission the second of imports that a fresh
+    interpreter would spend; each child is still its own process with its own limits.
+    """
+    _warm()
+    requests = os.fdopen(requests_fd, "r", encoding="utf-8")
+    replies = os.fdopen(replies_fd, "w", encoding="utf-8")
+    for line in requests:
+        request = json.loads(line)
+        if request["op"] == "spawn":
+            pid = os.fork()
+            if pid == 0:  # the kernel
+                code = 1
+                try:
+                    os.close(requests_fd)
+                    os.close(replies_fd)
+                    code = kernel(request["config"])
+                finally:
+                    os._exit(code)
+            replies.write(json.dumps({"pid": pid}) + "\n")
+        elif request["op"] == "reap":
+            replies.write(json.dumps({"status": _reap(request["pid"])}) + "\n")
+        replies.flush()
+    return 0
+
+
+def _reap(pid: int) -> int:
+    """Wait (briefly, then by force) for a kernel to end; its exit code, or minus its signal."""
+    for _ in range(200):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def kernel(config: dict[str, Any]) -> int:
+    """One submission's kernel, in a freshly forked child: limits, folder, seeds, then the loop."""
+    import resource  # noqa: PLC0415 - the kernel alone sets limits
+
+    os.setsid()  # its own process group: a timeout's SIGINT or SIGKILL reaches only it
+    memory, cpu = config["memory_mb"] * 1024 * 1024, config["cpu_s"]
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    workdir = Path(config["workdir"])
+    os.chdir(workdir)
+    os.environ.update(HOME=str(workdir), TMPDIR=str(workdir))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a timeout interrupts the cell
+    answers = open(config["answers"], "w", encoding="utf-8")  # noqa: SIM115 - the loop's lifetime
+    commands = open(config["commands"], encoding="utf-8")  # noqa: SIM115
+    sys.stdin = io.StringIO()
+
+    import random  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
 
     import chainrule  # noqa: PLC0415
     from chainrule import lab  # noqa: PLC0415
@@ -197,4 +254,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(serve(int(sys.argv[1]), int(sys.argv[2])))
