@@ -13,9 +13,11 @@ A wrong answer is never just "wrong": the message names the quantity, its worst
 element and the likely mistake (transposed, sign, missing 1/B, only the last example
 of the batch ...) with a hint.
 
-The lab notebook has one source with the solutions marked (``LAB_SOURCE``);
-``build_lab(out_dir)`` (or ``chainrule lab build``) writes the student copy, with
-every solution replaced by a placeholder, and the solution copy.
+The lab notebook has one source with the solutions and graded questions marked
+(``LAB_SOURCE``); ``build_lab(out_dir)`` (or ``chainrule lab build``) writes the student
+copy, with every solution replaced by a placeholder and no hidden test, the solution copy
+and the grader bundle. ``chainrule lab grade`` (``chainrule.lab.grade``) runs a class's
+submissions and writes the gradebook and feedback (see docs/lab.md).
 
 >>> import numpy as np
 >>> # W is (d_out, d_in) as in PyTorch, so X.T @ delta is the transpose of dW
