@@ -1,7 +1,8 @@
 """``chainrule lab grade`` on a class of realistic submissions, each with a planted fact.
 
 The lab is built, then submissions are written from its solution copy: correct ones, one
-per mistake the checkers name, an empty notebook, a syntax error, an infinite loop, a
+per mistake the checkers name (transposed, sign, last example only, extra 1/B, db not summed,
+missing 1/B, a wrong predicted sign, a prediction missing a factor), an empty notebook, a syntax error, an infinite loop, a
 10 GB allocation, a kernel crash, a read of the hidden tests, a write outside, a network
 call, an edited test cell, a Colab-saved notebook, a .py file and a duplicate. Grading must
 finish for all of them, and every score and every diagnosis is asserted. The expected
@@ -113,6 +114,36 @@ def graded(tmp_path_factory):
             linear(
                 "    for i in range(len(X)):\n        dW = np.outer(delta[i], X[i])  # = where += was meant\n"
                 "    db = delta.sum(axis=0)\n    dX = delta @ W"
+            ),
+        ),
+    )
+    write(
+        "averaged",
+        _replace(
+            base,
+            "def linear_backward",
+            linear(
+                "    dW = delta.T @ X / len(X)\n    db = delta.mean(axis=0)\n    dX = delta @ W"
+            ),
+        ),
+    )
+    write(
+        "unsummed_db",
+        _replace(
+            base,
+            "def linear_backward",
+            linear(
+                "    dW = delta.T @ X\n    db = delta  # one row per example\n    dX = delta @ W"
+            ),
+        ),
+    )
+    write(
+        "forgot_x",
+        _replace(
+            base,
+            'my_sign, my_magnitude = "-", 0.14',
+            (
+                'my_sign, my_magnitude = "-", 0.046\ncheck_gradient_prediction("w1", my_sign, my_magnitude)'
             ),
         ),
     )
@@ -231,7 +262,7 @@ def share(points: float, tests: int, fractions: list[float]) -> float:
 
 
 def test_every_submission_is_graded(graded):
-    assert len(graded["data"]) == 17
+    assert len(graded["data"]) == 20
     rows = list(csv.DictReader((graded["out"] / "grades.csv").open(encoding="utf-8")))
     assert [r["student"] for r in rows] == sorted(graded["data"])
     assert set(rows[0]) >= {"A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "total", "flags"}
@@ -253,6 +284,17 @@ def test_planted_linear_mistakes_cost_their_share_and_are_named(graded):
         assert points(graded, student) == {**FULL, "A2": wrong_dW}, student
         tests = question(graded, student, "A2")["tests"]
         assert all(t["mistakes"] == {"dW": mistake} for t in tests), student
+    averaged = share(4, 3, [1 / 3, 1 / 3, 2 / 4])  # dW and db wrong; the layer's forward right
+    assert points(graded, "averaged") == {**FULL, "A2": averaged}
+    assert all(
+        t["mistakes"] == {"dW": "extra 1/B", "db": "extra 1/B"}
+        for t in question(graded, "averaged", "A2")["tests"]
+    )
+    assert "divides by the batch size" in reasons(graded, "averaged", "A2")
+    assert points(graded, "unsummed_db") == {**FULL, "A2": wrong_dW}
+    assert question(graded, "unsummed_db", "A2")["tests"][0]["mistakes"] == {
+        "db": "not summed over the batch"
+    }
     text = reasons(graded, "transposed", "A2")
     assert "(3, 2)" in text and "(2, 3)" in text and "dW = delta.T @ X" in text
     assert "overwrote" in reasons(graded, "overwrite", "A2")
@@ -263,6 +305,8 @@ def test_a_missing_mean_and_a_wrong_prediction_are_diagnosed(graded):
     assert question(graded, "no_mean", "A3")["tests"][0]["mistakes"] == {"dlogits": "missing 1/B"}
     assert points(graded, "script") == points(graded, "no_mean")  # the .py submission
     assert points(graded, "predicted_plus") == {**FULL, "B1": share(2, 1, [1 / 2])}
+    assert points(graded, "forgot_x") == {**FULL, "B1": share(2, 1, [1 / 2])}
+    assert "without x = 3" in reasons(graded, "forgot_x", "B1")
     text = reasons(graded, "predicted_plus", "B1")
     assert "you predicted '+'" in text and "-0.137" in text and "w₂ = -1" in text
 
@@ -285,7 +329,9 @@ def test_broken_submissions_cost_their_question_and_grading_goes_on(graded):
 
 def test_integrity_zero_for_the_question_and_flags(graded):
     assert points(graded, "peek") == {**FULL, "A2": 0.0}
-    assert "tried to read the grader's files: open " in reasons(graded, "peek", "A2")
+    assert "tried to read the grader's files or another submission: open " in reasons(
+        graded, "peek", "A2"
+    )
     assert any("A2: tried to read the grader's files" in f for f in graded["data"]["peek"]["flags"])
     assert points(graded, "escape") == {**FULL, "A1": 0.0, "A3": 0.0}
     assert "tried to write outside its folder: open " in reasons(graded, "escape", "A1")
@@ -373,3 +419,49 @@ def test_cli_usage_errors_are_one_line(tmp_path, capsys):
                  "--bundle", str(tmp_path / "none.json")]) == 2  # fmt: skip
     err = capsys.readouterr().err
     assert "Traceback" not in err and re.search(r"no such file", err)
+
+
+MINI = """# %% [markdown]
+# <!-- question R points=1 -->
+# %%
+import numpy as np
+r = float(np.random.rand())
+# %%
+# TESTS R
+check_value("r", r, 0.5488135039273248)
+"""
+
+
+def test_a_lab_of_ones_own_fixed_seeds_and_no_peeking_at_other_submissions(tmp_path):
+    source = tmp_path / "mini.py"
+    source.write_text(MINI.replace("r = float", "# BEGIN SOLUTION\nr = float").replace(
+        "rand())\n", "rand())\n# END SOLUTION\n"
+    ), encoding="utf-8")  # fmt: skip
+    assert main(["lab", "build", "--out", str(tmp_path / "lab"), "--source", str(source),
+                 "--format", "py"]) == 0  # fmt: skip
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "seeded.py").write_text(MINI, encoding="utf-8")  # the seed 0 draw, every time
+    (subs / "nosy.py").write_text(MINI.replace(
+        "r = float", f"import os\ntry:\n    os.listdir({str(subs)!r})\nexcept OSError:\n    pass\nr = float"
+    ), encoding="utf-8")  # fmt: skip
+    out = tmp_path / "out"
+    assert main(["lab", "grade", str(subs / "seeded.py"), str(subs / "nosy.py"), "--out", str(out),
+                 "--bundle", str(tmp_path / "lab/grader/lab-grader.json")]) == 0  # fmt: skip
+    grades = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open(encoding="utf-8"))}
+    assert grades["seeded"]["R"] == "1" and grades["nosy"]["R"] == "0"
+    assert "another submission: os.listdir" in grades["nosy"]["flags"]
+    assert (
+        main(
+            [
+                "lab",
+                "grade",
+                str(subs / "seeded.py"),
+                "--out",
+                str(tmp_path / "lab"),
+                "--bundle",
+                str(tmp_path / "lab/grader/lab-grader.json"),
+            ]
+        )
+        == 1
+    )  # not a grading folder

@@ -92,7 +92,7 @@ class Tripwire:
                     writing = any(c in str(mode) for c in "wax+") or bool(flags & _WRITE_FLAGS)
                 mine = self._inside(full, self.workdir)  # its own folder, wherever that is
                 if not mine and not writing and any(self._inside(full, p) for p in self.protected):
-                    self._refuse("read the grader's files", f"{event} {full}")
+                    self._refuse("read the grader's files or another submission", f"{event} {full}")
                 if writing and not (mine or full == os.devnull):
                     self._refuse("write outside its folder", f"{event} {full}")
             finally:
