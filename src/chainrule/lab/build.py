@@ -4,7 +4,7 @@ The source is a jupytext percent-format notebook (``# %%`` starts a code cell,
 ``# %% [markdown]`` a markdown cell). Solutions sit between two marker lines:
 
     # BEGIN SOLUTION                      (code: becomes raise NotImplementedError(...))
-    dW = X.T @ delta
+    dW = delta.T @ X
     # END SOLUTION
 
     # BEGIN SOLUTION: my_sign = ...       (the text after the colon is the placeholder)
