@@ -1,13 +1,14 @@
 """``chainrule lab grade`` on a class of realistic submissions, each with a planted fact.
 
 The lab is built, then submissions are written from its solution copy: correct ones, one
-per mistake the checkers name (transposed, sign, last example only, extra 1/B, db not summed,
-missing 1/B, a wrong predicted sign, a prediction missing a factor), an empty notebook, a syntax error, an infinite loop, a
-10 GB allocation, a kernel crash, a read of the hidden tests, a write outside, a network
-call, an edited test cell, a Colab-saved notebook, a .py file and a duplicate. Grading must
-finish for all of them, and every score and every diagnosis is asserted. The expected
-points are worked out here from the rule (a test earns its share of the question times
-the share of its checker's findings that are right), never read back from the grader.
+per mistake the checkers name (transposed, sign, last example only, extra 1/B, db not
+summed, missing 1/B, a wrong predicted sign, a prediction missing a factor), an empty
+notebook, a syntax error, an infinite loop, a 10 GB allocation, a kernel crash, a read of
+the hidden tests, a write outside, a network call, an edited test cell, a Colab-saved
+notebook, a .py file and a duplicate. Grading must finish for all of them, and every score
+and every diagnosis is asserted. The expected points are worked out here from the rule (a
+test earns its share of the question times the share of its checker's findings that are
+right), never read back from the grader.
 """
 
 from __future__ import annotations
