@@ -466,3 +466,29 @@ def test_a_lab_of_ones_own_fixed_seeds_and_no_peeking_at_other_submissions(tmp_p
         )
         == 1
     )  # not a grading folder
+
+
+def test_the_per_submission_time_limit_stops_a_slow_submission(tmp_path):
+    source = tmp_path / "mini.py"
+    source.write_text(
+        MINI.replace("r = float", "# BEGIN SOLUTION\nr = float").replace(
+            "rand())\n", "rand())\n# END SOLUTION\n"
+        ),
+        encoding="utf-8",
+    )
+    assert main(["lab", "build", "--out", str(tmp_path / "lab"), "--source", str(source),
+                 "--format", "py"]) == 0  # fmt: skip
+    slow = tmp_path / "slow.py"
+    slow.write_text(
+        "# %%\nimport time\ntime.sleep(2)\n# %%\ntime.sleep(2)\n" + MINI, encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    assert main(["lab", "grade", str(slow), "--out", str(out), "--timeout", "3",
+                 "--bundle", str(tmp_path / "lab/grader/lab-grader.json")]) == 0  # fmt: skip
+    (result,) = json.loads((out / "grading.json").read_text())
+    assert result["questions"][0]["points"] == 0
+    notes = " ".join(result["notes"] + [t["reason"] for t in result["questions"][0]["tests"]])
+    assert "cell 2: interrupted after 1" in notes  # what was left of the 3 s
+    assert "the submission's 3 s limit ran out" in notes and "infinite loop" not in notes
+    assert "not run: the submission's time limit ran out" in notes  # so were the tests
+    assert result["seconds"] < 15

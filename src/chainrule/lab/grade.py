@@ -194,6 +194,8 @@ class Zygote:
         self.requests = os.fdopen(req_w, "w", encoding="utf-8")
         self.replies = os.fdopen(rep_r, "r", encoding="utf-8")
         self.lock = threading.Lock()
+        if not self.replies.readline():  # "ready": its imports are done, before any clock starts
+            raise RuntimeError("the grader's kernel launcher did not start")
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -371,7 +373,6 @@ def grade_submission(
 ) -> SubmissionResult:
     """Run one submission in a fresh kernel and score every question of the bundle."""
     start = time.monotonic()
-    deadline = start + limits.submission_timeout_s
     student = path.stem
     questions = {
         q["id"]: QuestionScore(q["id"], 0.0, float(q["points"]), bool(q["manual"]))
@@ -420,6 +421,7 @@ def grade_submission(
 
     try:
         kernel.start()
+        deadline = time.monotonic() + limits.submission_timeout_s  # from a running kernel on
         for i, (kind, text) in enumerate(cells):
             if kind != "code" or not text.strip():
                 continue
@@ -430,17 +432,22 @@ def grade_submission(
                     f"{label} and later not run: the {limits.submission_timeout_s:g} s limit ran out"
                 )
                 break
+            # a cell gets its own limit, or what is left of the submission's if that is less
+            left = deadline - time.monotonic()
+            budget = min(limits.cell_timeout_s, max(left, 1))
+            why = (
+                "an infinite loop?"
+                if budget == limits.cell_timeout_s
+                else f"the submission's {limits.submission_timeout_s:g} s limit ran out"
+            )
             try:
-                reply = kernel.run(
-                    "cell", text, min(limits.cell_timeout_s, max(deadline - time.monotonic(), 1))
-                )
+                reply = kernel.run("cell", text, budget)
             except CellTimeout:
                 _note(
                     questions,
                     result,
                     where,
-                    f"{label}: still running after {limits.cell_timeout_s:g} s, an infinite loop? "
-                    "The kernel was restarted.",
+                    f"{label}: still running after {budget:g} s, {why} The kernel was restarted.",
                 )
                 restart(i)
                 continue
@@ -459,7 +466,7 @@ def grade_submission(
                     questions,
                     result,
                     where,
-                    f"{label}: interrupted after {limits.cell_timeout_s:g} s, an infinite loop?",
+                    f"{label}: interrupted after {budget:.3g} s, {why}",
                 )
             elif reply["error"]:
                 error = reply["error"]

@@ -157,6 +157,8 @@ def serve(requests_fd: int, replies_fd: int) -> int:
     _warm()
     requests = os.fdopen(requests_fd, "r", encoding="utf-8")
     replies = os.fdopen(replies_fd, "w", encoding="utf-8")
+    replies.write(json.dumps({"ready": True}) + "\n")
+    replies.flush()
     for line in requests:
         request = json.loads(line)
         if request["op"] == "spawn":
