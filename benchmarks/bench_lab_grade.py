@@ -9,7 +9,8 @@ with a fixed seed, the B2 probe (four trainings) left in as a student would. Eve
 graded as ``chainrule lab grade`` grades: its own kernel process, rlimits, the per-cell and
 per-submission timeouts. The goal is 100 submissions in under 5 minutes on 2 cores; the
 script prints the measured time beside that budget, and the per-submission time. Measured
-on 2 cores: 100 submissions in 45 s (0.86 s of kernel CPU time each), a ratio of 0.15.
+on 2 cores: 100 submissions in 45 s (0.86 s of kernel CPU time each), a ratio of 0.15; with
+the 2 cores shared at load average 14, 204 s (ratio 0.68).
 """
 
 from __future__ import annotations
