@@ -66,3 +66,10 @@ def test_scalar_modes_benchmark_smoke_run():
     out = run("bench_scalar_modes.py", "--sizes", "4", "8", "--repeats", "1")
     assert out.returncode == 0, out.stderr
     assert "the three gradients agree" in out.stdout and "slope of log(time)" in out.stdout
+
+
+def test_lab_grade_benchmark_smoke_run():
+    pytest.importorskip("jupytext", reason="building the lab's notebooks needs jupytext")
+    out = run("bench_lab_grade.py", "--submissions", "2")
+    assert out.returncode == 0, out.stderr
+    assert "against the 300 s budget" in out.stdout and "idle cores" in out.stdout

@@ -14,7 +14,7 @@ def net(rng, layer_cls=manual.Linear, act=manual.ReLU, sizes=(3, 5, 4), dtype=np
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(
             layer_cls(
-                rng.normal(size=(a, b)).astype(dtype), (rng.normal(size=b) * 0.1).astype(dtype)
+                rng.normal(size=(b, a)).astype(dtype), (rng.normal(size=b) * 0.1).astype(dtype)
             )
         )
         if i < len(sizes) - 2:
@@ -23,11 +23,11 @@ def net(rng, layer_cls=manual.Linear, act=manual.ReLU, sizes=(3, 5, 4), dtype=np
 
 
 class TransposedLinear(manual.Linear):
-    """A planted bug: dW computed as gᵀ X instead of Xᵀ g."""
+    """A planted bug: dW computed as Xᵀ g (the (in, out) layout) instead of gᵀ X."""
 
     def backward(self, grad_out):
         dx = super().backward(grad_out)
-        self.grads["W"] = grad_out.T @ self.x
+        self.grads["W"] = self.x.T @ grad_out
         return dx
 
 
@@ -117,7 +117,7 @@ def test_unsupported_layer_is_named(batch):
         def backward(self, g):
             return g
 
-    model = manual.Sequential(manual.Linear(rng.normal(size=(3, 4)), np.zeros(4)), Swish())
+    model = manual.Sequential(manual.Linear(rng.normal(size=(4, 3)), np.zeros(4)), Swish())
     with pytest.raises(TypeError, match="layer 1 \\(Swish\\)"):
         compare_gradients(model, manual.SoftmaxCrossEntropy(), x, y)
 
@@ -153,3 +153,44 @@ def test_diagnose_accepts_a_correct_gradient():
 
 def test_tolerance_note_explains_float32_vs_float64():
     assert "float32" in TOLERANCE_NOTE and "1e-6" in TOLERANCE_NOTE
+
+
+def test_an_nn_module_is_compared_by_its_named_parameters(batch):
+    from chainrule import nn
+
+    rng, x, y = batch
+    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 4)).double()
+    report = compare_gradients(model, nn.CrossEntropyLoss(), x, y)
+    assert report.ok, str(report)
+    assert report.sources == ["autograd", "numeric", "torch"] and report.judged == "autograd"
+    assert [p.name for p in report.params] == [k for k, _ in model.named_parameters()]
+    assert all(p.grad is None for p in model.parameters())  # the caller's .grad is left alone
+    assert compare_gradients(model.float(), manual.SoftmaxCrossEntropy(), x, y).ok
+
+
+def test_a_module_with_a_broken_rule_is_named(batch):
+    from chainrule import nn
+    from chainrule.autograd_function import Function
+
+    class DoubledGrad(Function):  # forward is the identity, backward doubles: a planted bug
+        @staticmethod
+        def forward(ctx, t):
+            return t
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 4)
+
+        def forward(self, t):
+            return DoubledGrad.apply(self.fc(t))
+
+    rng, x, y = batch
+    report = compare_gradients(Net().double(), manual.SoftmaxCrossEntropy(), x, y)
+    assert {p.name for p in report.bad()} == {"fc.weight", "fc.bias"}
+    assert all("scaled" in p.verdict and "2 times" in p.verdict for p in report.bad())
+    assert "autograd is wrong for fc.weight, fc.bias" in str(report)

@@ -64,9 +64,9 @@ def test_scalar_comparison_errors():
 # ---------------------------------------------------------------- compare_gradients(forward_mode=)
 def lab_net(rng):
     return manual.Sequential(
-        manual.Linear(rng.normal(size=(3, 4)), rng.normal(size=4)),
+        manual.Linear(rng.normal(size=(4, 3)), rng.normal(size=4)),  # W is (d_out, d_in)
         manual.Sigmoid(),
-        manual.Linear(rng.normal(size=(4, 2)), rng.normal(size=2)),
+        manual.Linear(rng.normal(size=(2, 4)), rng.normal(size=2)),
     )
 
 

@@ -24,11 +24,21 @@ from chainrule.lab import (
     check_cross_entropy,
     check_gradient_prediction,
     check_linear_backward,
+    grade_prediction,
     manual,
+    reveal_prediction,
     split_solutions,
 )
 
-build_module, ce_module, linear_module, prediction_module, feedback_module, toy_module = (
+(
+    build_module,
+    ce_module,
+    linear_module,
+    prediction_module,
+    feedback_module,
+    toy_module,
+    predictions_module,
+) = (
     importlib.import_module(f"chainrule.lab.{name}")
     for name in (
         "build",
@@ -37,6 +47,7 @@ build_module, ce_module, linear_module, prediction_module, feedback_module, toy_
         "check_prediction",
         "feedback",
         "toy",
+        "predictions",
     )
 )
 
@@ -72,7 +83,7 @@ def test_student_copy_holds_no_solution_and_no_marker(built):
         )
         assert count(student, line) == outside, line
     for snippet in (
-        "X.T @ delta",
+        "delta.T @ X",
         "delta.sum(axis=0)",
         "log_probs",
         '"-", 0.14',
@@ -194,19 +205,36 @@ def test_placeholders_keep_indentation_and_markdown_answers_stay_markdown():
 
 # ======================================================== checker: linear backward
 def correct(X, W, delta):
-    return X.T @ delta, delta.sum(axis=0), delta @ W.T
+    return delta.T @ X, delta.sum(axis=0), delta @ W  # W is (d_out, d_in), as in PyTorch
 
 
 def test_linear_accepts_correct_function_class_and_instance():
     assert check_linear_backward(correct).ok
     assert check_linear_backward(manual.Linear).ok
-    assert check_linear_backward(manual.Linear(np.ones((3, 2)), np.zeros(2))).ok
+    assert check_linear_backward(manual.Linear(np.ones((2, 3)), np.zeros(2))).ok
 
 
-def test_linear_names_a_transposed_dW():
-    result = check_linear_backward(lambda X, W, d: (d.T @ X, d.sum(axis=0), d @ W.T))
+def test_a_pytorch_trained_students_dW_is_accepted():
+    torch = pytest.importorskip("torch")
+    ex = linear_module.linear_example()
+
+    def backward(X, W, delta):  # what PyTorch computes for nn.Linear's weight, (out, in)
+        layer = torch.nn.Linear(W.shape[1], W.shape[0]).double()
+        with torch.no_grad():
+            layer.weight.copy_(torch.from_numpy(W))
+        x = torch.from_numpy(X).requires_grad_()
+        layer(x).backward(torch.from_numpy(delta))
+        return layer.weight.grad.numpy(), layer.bias.grad.numpy(), x.grad.numpy()
+
+    assert ex["W"].shape == (2, 3) and check_linear_backward(backward).ok
+
+
+def test_linear_names_a_transposed_dW_with_both_shapes_the_layout_and_the_fix():
+    result = check_linear_backward(lambda X, W, d: (X.T @ d, d.sum(axis=0), d @ W))
     assert not result.ok and result.mistakes == {"dW": "transposed"}
-    assert "dW (transposed)" in result.message and "X.T @ delta" in result.message
+    text = result.message
+    assert "dW (transposed)" in text and "(3, 2)" in text and "(2, 3)" in text
+    assert "(d_out, d_in)" in text and "dW = delta.T @ X" in text
 
 
 def test_a_square_transpose_is_named_with_its_element():
@@ -222,16 +250,19 @@ def test_a_square_transpose_is_named_with_its_element():
 
 
 def test_linear_names_a_sign_error_and_the_element():
-    result = check_linear_backward(lambda X, W, d: (-(X.T @ d), d.sum(axis=0), d @ W.T))
+    result = check_linear_backward(lambda X, W, d: (-(d.T @ X), d.sum(axis=0), d @ W))
     assert result.mistakes == {"dW": "sign"}
-    assert "dW (sign)" in result.message and "dW[0, 1]" in result.message  # the worst element
-    assert result.details["dW"].element == (0, 1)
+    worst = result.details["dW"].element
+    assert f"dW[{worst[0]}, {worst[1]}]" in result.message  # the worst element is named
+    X, d = linear_module.linear_example()["X"], linear_module.linear_example()["delta"]
+    expected = d.T @ X
+    assert worst == np.unravel_index(np.argmax(np.abs(2 * expected)), expected.shape)
 
 
 @pytest.mark.parametrize("which, expected", [(0, "first example only"), (-1, "last example only")])
 def test_linear_names_a_batch_that_was_not_accumulated(which, expected):
     def backward(X, W, d):
-        return np.outer(X[which], d[which]), d[which], d @ W.T  # one example's share only
+        return np.outer(d[which], X[which]), d[which], d @ W  # one example's share only
 
     result = check_linear_backward(backward)
     assert result.mistakes == {"dW": expected, "db": expected}
@@ -242,8 +273,8 @@ def test_linear_names_a_batch_that_was_not_accumulated(which, expected):
 def test_linear_names_a_loop_that_overwrites_instead_of_adding():
     def backward(X, W, d):
         for i in range(len(X)):
-            dW = np.outer(X[i], d[i])  # = where += was meant
-        return dW, d.sum(axis=0), d @ W.T
+            dW = np.outer(d[i], X[i])  # = where += was meant
+        return dW, d.sum(axis=0), d @ W
 
     result = check_linear_backward(backward)
     assert result.mistakes == {"dW": "last example only"}
@@ -252,10 +283,10 @@ def test_linear_names_a_loop_that_overwrites_instead_of_adding():
 
 def test_linear_names_a_loop_that_stops_short_and_an_unsummed_db():
     def backward(X, W, d):
-        dW = np.zeros((X.shape[1], d.shape[1]))
+        dW = np.zeros_like(W)
         for i in range(len(X) - 1):
-            dW += np.outer(X[i], d[i])
-        return dW, d, d @ W.T  # db not summed over the batch
+            dW += np.outer(d[i], X[i])
+        return dW, d, d @ W  # db not summed over the batch
 
     result = check_linear_backward(backward)
     assert result.mistakes == {"dW": "stopped early", "db": "not summed over the batch"}
@@ -263,7 +294,7 @@ def test_linear_names_a_loop_that_stops_short_and_an_unsummed_db():
 
 
 def test_linear_names_an_average_over_the_batch():
-    result = check_linear_backward(lambda X, W, d: (X.T @ d / len(X), d.mean(axis=0), d @ W.T))
+    result = check_linear_backward(lambda X, W, d: (d.T @ X / len(X), d.mean(axis=0), d @ W))
     assert result.mistakes == {"dW": "extra 1/B", "db": "extra 1/B"}
     assert "divides by the batch size" in result.message
 
@@ -272,7 +303,7 @@ def test_linear_checks_a_layer_class_with_a_wrong_dX():
     class Wrong(manual.Linear):
         def backward(self, grad_out):
             super().backward(grad_out)
-            return (grad_out @ self.params["W"].T).T  # dX transposed
+            return (grad_out @ self.params["W"]).T  # dX transposed
 
     result = check_linear_backward(Wrong)
     assert result.mistakes == {"dX": "transposed"}
@@ -280,14 +311,14 @@ def test_linear_checks_a_layer_class_with_a_wrong_dX():
 
 
 def test_linear_turns_crashes_and_placeholders_into_feedback():
-    result = check_linear_backward(lambda X, W, d: (X.T @ d, d.sum(axis=0), d @ W))  # shapes clash
-    assert result.mistakes == {"backward": "error"} and "W is (d_in, d_out)" in result.message
+    result = check_linear_backward(lambda X, W, d: (d.T @ X, d.sum(axis=0), d @ W.T))  # clash
+    assert result.mistakes == {"backward": "error"} and "W is (d_out, d_in)" in result.message
 
     def unwritten(X, W, d):
         raise NotImplementedError("your code here")
 
     assert check_linear_backward(unwritten).mistakes == {"backward": "not answered"}
-    assert check_linear_backward(lambda X, W, d: (X.T @ d,)).mistakes == {"backward": "wrong shape"}
+    assert check_linear_backward(lambda X, W, d: (d.T @ X,)).mistakes == {"backward": "wrong shape"}
 
 
 # ========================================================= checker: cross-entropy
@@ -362,30 +393,58 @@ def test_cross_entropy_catches_overflow():
 # ================================================== checker: gradient prediction
 def test_prediction_accepts_a_rough_right_answer():
     for sign, size in (("-", 0.14), ("negative", 0.1), (-1, 0.25)):
-        assert check_gradient_prediction("w1", sign, size).ok
+        assert grade_prediction("w1", sign, size).ok
 
 
 def test_prediction_explains_a_wrong_sign():
-    result = check_gradient_prediction("w1", "+", 0.14)
+    result = grade_prediction("w1", "+", 0.14)
     assert result.mistakes == {"sign": "wrong sign"}
     assert "w₂ = -1" in result.message  # the factor that flips the sign
 
 
 def test_prediction_names_the_factor_left_out():
-    result = check_gradient_prediction("w1", "-", 0.046)  # forgot x = 3
+    result = grade_prediction("w1", "-", 0.046)  # forgot x = 3
     assert (
         result.mistakes == {"magnitude": "left out a factor"} and "without x = 3" in result.message
     )
-    result = check_gradient_prediction("w1", "-", 0.92)  # forgot σ'(z₁)
+    result = grade_prediction("w1", "-", 0.92)  # forgot σ'(z₁)
     assert "without σ'(z₁)" in result.message
-    assert check_gradient_prediction("w1", "-", 5.0).mistakes == {"magnitude": "wrong size"}
+    assert grade_prediction("w1", "-", 5.0).mistakes == {"magnitude": "wrong size"}
 
 
 def test_prediction_placeholders_and_steps():
-    assert set(check_gradient_prediction("w1", ..., ...).mistakes.values()) == {"not answered"}
-    assert check_gradient_prediction("w2", "+", 0.2, steps=1).ok
+    assert set(grade_prediction("w1", ..., ...).mistakes.values()) == {"not answered"}
+    assert grade_prediction("w2", "+", 0.2, steps=1).ok
     with pytest.raises(ValueError, match="w1"):
-        check_gradient_prediction("w3", "+", 1.0)
+        grade_prediction("w3", "+", 1.0)
+
+
+def test_a_prediction_is_stored_first_and_revealed_after(capsys):
+    predictions_module.clear()
+    with pytest.raises(toy_module.PredictFirstError, match="prediction first"):
+        toy_module.toy_gradients()  # no answer before a guess
+    recorded = check_gradient_prediction("w1", "+", 5)
+    print(recorded)
+    shown = capsys.readouterr().out + repr(recorded)
+    true = toy_module.engine_gradients()["w1"]
+    assert "Recorded" in shown and f"{abs(true):.3g}" not in shown and "0.137" not in shown
+    assert toy_module.toy_gradients()["w1"] == true  # unlocked once a guess is stored
+    result = reveal_prediction("w1")
+    assert result.mistakes == {"sign": "wrong sign", "magnitude": "wrong size"}
+    late = check_gradient_prediction("w1", "-", 0.14)  # changed after seeing the answer
+    assert late.after_reveal and "after the reveal" in str(late)
+    assert reveal_prediction("w1").mistakes == result.mistakes  # the first guess counts
+    predictions_module.clear()
+    assert reveal_prediction("w2").mistakes == {"prediction": "not answered"}
+    predictions_module.clear()
+
+
+def test_a_prediction_is_graded_on_the_students_own_network():
+    net = toy_module.ToyNet(w2=1.0)  # a positive w2 flips every sign upstream of it
+    true = toy_module.engine_gradients(net=net)["w1"]
+    assert true > 0
+    assert grade_prediction("w1", "+", abs(true), net=net).ok
+    assert grade_prediction("w1", "-", abs(true), net=net).mistakes == {"sign": "wrong sign"}
 
 
 def test_toy_gradients_match_autograd_on_tensors():
@@ -399,7 +458,7 @@ def test_toy_gradients_match_autograd_on_tensors():
     F.binary_cross_entropy(
         (p["w2"] * h + p["b2"]).sigmoid(), tensor(net.y, dtype="float64")
     ).backward()
-    grads = toy_module.toy_gradients()
+    grads = toy_module.engine_gradients()
     for k in toy_module.WEIGHTS:
         assert grads[k] == pytest.approx(p[k].grad.item(), rel=1e-12)
 
@@ -408,7 +467,7 @@ def test_toy_gradients_match_autograd_on_tensors():
 def test_check_result_prints_and_is_truthy_only_when_ok():
     good, bad = (
         check_linear_backward(correct),
-        check_linear_backward(lambda X, W, d: (-(X.T @ d), *correct(X, W, d)[1:])),
+        check_linear_backward(lambda X, W, d: (-(d.T @ X), *correct(X, W, d)[1:])),
     )
     assert isinstance(good, CheckResult) and bool(good) and not bool(bad)
     assert str(good).startswith("[PASS]") and str(bad).startswith("[NOT YET]")
@@ -427,6 +486,7 @@ def test_check_result_prints_and_is_truthy_only_when_ok():
         prediction_module,
         feedback_module,
         toy_module,
+        predictions_module,
         importlib.import_module("chainrule.lab"),
     ],
     ids=lambda m: m.__name__,

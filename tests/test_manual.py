@@ -28,10 +28,11 @@ def numeric_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 def test_slide_linear_layer_numbers():
     # x = [2, 3], W = [[0.1, 0.2], [0.3, 0.4]] (out x in), δ = [0.5, -0.1]
     W_slide = np.array([[0.1, 0.2], [0.3, 0.4]])
-    layer = manual.Linear(W_slide.T, np.zeros(2))
+    layer = manual.Linear(W_slide, np.zeros(2))  # PyTorch's layout: the slide's W as it is
     layer.forward(np.array([[2.0, 3.0]]))
     dx = layer.backward(np.array([[0.5, -0.1]]))
-    np.testing.assert_allclose(layer.grads["W"].T, [[1.0, 1.5], [-0.2, -0.3]], atol=1e-15)
+    # ∂L/∂W = δ xᵀ, the shape of W
+    np.testing.assert_allclose(layer.grads["W"], [[1.0, 1.5], [-0.2, -0.3]], atol=1e-15)
     np.testing.assert_allclose(layer.grads["b"], [0.5, -0.1])
     np.testing.assert_allclose(dx, [[0.02, 0.06]], atol=1e-15)
 
@@ -39,7 +40,7 @@ def test_slide_linear_layer_numbers():
 def make_mlp(rng, sizes, act=manual.ReLU):
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(manual.Linear(rng.normal(size=(a, b)) / np.sqrt(a), rng.normal(size=b) * 0.1))
+        layers.append(manual.Linear(rng.normal(size=(b, a)) / np.sqrt(a), rng.normal(size=b) * 0.1))
         if i < len(sizes) - 2:
             layers.append(act())
     return manual.Sequential(*layers)
@@ -86,15 +87,19 @@ def test_mse_and_sigmoid_match_pytorch():
     lin1 = torch.nn.Linear(3, 4).double()
     lin2 = torch.nn.Linear(4, 2).double()
     with torch.no_grad():
-        lin1.weight.copy_(torch.from_numpy(model.layers[0].params["W"].T))
+        lin1.weight.copy_(
+            torch.from_numpy(model.layers[0].params["W"])
+        )  # the same (out, in) layout
         lin1.bias.copy_(torch.from_numpy(model.layers[0].params["b"]))
-        lin2.weight.copy_(torch.from_numpy(model.layers[2].params["W"].T))
+        lin2.weight.copy_(
+            torch.from_numpy(model.layers[2].params["W"])
+        )  # the same (out, in) layout
         lin2.bias.copy_(torch.from_numpy(model.layers[2].params["b"]))
     out = lin2(torch.sigmoid(lin1(torch.from_numpy(x))))
     t_loss = torch.nn.functional.mse_loss(out, torch.from_numpy(target))
     t_loss.backward()
     assert value == pytest.approx(t_loss.item(), rel=1e-12)
-    np.testing.assert_allclose(model.layers[0].grads["W"], lin1.weight.grad.numpy().T, rtol=1e-10)
+    np.testing.assert_allclose(model.layers[0].grads["W"], lin1.weight.grad.numpy(), rtol=1e-10)
     np.testing.assert_allclose(model.layers[2].grads["b"], lin2.bias.grad.numpy(), rtol=1e-10)
 
 
@@ -113,15 +118,15 @@ def test_softmax_cross_entropy_matches_pytorch_and_is_stable():
 
 
 def test_errors_name_shapes_and_order():
-    layer = manual.Linear(np.zeros((3, 2)), np.zeros(2))
+    layer = manual.Linear(np.zeros((2, 3)), np.zeros(2))  # (d_out, d_in)
     with pytest.raises(
-        ValueError, match=r"input of shape \(4, 2\) does not match W of shape \(3, 2\)"
+        ValueError, match=r"input of shape \(4, 2\) does not match W of shape \(2, 3\)"
     ):
         layer.forward(np.zeros((4, 2)))
     with pytest.raises(RuntimeError, match="backward called before forward"):
         manual.ReLU().backward(np.zeros(3))
     with pytest.raises(ValueError, match="W must be"):
-        manual.Linear(np.zeros((3, 2)), np.zeros(3))
+        manual.Linear(np.zeros((3, 2)), np.zeros(2))  # b must match d_out = 3
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\]"):
         manual.SoftmaxCrossEntropy().forward(np.zeros((2, 3)), np.array([0, 3]))
 

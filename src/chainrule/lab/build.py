@@ -1,10 +1,10 @@
-"""One lab source, two copies: the student's (solutions blanked) and the instructor's.
+"""One lab source, three products: the student copy, the solution copy and the grader bundle.
 
 The source is a jupytext percent-format notebook (``# %%`` starts a code cell,
 ``# %% [markdown]`` a markdown cell). Solutions sit between two marker lines:
 
     # BEGIN SOLUTION                      (code: becomes raise NotImplementedError(...))
-    dW = X.T @ delta
+    dW = delta.T @ X
     # END SOLUTION
 
     # BEGIN SOLUTION: my_sign = ...       (the text after the colon is the placeholder)
@@ -15,6 +15,11 @@ In a markdown cell the same markers wrap a model answer, and the student sees
 "*Your answer here.*" (or the text after the colon). The marker lines themselves
 appear in neither copy. A marker that is unclosed, nested or misspelt stops the build
 with its line number, so a solution can never leak by accident.
+
+Graded questions and their tests are marked as ``chainrule.lab.questions`` describes;
+hidden tests are in neither copy, only in ``grader/lab-grader.json``, which also holds
+each locked test cell's checksum (the student ``.ipynb`` carries it too, in nbgrader's
+cell-metadata layout) so ``chainrule lab grade`` can flag an edited test.
 
 >>> v = split_solutions("# %%\\nx = 1\\n# BEGIN SOLUTION: y = ...\\ny = 2\\n# END SOLUTION\\n")
 >>> print(v.student)
@@ -39,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chainrule._io import atomic_path
+from chainrule.lab.questions import TESTS, cells_of, checksum, parse_questions, strip_hidden_tests
 
 #: The lab's single source, shipped inside the package.
 LAB_SOURCE = Path(__file__).with_name("notebooks") / "mlp_lab.py"
@@ -145,6 +151,57 @@ class EditedFileError(FileExistsError):
     """A file ``build_lab`` would write holds something it did not write: a student's edits."""
 
 
+#: The grader bundle's file, under ``grader/``: questions, hidden tests, locked checksums.
+GRADER_FILE = "lab-grader.json"
+GRADER_FORMAT = "chainrule-lab-grader-1"
+
+
+def grader_bundle(source_text: str, student_text: str, name: str) -> dict:
+    """What ``chainrule lab grade`` needs: every question with all its tests, and the student cells."""
+    questions = parse_questions(source_text, name)
+    student_cells = cells_of(student_text)
+    locked = {}
+    for kind, text in student_cells:
+        m = TESTS.match(text.splitlines()[0]) if kind == "code" and text else None
+        if m:
+            locked[m.group("id")] = checksum(text)
+    return {
+        "format": GRADER_FORMAT,
+        "source": name,
+        "questions": [
+            {
+                "id": q.id,
+                "points": q.points,
+                "manual": q.manual,
+                "tests": [{"code": t.code, "hidden": t.hidden} for t in q.tests],
+            }
+            for q in questions
+        ],
+        "locked": locked,
+        "student_cells": [[kind, text] for kind, text in student_cells],
+    }
+
+
+def _mark_cells(notebook: dict, bundle: dict) -> None:
+    """Give each test cell nbgrader's grade-cell metadata and its checksum, so edits show."""
+    points = {q["id"]: q["points"] for q in bundle["questions"]}
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        m = TESTS.match(text.splitlines()[0]) if cell["cell_type"] == "code" and text else None
+        if m:
+            qid = m.group("id")
+            cell["metadata"]["nbgrader"] = {
+                "grade": True,
+                "grade_id": f"tests_{qid}",
+                "locked": True,
+                "points": points[qid],
+                "schema_version": 3,
+                "solution": False,
+            }
+            cell["metadata"]["chainrule"] = {"question": qid, "checksum": bundle["locked"][qid]}
+            cell["metadata"]["editable"] = False  # Jupyter's and Colab's own lock
+
+
 #: Beside ``student/`` and ``solution/``: what each file held when ``build_lab`` last wrote it.
 MANIFEST = ".chainrule-lab.json"
 _MANIFEST_FORMAT = "chainrule-lab-manifest-1"
@@ -203,10 +260,10 @@ def build_lab(
     *,
     force: bool = False,
 ) -> dict[str, list[Path]]:
-    """Write ``student/`` and ``solution/`` copies of the lab into ``out_dir``.
+    """Write ``student/`` and ``solution/`` copies of the lab and the ``grader/`` bundle.
 
     ``formats`` picks jupytext percent ``.py`` files, ``.ipynb`` notebooks (needs
-    jupytext), or both. Returns the written paths under the keys 'student' and 'solution'.
+    jupytext), or both. Returns the written paths under 'student', 'solution' and 'grader'.
 
     Building again never destroys a student's work: ``out_dir/.chainrule-lab.json`` records a
     SHA-256 of each file as written, and a file that no longer matches it (or that this build
@@ -217,7 +274,13 @@ def build_lab(
     if unknown or not formats:
         raise ValueError(f"build_lab: formats must be 'ipynb' and/or 'py', got {sorted(formats)}")
     source = Path(source)
-    versions = split_solutions(source.read_text(encoding="utf-8"), name=source.name)
+    source_text = source.read_text(encoding="utf-8")
+    versions = split_solutions(source_text, name=source.name)
+    # Hidden tests go to the grader bundle only (the solution copy runs top to bottom, and a
+    # hidden test may use a name defined further down).
+    versions.student = strip_hidden_tests(versions.student)
+    versions.solution = strip_hidden_tests(versions.solution)
+    bundle = grader_bundle(source_text, versions.student, source.name)
     if not versions.blocks:
         raise ValueError(
             f"{source.name}: no BEGIN SOLUTION / END SOLUTION blocks, so the student "
@@ -244,9 +307,13 @@ def build_lab(
             planned[f"{kind}/{source.name}"] = text
             written[kind].append(out / kind / source.name)
         if jupytext is not None:
-            notebook = jupytext.writes(jupytext.reads(text, fmt="py:percent"), fmt="ipynb")
-            planned[f"{kind}/{source.stem}.ipynb"] = notebook.rstrip("\n") + "\n"
+            notebook = json.loads(jupytext.writes(jupytext.reads(text, fmt="py:percent"), "ipynb"))
+            if kind == "student":
+                _mark_cells(notebook, bundle)
+            planned[f"{kind}/{source.stem}.ipynb"] = json.dumps(notebook, indent=1) + "\n"
             written[kind].append(out / kind / f"{source.stem}.ipynb")
+    planned[f"grader/{GRADER_FILE}"] = json.dumps(bundle, indent=1) + "\n"
+    written["grader"] = [out / "grader" / GRADER_FILE]
     _check_overwrites(out, planned, force)
     recorded = _read_manifest(out)
     for relative, text in planned.items():

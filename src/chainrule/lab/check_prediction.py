@@ -11,10 +11,21 @@ so the feedback can say which factor's sign was missed, and, when the size is of
 which factor was left out. "Rough" means within a factor of 2.5: using σ' ≤ 1/4
 instead of its exact value is good reasoning and passes.
 
->>> check_gradient_prediction("w1", "-", 0.1).ok
+A prediction is stored first and judged after: ``check_gradient_prediction`` only records
+the guess (it prints nothing about the answer); ``reveal_prediction``, run once the student
+has computed the gradient, compares. ``grade_prediction`` is the comparison itself, on any
+toy network (the grader runs it on the student's own).
+
+>>> grade_prediction("w1", "-", 0.1).ok
 True
->>> check_gradient_prediction("w1", "-", 0.046).mistakes      # forgot the input x = 3
+>>> grade_prediction("w1", "-", 0.046).mistakes      # forgot the input x = 3
 {'magnitude': 'left out a factor'}
+>>> predictions.clear()
+>>> print(check_gradient_prediction("w1", "-", 0.1))   # doctest: +ELLIPSIS
+Recorded your prediction for dL/dw1: sign '-', size about 0.1. Now compute it ...
+>>> reveal_prediction("w1").ok
+True
+>>> predictions.clear()
 """
 
 from __future__ import annotations
@@ -22,8 +33,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from chainrule.lab import predictions
 from chainrule.lab.feedback import CheckResult, Finding
-from chainrule.lab.toy import WEIGHTS, toy_after, toy_gradients
+from chainrule.lab.toy import TOY, WEIGHTS, ToyNet, engine_gradients, toy_after
 
 #: A predicted magnitude passes when it is within this factor of the true one.
 ROUGH_FACTOR = 2.5
@@ -31,10 +43,10 @@ ROUGH_FACTOR = 2.5
 _SIGNS = {"+": 1, "-": -1, "positive": 1, "negative": -1, "pos": 1, "neg": -1, "−": -1}
 
 
-def _factors(weight: str, steps: int) -> list[tuple[str, float, str]]:
+def _factors(weight: str, steps: int, net: ToyNet = TOY) -> list[tuple[str, float, str]]:
     """(symbol, value, meaning) of each factor whose product is dL/d(weight)."""
-    net = toy_after(steps)
-    g = toy_gradients(steps)
+    g = engine_gradients(steps, net)
+    net = toy_after(steps, net)
     h, y_hat = g["h"], g["y_hat"]
     delta2 = (
         "δ₂",
@@ -61,20 +73,53 @@ def _parse_sign(sign: Any) -> int | None:
     return None
 
 
+def _check_weight(caller: str, weight: str) -> None:
+    if weight not in WEIGHTS:
+        raise ValueError(f"{caller}: weight must be one of {WEIGHTS}, got {weight!r}")
+
+
 def check_gradient_prediction(
     weight: str, sign: Any, magnitude: Any, steps: int = 0
-) -> CheckResult:
-    """Check your predicted sign ('+' or '-') and rough size of dL/d(weight) on the toy network.
+) -> predictions.Prediction:
+    """Store your predicted sign ('+' or '-') and rough size of dL/d(weight); reveal it later.
 
     ``weight`` is one of 'w1', 'b1', 'w2', 'b2'; ``steps`` is how many SGD steps (η = 0.5)
-    come before the backward pass you are predicting (0: the very first one).
+    come before the backward pass you are predicting (0: the very first one). Nothing about
+    the answer is shown: ``reveal_prediction(weight)`` compares once you have computed it.
     """
-    if weight not in WEIGHTS:
-        raise ValueError(
-            f"check_gradient_prediction: weight must be one of {WEIGHTS}, got {weight!r}"
+    _check_weight("check_gradient_prediction", weight)
+    return predictions.record(weight, sign, magnitude, steps)
+
+
+def reveal_prediction(weight: str = "w1", steps: int = 0, net: ToyNet = TOY) -> CheckResult:
+    """Compare your stored prediction for dL/d(weight) with what the engine computes."""
+    _check_weight("reveal_prediction", weight)
+    stored = predictions.first(weight, steps)
+    predictions.mark_revealed(weight, steps)
+    if stored is None:
+        return CheckResult.from_findings(
+            f"prediction for dL/d{weight}",
+            [
+                Finding(
+                    "prediction",
+                    False,
+                    "not answered",
+                    "no prediction was stored before the reveal",
+                    hint=f"check_gradient_prediction({weight!r}, sign, magnitude) stores one.",
+                )
+            ],
+            "",
         )
-    true = toy_gradients(steps)[weight]
-    factors = _factors(weight, steps)
+    return grade_prediction(weight, stored.sign, stored.magnitude, steps, net)
+
+
+def grade_prediction(
+    weight: str, sign: Any, magnitude: Any, steps: int = 0, net: ToyNet = TOY
+) -> CheckResult:
+    """Judge a predicted sign and rough size of dL/d(weight) against the engine, on ``net``."""
+    _check_weight("grade_prediction", weight)
+    true = engine_gradients(steps, net)[weight]
+    factors = _factors(weight, steps, net)
     product = " · ".join(f"{sym} ({val:+.3g})" for sym, val, _ in factors)
     name = f"dL/d{weight}"
     findings = []
@@ -102,7 +147,8 @@ def check_gradient_prediction(
                 "sign",
                 False,
                 "wrong sign",
-                f"{name} = {product} is {'positive' if true > 0 else 'negative'}: {reason}",
+                f"you predicted {sign!r}, but {name} = {true:+.3g} = {product} is "
+                f"{'positive' if true > 0 else 'negative'}: {reason}",
                 hint="count the negative factors along the path from the loss back to the weight.",
             )
         )
@@ -139,7 +185,7 @@ def check_gradient_prediction(
         elif 1 / ROUGH_FACTOR <= ratio <= ROUGH_FACTOR:
             findings.append(Finding("magnitude", True))
         else:
-            findings.append(_magnitude_mistake(weight, name, m, true, factors, steps))
+            findings.append(_magnitude_mistake(weight, name, m, true, factors, steps, net))
 
     verdict = "decrease" if true > 0 else "increase"
     return CheckResult.from_findings(
@@ -152,12 +198,18 @@ def check_gradient_prediction(
 
 
 def _magnitude_mistake(
-    weight: str, name: str, m: float, true: float, factors: list[tuple[str, float, str]], steps: int
+    weight: str,
+    name: str,
+    m: float,
+    true: float,
+    factors: list[tuple[str, float, str]],
+    steps: int,
+    net: ToyNet = TOY,
 ) -> Finding:
     """Say how far off the size is and, if it matches one, which slip explains it."""
     off = f"{m / abs(true):.2g}x too large" if m > abs(true) else f"{abs(true) / m:.2g}x too small"
     explanation = f"|{name}| is {abs(true):.3g}; your {m:.3g} is {off}"
-    grads = toy_gradients(steps)
+    grads = engine_gradients(steps, net)
     candidates = []
     for sym, val, why in factors:
         if (

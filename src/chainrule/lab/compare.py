@@ -9,6 +9,11 @@ gradient four ways:
 3. **numeric**: central finite differences, in float64, of the network's forward;
 4. **torch**: PyTorch's autograd on the same weights (when PyTorch is installed).
 
+Weights use PyTorch's layout, W of shape (d_out, d_in), so a gradient written for
+PyTorch (``dW = delta.T @ X``) is the right one here. An ``nn.Module`` works too: then
+chainrule's autograd is the source under test, checked against finite differences and
+PyTorch, and parameters are named as ``named_parameters()`` names them.
+
 It reports, per parameter, the worst absolute and relative difference between every
 pair, a verdict, and, when the hand gradient is off, the likely mistake (transposed,
 missing 1/B, wrong sign ...). ``forward_mode=True`` adds a fifth, **forward**: forward-mode
@@ -20,8 +25,8 @@ modes of automatic differentiation on one graph and by dual numbers (see below).
 >>> import numpy as np
 >>> from chainrule.lab import manual
 >>> rng = np.random.default_rng(0)
->>> net = manual.Sequential(manual.Linear(rng.normal(size=(3, 4)), np.zeros(4)), manual.ReLU(),
-...                         manual.Linear(rng.normal(size=(4, 2)), np.zeros(2)))
+>>> net = manual.Sequential(manual.Linear(rng.normal(size=(4, 3)), np.zeros(4)), manual.ReLU(),
+...                         manual.Linear(rng.normal(size=(2, 4)), np.zeros(2)))
 >>> report = compare_gradients(net, manual.SoftmaxCrossEntropy(), rng.normal(size=(5, 3)),
 ...                            np.array([0, 1, 1, 0, 1]))
 >>> report.ok
@@ -75,7 +80,10 @@ def diagnose(
     got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if got.shape != expected.shape:
         if got.T.shape == expected.shape and _rel(got.T, expected) < tol:
-            return f"transposed: shape {got.shape} should be {expected.shape}"
+            return (
+                f"transposed: shape {got.shape} should be {expected.shape}, its parameter's own "
+                "shape (weights are (out, in), as in PyTorch)"
+            )
         return f"wrong shape: {got.shape}, expected {expected.shape}"
     if _rel(got, expected) < tol:
         return None
@@ -128,6 +136,7 @@ class GradientReport:
     blame: str = "the hand-written backward is wrong for"
     #: Sentences about sources that could not run (forward mode without ``forward_ad``).
     notes: list[str] = field(default_factory=list)
+    judged: str = "hand"  # the source under test: "hand", or "autograd" for an nn.Module
 
     @property
     def ok(self) -> bool:
@@ -168,7 +177,9 @@ class GradientReport:
         lines.append(
             "VERDICT: all sources agree."
             if not bad
-            else f"VERDICT: {self.blame} " + ", ".join(p.name for p in bad) + "."
+            else f"VERDICT: {self.blame if self.judged == 'hand' else 'autograd is wrong for'} "
+            + ", ".join(p.name for p in bad)
+            + "."
         )
         lines.extend(f"Note: {n}" for n in self.notes)
         lines.append("")
@@ -215,7 +226,7 @@ def _autograd(
         if isinstance(layer, manual.Linear):
             W = leaves[f"{i}.W"] = as_tensor(layer.params["W"].copy()).requires_grad_()
             b = leaves[f"{i}.b"] = as_tensor(layer.params["b"].copy()).requires_grad_()
-            h = h @ W + b  # (B, d_in) @ (d_in, d_out) + (d_out,)
+            h = h @ W.T + b  # (B, d_in) @ (d_in, d_out) + (d_out,), W is (d_out, d_in)
         elif isinstance(layer, manual.ReLU):
             h = h.relu()
         elif isinstance(layer, manual.Sigmoid):
@@ -231,9 +242,9 @@ def _autograd(
 
 
 def _loss_tensor(loss: Any, h: Any, y: np.ndarray, F: Any, as_tensor: Any) -> Any:
-    if isinstance(loss, manual.SoftmaxCrossEntropy):
+    if _is_cross_entropy(loss):
         return F.cross_entropy(h, as_tensor(np.asarray(y, dtype=np.int64)))
-    if isinstance(loss, manual.MSE):
+    if isinstance(loss, manual.MSE) or type(loss).__name__ == "MSELoss":
         return F.mse_loss(h, as_tensor(np.asarray(y, dtype=h.dtype)))
     raise TypeError(
         f"compare_gradients: unsupported loss {type(loss).__name__}; "
@@ -254,7 +265,7 @@ def _torch(
         if isinstance(layer, manual.Linear):
             W = leaves[f"{i}.W"] = torch.tensor(layer.params["W"], requires_grad=True)
             b = leaves[f"{i}.b"] = torch.tensor(layer.params["b"], requires_grad=True)
-            h = h @ W + b
+            h = torch.nn.functional.linear(h, W, b)  # the same (d_out, d_in) layout
         elif isinstance(layer, manual.ReLU):
             h = torch.relu(h)
         else:
@@ -308,7 +319,7 @@ def _directional(
                     W = fwd.make_dual(W, as_tensor(seed))
                 if name == f"{i}.b":
                     b = fwd.make_dual(b, as_tensor(seed))
-                h = h @ W + b
+                h = h @ W.t() + b  # W is (d_out, d_in), as in PyTorch
             elif isinstance(layer, manual.ReLU):
                 h = h.relu()
             else:
@@ -317,8 +328,80 @@ def _directional(
     return 0.0 if tangent is None else float(tangent.item())
 
 
+def _module_sources(
+    model: Any, loss: Any, x: np.ndarray, y: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, dict[str, np.ndarray]], float]:
+    """An nn.Module's gradients from chainrule's autograd, finite differences and PyTorch."""
+    import copy  # noqa: PLC0415 - only this path copies a model
+
+    from chainrule._tensor import as_tensor  # noqa: PLC0415
+    from chainrule.autograd.grad_mode import no_grad  # noqa: PLC0415
+    from chainrule.nn import functional as F  # noqa: PLC0415
+
+    named = dict(model.named_parameters())
+    if not named:
+        raise ValueError("compare_gradients: the model has no parameters to compare")
+    params = {k: p.numpy() for k, p in named.items()}
+    dtype = next(iter(params.values())).dtype
+    saved = {k: None if p.grad is None else p.grad.numpy().copy() for k, p in named.items()}
+    for p in named.values():
+        p.grad = None
+    value = _loss_tensor(loss, model(as_tensor(np.asarray(x, dtype=dtype))), y, F, as_tensor)
+    value.backward()
+    sources = {"autograd": {k: p.grad.numpy().copy() for k, p in named.items()}}
+    for k, p in named.items():  # leave .grad as the caller had it
+        p.grad = None if saved[k] is None else as_tensor(saved[k])
+
+    twin = copy.deepcopy(model).double()  # finite differences want float64, whatever the model
+    x64 = as_tensor(np.asarray(x, dtype=np.float64))
+
+    def f() -> float:
+        with no_grad():
+            return _loss_tensor(loss, twin(x64), y, F, as_tensor).item()
+
+    sources["numeric"] = {
+        k: central_difference(f, p.numpy(), 1e-6).reshape(p.shape)
+        for k, p in twin.named_parameters()
+    }
+    torch_grads = _torch_module(model, loss, np.asarray(x, dtype=dtype), y)
+    if torch_grads is not None:
+        sources["torch"] = torch_grads
+    return params, sources, float(value.item())
+
+
+def _torch_module(model: Any, loss: Any, x: np.ndarray, y: np.ndarray) -> dict | None:
+    """PyTorch's gradients for the same module (None without torch or for a layer it lacks)."""
+    try:
+        import torch  # noqa: PLC0415
+
+        from chainrule.interop import to_torch  # noqa: PLC0415 - needs torch
+    except ImportError:
+        return None
+    try:
+        twin = to_torch(model)
+    except (TypeError, ValueError, NotImplementedError):
+        return None  # a layer interop cannot translate: three sources are still a check
+    try:
+        out = twin(torch.from_numpy(x.copy()))
+        if _is_cross_entropy(loss):
+            target = torch.from_numpy(np.asarray(y, np.int64))
+            value = torch.nn.functional.cross_entropy(out, target)
+        else:
+            target = torch.from_numpy(np.asarray(y, dtype=x.dtype))
+            value = torch.nn.functional.mse_loss(out, target)
+        value.backward()
+    except (TypeError, ValueError, NotImplementedError, AttributeError, RuntimeError):
+        # The module's own code does not run on torch (a chainrule-only Function, say).
+        return None
+    return {k: p.grad.numpy() for k, p in twin.named_parameters()}
+
+
+def _is_cross_entropy(loss: Any) -> bool:
+    return isinstance(loss, manual.SoftmaxCrossEntropy) or type(loss).__name__ == "CrossEntropyLoss"
+
+
 def compare_gradients(
-    model: manual.Sequential,
+    model: manual.Sequential | Any,
     loss: Any,
     x: np.ndarray,
     y: np.ndarray,
@@ -328,40 +411,48 @@ def compare_gradients(
     """Compute each parameter's gradient four ways and report how well they agree.
 
     ``model`` is a ``manual.Sequential`` whose layers subclass ``manual.Linear``,
-    ``manual.ReLU`` or ``manual.Sigmoid`` (override ``backward`` with your own);
-    ``loss`` is a ``manual.SoftmaxCrossEntropy`` or ``manual.MSE``. The comparison
-    runs in the parameters' dtype (use float64 for a strict check; float32 shows the
-    tolerance gap explained in ``TOLERANCE_NOTE``). ``forward_mode=True`` adds forward-mode
-    gradients when the tensor engine has ``autograd.forward_ad`` (a note says so otherwise).
+    ``manual.ReLU`` or ``manual.Sigmoid`` (override ``backward`` with your own), or a
+    ``chainrule.nn.Module`` (then autograd is judged against finite differences and PyTorch);
+    ``loss`` is a ``manual.SoftmaxCrossEntropy`` or ``manual.MSE`` (or, for a module,
+    ``nn.CrossEntropyLoss`` / ``nn.MSELoss``). The comparison runs in the parameters' dtype
+    (use float64 for a strict check; float32 shows the gap explained in ``TOLERANCE_NOTE``).
+    ``forward_mode=True`` adds forward-mode gradients of a ``manual.Sequential`` when the tensor
+    engine has ``autograd.forward_ad`` (a note says so otherwise).
     """
-    params = model.named_params()
-    if not params:
-        raise ValueError("compare_gradients: the model has no parameters to compare")
-    dtype = next(iter(params.values())).dtype
-    x = np.asarray(x, dtype=dtype)  # the comparison runs in the parameters' dtype
+    if hasattr(model, "named_parameters") and not isinstance(model, manual.Layer):
+        params, sources, value = _module_sources(model, loss, x, y)
+        judged, reference = "autograd", "numeric"
+        dtype = next(iter(params.values())).dtype
+    else:
+        params = model.named_params()
+        if not params:
+            raise ValueError("compare_gradients: the model has no parameters to compare")
+        dtype = next(iter(params.values())).dtype
+        x = np.asarray(x, dtype=dtype)  # the comparison runs in the parameters' dtype
+        value = loss.forward(model.forward(x), y)
+        model.backward(loss.backward())
+        sources = {"hand": {k: np.array(v) for k, v in model.named_grads().items()}}
+        sources["autograd"] = _autograd(model, loss, x, y)
+        sources["numeric"] = _numeric(model, loss, x, y)
+        torch_grads = _torch(model, loss, x, y)
+        if torch_grads is not None:
+            sources["torch"] = torch_grads
+        judged, reference = "hand", "autograd"
     tol = tolerance if tolerance is not None else TOLERANCE.get(np.dtype(dtype), 1e-3)
-    value = loss.forward(model.forward(x), y)
-    model.backward(loss.backward())
-    sources: dict[str, dict[str, np.ndarray]] = {
-        "hand": {k: np.array(v) for k, v in model.named_grads().items()}
-    }
-    sources["autograd"] = _autograd(model, loss, x, y)
-    sources["numeric"] = _numeric(model, loss, x, y)
-    torch_grads = _torch(model, loss, x, y)
-    if torch_grads is not None:
-        sources["torch"] = torch_grads
     notes = []
     if forward_mode:
-        forward = _forward(model, loss, x, y)
-        if forward is None:
+        forward = _forward(model, loss, x, y) if judged == "hand" else None
+        if judged != "hand":
+            notes.append("forward mode skipped: it runs on a manual.Sequential, not an nn.Module")
+        elif forward is None:
             notes.append("forward mode skipped: this tensor engine has no autograd.forward_ad")
         else:
             sources["forward"] = forward
 
     names = list(sources)
-    batch = x.shape[0]
+    batch = np.shape(x)[0]
     rows = []
-    for pname, p in model.named_params().items():
+    for pname, p in params.items():
         grads = {s: sources[s].get(pname) for s in names}
         row = ParameterComparison(pname, tuple(p.shape), grads)
         for a, b in combinations(names, 2):
@@ -371,18 +462,18 @@ def compare_gradients(
             else:
                 row.abs_err[(a, b)] = float(np.max(np.abs(ga.astype(np.float64) - gb), initial=0.0))
                 row.rel_err[(a, b)] = _rel(ga.astype(np.float64), gb.astype(np.float64))
-        # The references (everything but the hand-written gradient) must agree among
-        # themselves; then the hand gradient is judged against autograd.
+        # The references (every source but the one under test) must agree among
+        # themselves; then the source under test is judged against the reference.
         refs_ok = all(
             row.rel_err[k] < max(tol, 1e-4 if "numeric" in k else tol)
             for k in row.rel_err
-            if "hand" not in k
+            if judged not in k
         )
-        hand = grads["hand"]
+        mine = grads[judged]
         problem = (
             "no gradient stored"
-            if hand is None
-            else diagnose(hand, grads["autograd"], batch_size=batch, tol=tol)
+            if mine is None
+            else diagnose(mine, grads[reference], batch_size=batch, tol=tol)
         )
         row.ok = problem is None and refs_ok
         row.verdict = (
@@ -393,7 +484,7 @@ def compare_gradients(
             else "references disagree: check the tolerance"
         )
         rows.append(row)
-    return GradientReport(rows, names, dtype, tol, value, notes=notes)
+    return GradientReport(rows, names, dtype, tol, value, notes=notes, judged=judged)
 
 
 # ---- the scalar engine: both modes on one graph ------------------------------------------------

@@ -10,8 +10,8 @@ was never taken.
 
 >>> import numpy as np
 >>> X, D = np.arange(6.0).reshape(3, 2), np.ones((3, 1))
->>> per_example = X[:, :, None] * D[:, None, :]    # xᵢᵀ gᵢ for each example, (B, d_in, d_out)
->>> f = find_mistake("dW", X[-1:].T @ D[-1:], X.T @ D, per_example=per_example)
+>>> per_example = D[:, :, None] * X[:, None, :]    # gᵢ xᵢᵀ for each example, (B, d_out, d_in)
+>>> f = find_mistake("dW", D[-1:].T @ X[-1:], D.T @ X, per_example=per_example)
 >>> f.mistake
 'last example only'
 """

@@ -6,16 +6,16 @@ and returns dL/d(input), storing parameter gradients in ``grads``. Students writ
 their own versions and compare them with these (and with autograd, finite
 differences and PyTorch: see ``chainrule.compare_gradients``).
 
-Conventions follow the slides' batched form: a batch X has shape (B, d_in) and
-``Linear`` computes Z = X W + b with W of shape (d_in, d_out). (``chainrule.nn.Linear``
-stores PyTorch's ``weight`` of shape (d_out, d_in), which is this W transposed.)
-Gradients are overwritten by each ``backward``, not accumulated.
+Conventions follow PyTorch and the slides: a batch X has shape (B, d_in) and ``Linear``
+computes Z = X Wᵀ + b with W of shape (d_out, d_in), the layout of ``nn.Linear.weight``
+(and of the slides' ∂L/∂W = δ xᵀ). So a gradient written for PyTorch, ``dW = delta.T @ X``,
+is right here too. Gradients are overwritten by each ``backward``, not accumulated.
 
 >>> import numpy as np
->>> layer = Linear(np.array([[0.1, 0.3], [0.2, 0.4]]), np.zeros(2))  # W = slide's Wᵀ
+>>> layer = Linear(np.array([[0.1, 0.2], [0.3, 0.4]]), np.zeros(2))  # the slide's W, (out, in)
 >>> _ = layer.forward(np.array([[2.0, 3.0]]))
 >>> dx = layer.backward(np.array([[0.5, -0.1]]))
->>> layer.grads["W"].T.round(4).tolist(), dx.round(4).tolist()
+>>> layer.grads["W"].round(4).tolist(), dx.round(4).tolist()
 ([[1.0, 1.5], [-0.2, -0.3]], [[0.02, 0.06]])
 """
 
@@ -46,9 +46,9 @@ class Layer:
 
 
 class Linear(Layer):
-    """Z = X W + b.  Backward: dW = Xᵀ g, db = Σᵢ gᵢ (sum over the batch), dX = g Wᵀ.
+    """Z = X Wᵀ + b, W of shape (d_out, d_in).  Backward: dW = gᵀ X, db = Σᵢ gᵢ, dX = g W.
 
-    Each of the B examples adds its own outer product xᵢᵀ gᵢ to dW, which is why the
+    Each of the B examples adds its own outer product gᵢ xᵢᵀ to dW, which is why the
     batch gradient is one matrix product; b is added to every row, so its gradient
     sums the rows of g.
     """
@@ -56,28 +56,29 @@ class Linear(Layer):
     def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
         super().__init__()
         W, b = np.asarray(W), np.asarray(b)
-        if W.ndim != 2 or b.shape != (W.shape[1],):
+        if W.ndim != 2 or b.shape != (W.shape[0],):
             raise ValueError(
-                f"Linear: W must be (d_in, d_out) and b (d_out,), got W {W.shape}, b {b.shape}"
+                f"Linear: W must be (d_out, d_in) as in PyTorch and b (d_out,), "
+                f"got W {W.shape}, b {b.shape}"
             )
         self.params = {"W": W, "b": b}
         self.x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         W = self.params["W"]
-        if x.ndim != 2 or x.shape[1] != W.shape[0]:
+        if x.ndim != 2 or x.shape[1] != W.shape[1]:
             raise ValueError(
                 f"Linear: input of shape {x.shape} does not match W of shape {W.shape} "
-                f"(expected (B, {W.shape[0]}))"
+                f"(W is (d_out, d_in), so expected (B, {W.shape[1]}))"
             )
         self.x = x  # (B, d_in), needed for dW
-        return x @ W + self.params["b"]  # (B, d_out)
+        return x @ W.T + self.params["b"]  # (B, d_out)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         self._need_forward(self.x)
-        self.grads["W"] = self.x.T @ grad_out  # (d_in, B) @ (B, d_out) = (d_in, d_out)
+        self.grads["W"] = grad_out.T @ self.x  # (d_out, B) @ (B, d_in) = (d_out, d_in)
         self.grads["b"] = grad_out.sum(axis=0)  # (d_out,)
-        return grad_out @ self.params["W"].T  # (B, d_out) @ (d_out, d_in) = (B, d_in)
+        return grad_out @ self.params["W"]  # (B, d_out) @ (d_out, d_in) = (B, d_in)
 
 
 class ReLU(Layer):

@@ -12,7 +12,11 @@ parameters. The backward pass, using the BCE + sigmoid identity dL/dz₂ = ŷ �
     δ₂ = ŷ − y,   dL/dw₂ = δ₂ h,   dL/db₂ = δ₂,
     δ₁ = w₂ δ₂ σ'(z₁),   dL/dw₁ = δ₁ x,   dL/db₁ = δ₁
 
->>> g = toy_gradients()
+``engine_gradients`` computes them; ``toy_gradients``, the one the lab notebook calls,
+shows them only once a Part B prediction is stored (``chainrule.lab.predictions``), so
+running the notebook cannot give the graded answer away before the guess.
+
+>>> g = engine_gradients()
 >>> round(g["w1"], 4), round(g["w2"], 4)
 (-0.137, 0.2504)
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from chainrule.lab import predictions
 from chainrule.scalar import Value, bce_with_logits
 
 #: The parameters whose gradient the lab asks about.
@@ -62,12 +67,26 @@ def toy_after(steps: int = 0, net: ToyNet = TOY) -> ToyNet:
     if steps < 0:
         raise ValueError(f"toy_after: steps must be >= 0, got {steps}")
     for _ in range(steps):
-        grads = toy_gradients(0, net)
+        grads = engine_gradients(0, net)
         net = replace(net, **{k: getattr(net, k) - net.lr * grads[k] for k in WEIGHTS})
     return net
 
 
+class PredictFirstError(RuntimeError):
+    """The toy's gradients were asked for before any Part B prediction was stored."""
+
+
 def toy_gradients(steps: int = 0, net: ToyNet = TOY) -> dict[str, float]:
+    """``engine_gradients``, once a prediction is stored; before that, a PredictFirstError."""
+    if not predictions.any_answered():
+        raise PredictFirstError(
+            "toy_gradients: make your Part B prediction first: "
+            "check_gradient_prediction('w1', sign, magnitude) stores it, then the gradients show"
+        )
+    return engine_gradients(steps, net)
+
+
+def engine_gradients(steps: int = 0, net: ToyNet = TOY) -> dict[str, float]:
     """dL/d(parameter) for every parameter, after ``steps`` SGD updates of all four.
 
     Also returns the forward values under the keys ``z1``, ``h``, ``y_hat`` and ``loss``.

@@ -35,12 +35,12 @@ def _network(
 ) -> manual.Sequential:
     return manual.Sequential(
         linear(
-            rng.normal(scale=0.5, size=(4, 8)).astype(dtype),
+            rng.normal(scale=0.5, size=(4, 8)).T.astype(dtype),  # (out, in)
             rng.normal(scale=0.1, size=8).astype(dtype),
         ),
         manual.ReLU(),
         linear(
-            rng.normal(scale=0.5, size=(8, 3)).astype(dtype),
+            rng.normal(scale=0.5, size=(8, 3)).T.astype(dtype),
             rng.normal(scale=0.1, size=3).astype(dtype),
         ),
     )

@@ -35,7 +35,9 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import Tensor, manual, nn, optim
 from chainrule.data import make_circles, make_moons
-from chainrule.lab import TOY, check_cross_entropy, check_gradient_prediction, check_linear_backward, toy_gradients
+from chainrule.lab import (TOY, check_classifier, check_cross_entropy, check_gradient_prediction,
+                           check_linear_backward, check_value, engine_gradients, reveal_prediction,
+                           toy_gradients)
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -43,6 +45,7 @@ np.set_printoptions(precision=4, suppress=True)
 # ## Part A · Build
 #
 # ### A1. An MLP with `nn.Module`, trained with autograd
+# <!-- question A1 points=3 -->
 #
 # The task: two interleaving half-moons, 300 points to train on and 100 to validate on.
 # Write `MLP`: `Linear → activation → Linear → activation → Linear`, with the last layer
@@ -109,26 +112,41 @@ plt.ylabel("cross-entropy")
 plt.title("training loss")
 plt.show()
 
+# %%
+# TESTS A1
+check_classifier(model, X_train, y_train, at_least=0.9)
+# BEGIN HIDDEN TESTS
+check_classifier(model, X_val, y_val, at_least=0.9)
+# END HIDDEN TESTS
+
 # %% [markdown]
 # ### A2. One linear layer's backward pass, by hand
+# <!-- question A2 points=4 -->
 #
-# The slides' batched layer: `Z = X @ W + b` with `X` of shape (B, d_in), `W` of shape
-# (d_in, d_out) and `b` of shape (d_out,). Given `delta` = g = dL/dZ, of shape
-# (B, d_out), return `(dW, db, dX)`. NumPy only; check every shape against the
-# parameter it belongs to.
+# The slides' batched layer in PyTorch's layout: `Z = X @ W.T + b` with `X` of shape
+# (B, d_in), `W` of shape (d_out, d_in) (like `nn.Linear.weight`) and `b` of shape
+# (d_out,). Given `delta` = g = dL/dZ, of shape (B, d_out), return `(dW, db, dX)`.
+# NumPy only; check every shape against the parameter it belongs to: a gradient has its
+# weight's shape.
 
 # %%
 def linear_backward(X, W, delta):
-    """Return (dW, db, dX) for Z = X @ W + b, given delta = dL/dZ."""
+    """Return (dW, db, dX) for Z = X @ W.T + b, given delta = dL/dZ."""
     # BEGIN SOLUTION
-    dW = X.T @ delta  # (d_in, B) @ (B, d_out): every example's outer product, summed
+    dW = delta.T @ X  # (d_out, B) @ (B, d_in): every example's outer product δᵢ xᵢᵀ, summed
     db = delta.sum(axis=0)  # b is added to every row, so its gradient sums the rows
-    dX = delta @ W.T  # (B, d_out) @ (d_out, d_in)
+    dX = delta @ W  # (B, d_out) @ (d_out, d_in)
     # END SOLUTION
     return dW, db, dX
 
 
+# %%
+# TESTS A2
 check_linear_backward(linear_backward)
+# BEGIN HIDDEN TESTS
+check_linear_backward(linear_backward, seed=1)
+check_linear_backward(MyLinear, seed=2)
+# END HIDDEN TESTS
 
 
 # %% [markdown]
@@ -147,6 +165,7 @@ class MyLinear(manual.Linear):
 
 # %% [markdown]
 # ### A3. Softmax cross-entropy, by hand
+# <!-- question A3 points=3 -->
 #
 # For logits of shape (B, C) and integer labels of shape (B,), return the loss (the
 # mean over the batch of −log softmax(logits)[i, labels[i]]) and its gradient with
@@ -167,12 +186,15 @@ def cross_entropy(logits, labels):
     return loss, dlogits
 
 
+# %%
+# TESTS A3
 check_cross_entropy(cross_entropy)
 
 # %% [markdown]
 # ## Part B · Predict & probe
 #
 # ### B1. One weight's gradient on a toy network
+# <!-- question B1 points=2 -->
 #
 # The toy network has one input, one sigmoid hidden unit and one sigmoid output,
 # trained with binary cross-entropy:
@@ -196,7 +218,7 @@ check_cross_entropy(cross_entropy)
 # BEGIN SOLUTION: my_sign, my_magnitude = ..., ...  # e.g. "+", 0.5
 my_sign, my_magnitude = "-", 0.14
 # END SOLUTION
-check_gradient_prediction("w1", my_sign, my_magnitude)
+check_gradient_prediction("w1", my_sign, my_magnitude)  # stores your guess; shows no answer
 
 # %% [markdown]
 # **Reveal:** build the toy network from `Tensor`s (`requires_grad=True` on the four
@@ -225,7 +247,15 @@ print(f"after one step (η = 0.5): dL/dw1 = {params['w1'].grad.item():+.4f}")
 # END SOLUTION
 
 # %% [markdown]
+# Now compare: your stored prediction against what the engine computes.
+
+# %%
+# TESTS B1
+reveal_prediction("w1", net=TOY)
+
+# %% [markdown]
 # ### B2. What if the nonlinearity is removed?
+# <!-- question B2 points=2 manual -->
 #
 # **Predict:** replace every ReLU of your MLP by the identity (`activation=nn.Identity`).
 # How will training and validation accuracy change on the moons? On two concentric
@@ -272,6 +302,7 @@ print("one linear layer gives the same logits:", np.allclose(logits, X_val @ W_e
 # ## Part C · Explain & defend
 #
 # ### C1. Your hand gradient against autograd
+# <!-- question C1 points=2 -->
 #
 # First the toy network: write dL/dw₁ as arithmetic on the toy's numbers (your Part B
 # derivation), and compare it with autograd.
@@ -292,6 +323,10 @@ if hand_dw1 is ...:
 else:
     print(f"hand {hand_dw1:+.12f}\nautograd {autograd_dw1:+.12f}\n|difference| {abs(hand_dw1 - autograd_dw1):.1e}")
 
+# %%
+# TESTS C1
+check_value("hand_dw1", hand_dw1, engine_gradients(net=TOY)["w1"])
+
 # %% [markdown]
 # Now your `linear_backward` inside a whole network: `compare_gradients` computes every
 # parameter's gradient with your backward pass, with autograd, with finite differences
@@ -300,8 +335,9 @@ else:
 # %%
 def small_net(dtype, seed=0):
     rng = np.random.default_rng(seed)
-    return manual.Sequential(MyLinear(rng.normal(size=(2, 8)).astype(dtype), np.zeros(8, dtype)), manual.ReLU(),
-                             MyLinear(rng.normal(size=(8, 2)).astype(dtype), np.zeros(2, dtype)))
+    # W is (d_out, d_in), as in nn.Linear
+    return manual.Sequential(MyLinear(rng.normal(size=(8, 2)).astype(dtype), np.zeros(8, dtype)), manual.ReLU(),
+                             MyLinear(rng.normal(size=(2, 8)).astype(dtype), np.zeros(2, dtype)))
 
 
 for dtype in (np.float64, np.float32):
@@ -309,6 +345,7 @@ for dtype in (np.float64, np.float32):
     print("\n".join(str(report).splitlines()[:7]), "\n")
 
 # %% [markdown]
+# <!-- question C2 points=2 manual -->
 # **Explain:** do your gradients agree with autograd within tolerance, in float64 and in
 # float32? Where the numbers differ, why, and why is that not a bug?
 #
@@ -320,8 +357,9 @@ for dtype in (np.float64, np.float32):
 # comparison is judged at 1e-3 and a float64 one at 1e-6. A real bug (a transpose, a missing
 # sum) shows up as a difference of order 1, not 1e-7.
 # END SOLUTION
-#
-# ### C2. What each gradient tells its weight to do
+
+# %% [markdown]
+# ### C3. What each gradient tells its weight to do
 #
 # SGD updates every parameter by θ ← θ − η · dL/dθ. For the toy network:
 
@@ -331,6 +369,7 @@ for k in ("w1", "b1", "w2", "b2"):
     print(f"dL/d{k} = {grads[k]:+.4f}  ->  SGD changes {k} by {-TOY.lr * grads[k]:+.4f}")
 
 # %% [markdown]
+# <!-- question C3 points=3 manual -->
 # **Explain in plain words** what each of these four gradients tells its weight to do,
 # and why w₁'s gradient is smaller than w₂'s.
 #
