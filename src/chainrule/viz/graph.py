@@ -1,12 +1,14 @@
 """Drawing the computation graph, as in the course's diagrams.
 
-Value nodes are boxes (label, data, grad); op nodes are small circles between a
-result and its inputs; arrows point in the direction of the forward pass.
+Value nodes are boxes (label, data, grad); op nodes are small circles (ellipses for long
+names) between a result and its inputs; arrows point in the direction of the forward pass.
 
 ``draw_graph(root)`` returns a :class:`GraphDrawing`: in a notebook it shows itself as SVG,
 ``.save("g.png")`` writes SVG, PNG or PDF (chosen by the file extension), and ``.dot`` (or
 ``str(drawing)``) is the graph as Graphviz DOT text, for anyone who has Graphviz.
-``rankdir="TB"`` lays it out top to bottom, which suits a slide better than a long strip.
+``rankdir="TB"`` lays it out top to bottom. A graph too long for one strip wraps into rows
+(or columns) so that it fills a 16:9 slide with its text at 12 pt: the 2-1-1 BCE network is
+three rows of about 10 x 6 inches, not a 27 x 2 inch strip.
 
 Why no Graphviz: it is a system program, not a pip package, and a student's fresh
 ``pip install`` must be able to draw. The pip packages that bundle a ``dot`` binary
@@ -139,9 +141,8 @@ def layered_layout(spec: GraphSpec) -> dict[str, tuple[int, float]]:
 # ---- rendering ---------------------------------------------------------------------------------
 #: Node text size. Graph drawings are projected too, so they follow the lecture style's minimum.
 FONT_PT = MIN_TEXT_PT
-# Monospace glyphs are about 0.6 em wide; lines are spaced 1.3 em apart (inches, at FONT_PT).
+# Monospace glyphs are about 0.6 em wide; lines are spaced 1.25 em apart (inches, at FONT_PT).
 _CHAR_W, _LINE_H, _PAD = 0.6 * FONT_PT / 72, 1.25 * FONT_PT / 72, 0.12
-
 
 #: A box's text lines are broken (between words) past this many characters: a tensor's
 #: summary would otherwise make one box as wide as a slide.
@@ -213,15 +214,18 @@ class _Layout:
 
 
 def _layout(
-    spec: GraphSpec, size: dict[str, tuple[float, float]], rankdir: str, bands: int
+    place: dict[str, tuple[int, float]],
+    size: dict[str, tuple[float, float]],
+    rankdir: str,
+    bands: int,
 ) -> _Layout:
-    """Place every node for ``rankdir``, the ranks cut into ``bands`` consecutive pieces.
+    """Place every node (``place``: rank and row, from :func:`layered_layout`) for ``rankdir``,
+    the ranks cut into ``bands`` consecutive pieces.
 
     Ranks (the layered layout's columns) run along the forward direction. Each rank is as deep
     as its largest node; within a rank nodes sit side by side, centred across their band, so
     short ranks sit in the middle. Bands get about equal lengths.
     """
-    place = layered_layout(spec)
     along = 0 if rankdir == "LR" else 1  # which of (w, h) is measured along the ranks
     ranks: dict[int, list[str]] = {}
     for k, (r, _) in sorted(place.items(), key=lambda kv: kv[1]):
@@ -239,8 +243,8 @@ def _layout(
     for r in order:
         band_of_rank[r] = min(bands - 1, int((pos + depth[r] / 2) / length * bands))
         pos += depth[r] + gap_along
-    used = sorted(set(band_of_rank.values()))  # a huge rank can leave a band empty
-    band_of_rank = {r: used.index(b) for r, b in band_of_rank.items()}
+    used = {b: i for i, b in enumerate(sorted(set(band_of_rank.values())))}  # none empty
+    band_of_rank = {r: used[b] for r, b in band_of_rank.items()}
     n_bands = len(used)
 
     rank_u: dict[int, tuple[float, float]] = {}
@@ -250,7 +254,9 @@ def _layout(
         start = 0.0 if ends[b] is None else ends[b] + gap_along
         rank_u[r] = (start, start + depth[r])
         ends[b] = start + depth[r]
-    band_breadth = [max(breadth[r] for r in order if band_of_rank[r] == b) for b in range(n_bands)]
+    band_breadth = [0.0] * n_bands
+    for r in order:
+        band_breadth[band_of_rank[r]] = max(band_breadth[band_of_rank[r]], breadth[r])
     band_v, v = [], 0.0
     for b in range(n_bands):
         band_v.append(v)
@@ -296,17 +302,24 @@ def plan_layout(
     """The layout that shows largest on a page of shape ``aspect``, wrapping a long graph.
 
     A chain drawn in one strip is tiny on a slide; cut into rows (``LR``) or columns (``TB``)
-    it fills it. Every number of bands is tried; one more band must win clearly (by 2 %) to be
-    chosen, so a graph that fits is never wrapped for nothing. ``aspect=None``: one strip.
+    it fills it. Band counts are tried in turn until three in a row do no better; a count must
+    win clearly (by 2 %) to be chosen, so a graph is never wrapped for nothing.
+    ``aspect=None``: one strip.
     """
-    best = _layout(spec, size, rankdir, 1)
+    place = layered_layout(spec)  # (rank, row) of each node: the same for every wrapping
+    best = _layout(place, size, rankdir, 1)
     if aspect is None:
         return best
     n_ranks = len(set(best.rank_of.values()))
+    worse = 0
     for bands in range(2, n_ranks + 1):
-        candidate = _layout(spec, size, rankdir, bands)
+        candidate = _layout(place, size, rankdir, bands)
         if _fit(candidate, aspect) > 1.02 * _fit(best, aspect):
-            best = candidate
+            best, worse = candidate, 0
+        else:
+            worse += 1
+            if worse == 3:  # past the best shape more bands only make it taller
+                break
     return best
 
 
@@ -332,7 +345,7 @@ def _edge_path(layout: _Layout, size: dict[str, tuple[float, float]], a: str, b:
 
 
 def draw_figure(spec: GraphSpec, rankdir: str = "LR", aspect: float | None = SLIDE_ASPECT) -> Any:
-    """Lay a graph description out and draw it on a new matplotlib Figure.
+    """Lay a graph description out and draw it on a new matplotlib Figure (LectureFigure).
 
     ``aspect`` is the page shape (width / height) a long graph wraps itself to; None keeps
     one strip.

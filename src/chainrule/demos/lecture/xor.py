@@ -110,7 +110,7 @@ def xor(seed: int = 0, quick: bool = False, n_seeds: int | None = None) -> DemoR
             X,
             y,
             f"linear model: acc {linear_acc:.2f}; {spread}",
-            legend=True,
+            legend="center",  # the four points sit in the corners
             **corners,
         )
         width, trained_seed, shown = smallest or (8, seed, model)
