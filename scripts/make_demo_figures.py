@@ -5,8 +5,8 @@
 
 Each demo's figures go to docs/images/demos/NAME.png (NAME-other.png for extra ones), at the
 lecture style's 100 dpi: a figure is at most 12.8 x 7.2 inches, so at most 1280 x 720 px, the
-size it is projected at (and each PNG stays well under 300 KB). The JSON is not kept: the numbers are in docs/demos.md's text
-and in ``chainrule demo NAME --out DIR``.
+size it is projected at (and each PNG stays well under 300 KB). The JSON is not kept: the
+numbers are in docs/demos.md's text and in ``chainrule demo NAME --out DIR``.
 """
 
 from __future__ import annotations

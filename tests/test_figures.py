@@ -242,7 +242,9 @@ def test_two_class_confusion_title_fits():
         np.array([[41, 9], [7, 43]]), ["cat", "dog"], title="confusion on the test split, epoch 10"
     )
     check_readable(fig, "confusion 2x2")
-    fig10 = plot_confusion(np.arange(100).reshape(10, 10) * 11, [str(i) for i in range(10)], title="ten")
+    fig10 = plot_confusion(
+        np.arange(100).reshape(10, 10) * 11, [str(i) for i in range(10)], title="ten"
+    )
     check_readable(fig10, "confusion 10x10")
 
 
