@@ -60,7 +60,20 @@ def test_result_shape_keys_verdict_and_json(results, name):
     assert set(REQUIRED_KEYS[name]) <= set(data["measured"])
     assert data["verdict"]["holds"] is True
     text = r.narrate()
-    assert r.claim in text and "HOLDS" in text
+    assert " ".join(r.claim.split()) in " ".join(text.split()) and "HOLDS" in text
+
+
+@pytest.mark.parametrize("width", [60, 99])
+def test_narration_breaks_lines_between_words(results, width):
+    """A 100-column terminal never splits a word: lines are wrapped at spaces, indented."""
+    for name in ("softmax-ce-gradient", "gradient-check", "xor"):
+        r = get(results, name)
+        text = r.narrate(width=width)
+        words = [w for line in text.splitlines() for w in line.split()]
+        whole = r.claim.split() + r.verdict.text.split()
+        assert all(w in words for w in whole)  # no word was cut in two
+        for line in text.splitlines():
+            assert len(line) <= width or " " not in line.strip(), line
 
 
 def test_grad_accumulation_doubles_exactly(results):

@@ -219,8 +219,9 @@ def test_draw_graph_returns_a_drawing_that_shows_as_svg_and_saves(tmp_path):
 
 def test_top_to_bottom_layout_is_taller_than_wide(tmp_path):
     L, _ = course_example()
-    lr = draw_graph(L).figure().get_size_inches()
-    tb = draw_graph(L, rankdir="TB").figure().get_size_inches()
+    # unwrapped (aspect=None): one strip along the chosen direction
+    lr = draw_graph(L, aspect=None).figure().get_size_inches()
+    tb = draw_graph(L, rankdir="TB", aspect=None).figure().get_size_inches()
     assert lr[0] > lr[1] and tb[1] > tb[0]
     assert "rankdir=TB;" in draw_graph(L, rankdir="TB").dot
     with pytest.raises(ValueError, match="rankdir must be one of"):

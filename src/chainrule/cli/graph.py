@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import Any
 
 from chainrule.cli.errors import CLIError
 from chainrule.viz.naming import fmt
@@ -42,6 +43,35 @@ def _three_ways_table(expression: str, variables: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def _apply_names(items: Sequence[str], root: Any) -> None:
+    """``--names z1="w*x"``: call the node computing that sub-expression ``z1`` in the drawing.
+
+    Every intermediate Value is labelled with the sub-expression it computes (written as
+    Python's ``ast.unparse`` writes it), so the user's text is normalised the same way and
+    matched against those labels.
+    """
+    import ast  # noqa: PLC0415 (only when --names is given)
+
+    from chainrule.scalar.graph import topological_order  # noqa: PLC0415
+
+    by_label = {v.label: v for v in topological_order(root) if v.label}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not text.strip():
+            raise CLIError(f"--names expects name=sub-expression, e.g. z1='w*x', got {item!r}")
+        try:
+            key = ast.unparse(ast.parse(text.strip(), mode="eval").body)
+        except SyntaxError:
+            raise CLIError(f"--names {name}: cannot parse {text!r}") from None
+        if key not in by_label:
+            raise CLIError(
+                f"--names {name}: {text!r} is not a sub-expression of the graph; "
+                f"its nodes are {', '.join(repr(k) for k in by_label)}"
+            )
+        by_label[key].label = name
+
+
 def run(args: argparse.Namespace) -> int:
     """Evaluate an expression with Values, backpropagate, print every gradient."""
     from chainrule.scalar.expr import evaluate  # noqa: PLC0415
@@ -51,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         leaves, result = evaluate(args.expression, variables)
         result.label = "L"
+        _apply_names(args.names or [], result)
         trace = result.backward(trace=args.explain)
     except (ValueError, ArithmeticError, TypeError) as e:  # bad expression or math domain
         raise CLIError(str(e)) from None
@@ -65,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         print(trace)
     if args.out:
         try:
-            draw_graph(result, args.out)
+            draw_graph(result, args.out, rankdir=args.rankdir, dpi=args.dpi)
         except ValueError as e:
             raise CLIError(str(e)) from None
         print(f"graph written to {args.out}")
@@ -94,4 +125,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="also print SymPy's derivative for each variable beside autograd's value and a "
         "central difference (needs the symbolic extra: pip install 'chainrule[symbolic]')",
     )
+    g.add_argument(
+        "--names",
+        nargs="+",
+        metavar="NAME=SUBEXPR",
+        help="name intermediate nodes in the drawing and trace, e.g. z1='w*x' z2='w*x + b'",
+    )
+    g.add_argument(
+        "--rankdir",
+        choices=["LR", "TB"],
+        default="LR",
+        help="lay the drawing out left to right (default) or top to bottom; "
+        "a long graph wraps into rows or columns to fit a 16:9 slide",
+    )
+    g.add_argument("--dpi", type=int, default=100, help="resolution of a PNG drawing (default 100)")
     g.set_defaults(func=run)

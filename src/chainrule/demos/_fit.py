@@ -122,3 +122,15 @@ def predictor(model: Module) -> Callable[[np.ndarray], np.ndarray]:
         return (z[:, 0] > 0).astype(int) if z.shape[1] == 1 else z.argmax(axis=1)
 
     return predict
+
+
+def class1_probability(model: Module) -> Callable[[np.ndarray], np.ndarray]:
+    """A function from (n, 2) points to P(class 1) = softmax(logits)[:, 1] of a two-class model."""
+
+    def proba(points: np.ndarray) -> np.ndarray:
+        with no_grad():
+            z = model(as_tensor(points.astype(np.float32))).numpy().astype(np.float64)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e[:, 1] / e.sum(axis=1)
+
+    return proba

@@ -22,6 +22,8 @@ import html
 import io
 import json
 import math
+import shutil
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,15 +121,40 @@ class DemoResult:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
-    def narrate(self) -> str:
-        """The claim, the headline measurements and the verdict, as a few lines of text."""
-        lines = [self.name, f"  claim:    {self.claim}"]
+    def narrate(self, width: int | None = None) -> str:
+        """The claim, the headline measurements and the verdict, as a few lines of text.
+
+        Lines are broken between words at ``width`` columns (one less than the terminal's
+        width, at most 100, when not given), each continuation indented under its field, so a
+        terminal never breaks a word in two.
+        """
+        if width is None:
+            width = min(100, shutil.get_terminal_size((100, 24)).columns) - 1
+        pad = " " * 12  # under the text of "  measured: "
+
+        def field(label: str, text: str) -> list[str]:
+            out = []
+            for i, part in enumerate(text.split("\n")):  # a note may hold its own lines
+                out.extend(
+                    textwrap.wrap(
+                        part,
+                        width,
+                        initial_indent=f"  {label:9} " if i == 0 else pad,
+                        subsequent_indent=pad,
+                        break_long_words=False,
+                        break_on_hyphens=False,
+                    )
+                    or [pad]
+                )
+            return out
+
+        lines = [self.name, *field("claim:", self.claim)]
         for i, (k, v) in enumerate(self._headline_items()):
-            lines.append(f"  {'measured:' if i == 0 else '':9} {k} = {v}")
-        lines.append(
-            f"  verdict:  {'HOLDS' if self.verdict.holds else 'DOES NOT HOLD'}. {self.verdict.text}"
-        )
-        lines.extend(f"  note:     {n}" for n in self.notes)
+            lines.extend(field("measured:" if i == 0 else "", f"{k} = {v}"))
+        verdict = "HOLDS" if self.verdict.holds else "DOES NOT HOLD"
+        lines.extend(field("verdict:", f"{verdict}. {self.verdict.text}"))
+        for n in self.notes:
+            lines.extend(field("note:", n))
         return "\n".join(lines)
 
     def _headline_items(self) -> list[tuple[str, str]]:

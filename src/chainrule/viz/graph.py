@@ -1,12 +1,14 @@
 """Drawing the computation graph, as in the course's diagrams.
 
-Value nodes are boxes (label, data, grad); op nodes are small circles between a
-result and its inputs; arrows point in the direction of the forward pass.
+Value nodes are boxes (label, data, grad); op nodes are small circles (ellipses for long
+names) between a result and its inputs; arrows point in the direction of the forward pass.
 
 ``draw_graph(root)`` returns a :class:`GraphDrawing`: in a notebook it shows itself as SVG,
 ``.save("g.png")`` writes SVG, PNG or PDF (chosen by the file extension), and ``.dot`` (or
 ``str(drawing)``) is the graph as Graphviz DOT text, for anyone who has Graphviz.
-``rankdir="TB"`` lays it out top to bottom, which suits a slide better than a long strip.
+``rankdir="TB"`` lays it out top to bottom. A graph too long for one strip wraps into rows
+(or columns) so that it fills a 16:9 slide with its text at 12 pt: the 2-1-1 BCE network is
+three rows of about 10 x 6 inches, not a 27 x 2 inch strip.
 
 Why no Graphviz: it is a system program, not a pip package, and a student's fresh
 ``pip install`` must be able to draw. The pip packages that bundle a ``dot`` binary
@@ -29,7 +31,9 @@ from __future__ import annotations
 
 import io
 import os
+import textwrap
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +42,7 @@ from chainrule._tensor import Tensor
 from chainrule.scalar.value import Value
 from chainrule.viz.graph_spec import GraphNode, GraphSpec
 from chainrule.viz.scalar_view import scalar_graph
-from chainrule.viz.style import MIN_TEXT_PT
+from chainrule.viz.style import DPI, MIN_TEXT_PT
 from chainrule.viz.tensor_view import tensor_graph
 
 #: Drawing more nodes than this gives an unreadable picture; DOT text still works.
@@ -137,64 +141,218 @@ def layered_layout(spec: GraphSpec) -> dict[str, tuple[int, float]]:
 # ---- rendering ---------------------------------------------------------------------------------
 #: Node text size. Graph drawings are projected too, so they follow the lecture style's minimum.
 FONT_PT = MIN_TEXT_PT
-# Monospace glyphs are about 0.6 em wide; lines are spaced 1.3 em apart (inches, at FONT_PT).
-_CHAR_W, _LINE_H, _PAD = 0.6 * FONT_PT / 72, 1.3 * FONT_PT / 72, 0.12
+# Monospace glyphs are about 0.6 em wide; lines are spaced 1.25 em apart (inches, at FONT_PT).
+_CHAR_W, _LINE_H, _PAD = 0.6 * FONT_PT / 72, 1.25 * FONT_PT / 72, 0.12
+
+#: A box's text lines are broken (between words) past this many characters: a tensor's
+#: summary would otherwise make one box as wide as a slide.
+BOX_CHARS = 28
+_OP_H = 0.5  # an op is a circle, stretched into an ellipse when its name is long
+
+
+def box_lines(n: GraphNode) -> list[str]:
+    """The text a value box shows, each line at most :data:`BOX_CHARS` where it can break."""
+    out: list[str] = []
+    for line in n.lines:
+        out.extend(textwrap.wrap(line, BOX_CHARS, break_long_words=False) or [""])
+    return out
 
 
 def _node_size(n: GraphNode) -> tuple[float, float]:
     if n.kind == "op":
-        d = max(0.5, len(n.lines[0]) * _CHAR_W + 0.2)
-        return d, d
-    return max(len(t) for t in n.lines) * _CHAR_W + 2 * _PAD, len(n.lines) * _LINE_H + _PAD
+        return max(_OP_H, len(n.lines[0]) * _CHAR_W + 0.25), _OP_H
+    lines = box_lines(n)
+    return max(len(t) for t in lines) * _CHAR_W + 2 * _PAD, len(lines) * _LINE_H + _PAD
 
 
-def _positions(
-    spec: GraphSpec, size: dict[str, tuple[float, float]], rankdir: str
-) -> tuple[dict[str, tuple[float, float]], float, float]:
-    """Centre of every node in inches, and the drawing's width and height.
+#: The shape a drawing wraps itself to (width / height): a 16:9 slide.
+SLIDE_ASPECT = 16 / 9
+_BAND_GAP = 0.5  # inches between wrapped rows (LR) or columns (TB): room for the routed arrows
 
-    Ranks (the layout's columns) run along the forward direction: x for ``LR``, y downwards
-    for ``TB``. Each rank is as deep as its largest node; within a rank nodes sit side by side
-    and the rank is centred across the drawing, so short ranks sit in the middle.
+
+@dataclass
+class _Layout:
+    """Where everything goes, in inches, for one rankdir and one number of bands.
+
+    Coordinates are first computed as ``(u, v)``: ``u`` along the forward direction, restarting
+    in every band, and ``v`` across it, bands stacked one after another. ``xy`` maps them to the
+    page: for ``LR`` a band is a row (rows top to bottom), for ``TB`` a column (left to right).
     """
-    place = layered_layout(spec)
+
+    rankdir: str
+    centre_uv: dict[str, tuple[float, float]]
+    rank_of: dict[str, int]
+    band_of_rank: dict[int, int]
+    rank_u: dict[int, tuple[float, float]]  # (start, end) of each rank along u
+    band_v: list[float]  # where each band starts across
+    total_u: float
+    total_v: float
+    gap_along: float
+
+    @property
+    def bands(self) -> int:
+        return len(self.band_v)
+
+    @property
+    def margin_u(self) -> float:
+        # arrows between bands turn in the gap before a band's first rank and after its last
+        return self.gap_along / 2 + 0.1 if self.bands > 1 else 0.1
+
+    def xy(self, u: float, v: float) -> tuple[float, float]:
+        if self.rankdir == "LR":
+            return u, self.total_v - v
+        return v, self.total_u - u
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """(width, height) of the page in inches, margins included."""
+        along, across = self.total_u + 2 * self.margin_u, self.total_v + 0.2
+        return (along, across) if self.rankdir == "LR" else (across, along)
+
+    def centre(self, key: str) -> tuple[float, float]:
+        return self.xy(*self.centre_uv[key])
+
+
+def _layout(
+    place: dict[str, tuple[int, float]],
+    size: dict[str, tuple[float, float]],
+    rankdir: str,
+    bands: int,
+) -> _Layout:
+    """Place every node (``place``: rank and row, from :func:`layered_layout`) for ``rankdir``,
+    the ranks cut into ``bands`` consecutive pieces.
+
+    Ranks (the layered layout's columns) run along the forward direction. Each rank is as deep
+    as its largest node; within a rank nodes sit side by side, centred across their band, so
+    short ranks sit in the middle. Bands get about equal lengths.
+    """
     along = 0 if rankdir == "LR" else 1  # which of (w, h) is measured along the ranks
     ranks: dict[int, list[str]] = {}
     for k, (r, _) in sorted(place.items(), key=lambda kv: kv[1]):
         ranks.setdefault(r, []).append(k)
-    gap_along, gap_across = (0.45, 0.25) if rankdir == "LR" else (0.35, 0.3)
-    depth = {r: max(size[k][along] for k in ks) for r, ks in ranks.items()}
+    gap_along, gap_across = (0.45, 0.2) if rankdir == "LR" else (0.35, 0.3)
+    order = sorted(ranks)
+    depth = {r: max(size[k][along] for k in ranks[r]) for r in order}
     breadth = {
-        r: sum(size[k][1 - along] for k in ks) + gap_across * (len(ks) - 1)
-        for r, ks in ranks.items()
+        r: sum(size[k][1 - along] for k in ranks[r]) + gap_across * (len(ranks[r]) - 1)
+        for r in order
     }
-    total_across = max(breadth.values())
-    centre_along: dict[int, float] = {}
-    pos = 0.0
-    for r in sorted(ranks):
-        centre_along[r] = pos + depth[r] / 2
+    # Cut the sequence of ranks where its running length passes 1/bands, 2/bands, ...
+    length = sum(depth.values()) + gap_along * (len(order) - 1)
+    band_of_rank, pos = {}, 0.0
+    for r in order:
+        band_of_rank[r] = min(bands - 1, int((pos + depth[r] / 2) / length * bands))
         pos += depth[r] + gap_along
-    total_along = pos - gap_along
-    centre: dict[str, tuple[float, float]] = {}
-    for r, ks in ranks.items():
-        offset = (total_across - breadth[r]) / 2
-        for k in ks:
+    used = {b: i for i, b in enumerate(sorted(set(band_of_rank.values())))}  # none empty
+    band_of_rank = {r: used[b] for r, b in band_of_rank.items()}
+    n_bands = len(used)
+
+    rank_u: dict[int, tuple[float, float]] = {}
+    ends: list[float | None] = [None] * n_bands  # where each band's last rank ends
+    for r in order:
+        b = band_of_rank[r]
+        start = 0.0 if ends[b] is None else ends[b] + gap_along
+        rank_u[r] = (start, start + depth[r])
+        ends[b] = start + depth[r]
+    band_breadth = [0.0] * n_bands
+    for r in order:
+        band_breadth[band_of_rank[r]] = max(band_breadth[band_of_rank[r]], breadth[r])
+    band_v, v = [], 0.0
+    for b in range(n_bands):
+        band_v.append(v)
+        v += band_breadth[b] + _BAND_GAP
+    total_v = v - _BAND_GAP
+
+    centre_uv: dict[str, tuple[float, float]] = {}
+    rank_of: dict[str, int] = {}
+    for r in order:
+        b = band_of_rank[r]
+        offset = band_v[b] + (band_breadth[b] - breadth[r]) / 2
+        u = (rank_u[r][0] + rank_u[r][1]) / 2
+        for k in ranks[r]:  # the first node of a rank on top (LR) or on the left (TB)
             extent = size[k][1 - along]
-            across = offset + extent / 2
+            centre_uv[k] = (u, offset + extent / 2)
+            rank_of[k] = r
             offset += extent + gap_across
-            if rankdir == "LR":  # the first node of a rank on top
-                centre[k] = (centre_along[r], total_across - across)
-            else:  # the first rank on top, the first node of a rank on the left
-                centre[k] = (across, total_along - centre_along[r])
-    if rankdir == "LR":
-        return centre, total_along, total_across
-    return centre, total_across, total_along
+    return _Layout(
+        rankdir,
+        centre_uv,
+        rank_of,
+        band_of_rank,
+        rank_u,
+        band_v,
+        max(e for e in ends if e is not None),
+        total_v,
+        gap_along,
+    )
 
 
-def draw_figure(spec: GraphSpec, rankdir: str = "LR") -> Any:
-    """Lay a graph description out and draw it on a new matplotlib Figure."""
+def _fit(layout: _Layout, aspect: float) -> float:
+    """How large the drawing shows on a page of shape ``aspect``: the scale that makes it fit."""
+    width, height = layout.size
+    return min(aspect / width, 1.0 / height)
+
+
+def plan_layout(
+    spec: GraphSpec,
+    size: dict[str, tuple[float, float]],
+    rankdir: str = "LR",
+    aspect: float | None = SLIDE_ASPECT,
+) -> _Layout:
+    """The layout that shows largest on a page of shape ``aspect``, wrapping a long graph.
+
+    A chain drawn in one strip is tiny on a slide; cut into rows (``LR``) or columns (``TB``)
+    it fills it. Band counts are tried in turn until three in a row do no better; a count must
+    win clearly (by 2 %) to be chosen, so a graph is never wrapped for nothing.
+    ``aspect=None``: one strip.
+    """
+    place = layered_layout(spec)  # (rank, row) of each node: the same for every wrapping
+    best = _layout(place, size, rankdir, 1)
+    if aspect is None:
+        return best
+    n_ranks = len(set(best.rank_of.values()))
+    worse = 0
+    for bands in range(2, n_ranks + 1):
+        candidate = _layout(place, size, rankdir, bands)
+        if _fit(candidate, aspect) > 1.02 * _fit(best, aspect):
+            best, worse = candidate, 0
+        else:
+            worse += 1
+            if worse == 3:  # past the best shape more bands only make it taller
+                break
+    return best
+
+
+def _edge_path(layout: _Layout, size: dict[str, tuple[float, float]], a: str, b: str) -> list:
+    """The arrow from ``a`` to ``b`` as page points: straight within a band, else routed.
+
+    Between bands the arrow leaves ``a`` forward, turns in the gap after its rank, runs along
+    the gap before ``b``'s band and enters ``b`` from the gap before its rank, so it never
+    crosses a node of either band.
+    """
+    along = 0 if layout.rankdir == "LR" else 1
+    (ua, va), (ub, vb) = layout.centre_uv[a], layout.centre_uv[b]
+    start, end = (ua + size[a][along] / 2, va), (ub - size[b][along] / 2, vb)
+    ra, rb = layout.rank_of[a], layout.rank_of[b]
+    if layout.band_of_rank[ra] == layout.band_of_rank[rb]:
+        points = [start, end]
+    else:
+        turn_a = layout.rank_u[ra][1] + layout.gap_along / 2
+        turn_b = layout.rank_u[rb][0] - layout.gap_along / 2
+        lane = layout.band_v[layout.band_of_rank[rb]] - _BAND_GAP / 2
+        points = [start, (turn_a, va), (turn_a, lane), (turn_b, lane), (turn_b, vb), end]
+    return [layout.xy(u, v) for u, v in points]
+
+
+def draw_figure(spec: GraphSpec, rankdir: str = "LR", aspect: float | None = SLIDE_ASPECT) -> Any:
+    """Lay a graph description out and draw it on a new matplotlib Figure (LectureFigure).
+
+    ``aspect`` is the page shape (width / height) a long graph wraps itself to; None keeps
+    one strip.
+    """
     # A bare Figure (not pyplot) needs no GUI backend and leaves no global state.
-    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch  # noqa: PLC0415
+    from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch  # noqa: PLC0415
+    from matplotlib.path import Path as DrawnPath  # noqa: PLC0415
 
     from chainrule.viz.figure import LectureFigure  # noqa: PLC0415 (matplotlib: only to draw)
 
@@ -206,19 +364,20 @@ def draw_figure(spec: GraphSpec, rankdir: str = "LR") -> Any:
             f"holds ({MAX_DRAWN_NODES}); draw a smaller expression or use the DOT text (.dot)"
         )
     size = {n.key: _node_size(n) for n in spec.nodes}
-    centre, width, height = _positions(spec, size, rankdir)
-
-    fig = LectureFigure(figsize=(width + 0.2, height + 0.2))
+    layout = plan_layout(spec, size, rankdir, aspect)
+    m = layout.margin_u
+    fig = LectureFigure(figsize=layout.size)
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(-0.1, width + 0.1)
-    ax.set_ylim(-0.1, height + 0.1)
+    u_range, v_range = (-m, layout.total_u + m), (-0.1, layout.total_v + 0.1)
+    ax.set_xlim(*(u_range if rankdir == "LR" else v_range))
+    ax.set_ylim(*(v_range if rankdir == "LR" else u_range))
     ax.set_axis_off()
     text_style = {"ha": "center", "va": "center", "family": "monospace", "fontsize": FONT_PT}
     for n in spec.nodes:
-        cx, cy = centre[n.key]
+        cx, cy = layout.centre(n.key)
         w, h = size[n.key]
         if n.kind == "op":
-            ax.add_patch(Circle((cx, cy), w / 2, facecolor="#fdf1d6", edgecolor="#8a6d3b"))
+            ax.add_patch(Ellipse((cx, cy), w, h, facecolor="#fdf1d6", edgecolor="#8a6d3b"))
             ax.text(cx, cy, n.lines[0], **text_style)
         else:
             ax.add_patch(
@@ -231,17 +390,13 @@ def draw_figure(spec: GraphSpec, rankdir: str = "LR") -> Any:
                     edgecolor="#2f5d8a",
                 )
             )
-            ax.text(cx, cy, "\n".join(n.lines), linespacing=1.3, **text_style)
+            ax.text(cx, cy, "\n".join(box_lines(n)), linespacing=1.25, **text_style)
     for a, b in spec.edges:
-        (ax0, ay), (bx0, by) = centre[a], centre[b]
-        if rankdir == "LR":  # from the right side of a to the left side of b
-            start, end = (ax0 + size[a][0] / 2, ay), (bx0 - size[b][0] / 2, by)
-        else:  # from the bottom of a to the top of b
-            start, end = (ax0, ay - size[a][1] / 2), (bx0, by + size[b][1] / 2)
+        points = _edge_path(layout, size, a, b)
+        codes = [DrawnPath.MOVETO] + [DrawnPath.LINETO] * (len(points) - 1)
         ax.add_patch(
             FancyArrowPatch(
-                start,
-                end,
+                path=DrawnPath(points, codes),
                 arrowstyle="-|>",
                 mutation_scale=12,
                 color="#555555",
@@ -254,11 +409,15 @@ def draw_figure(spec: GraphSpec, rankdir: str = "LR") -> Any:
 
 
 def render(
-    spec: GraphSpec, path: str | os.PathLike[str], rankdir: str = "LR", dpi: int = 150
+    spec: GraphSpec,
+    path: str | os.PathLike[str],
+    rankdir: str = "LR",
+    dpi: int = DPI,
+    aspect: float | None = SLIDE_ASPECT,
 ) -> Path:
     """Draw a graph description with matplotlib to ``path`` (.svg, .png or .pdf)."""
     path = Path(path)
-    fig = draw_figure(spec, rankdir)
+    fig = draw_figure(spec, rankdir, aspect)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".").lower(), dpi=dpi)
     return path
@@ -273,21 +432,27 @@ class GraphDrawing:
     It is a snapshot: the values and gradients shown are those when ``draw_graph`` was called.
     """
 
-    def __init__(self, spec: GraphSpec, rankdir: str = "LR") -> None:
+    def __init__(
+        self, spec: GraphSpec, rankdir: str = "LR", aspect: float | None = SLIDE_ASPECT
+    ) -> None:
         if rankdir not in RANKDIRS:
             raise ValueError(
                 f"draw_graph: rankdir must be one of {sorted(RANKDIRS)}, got {rankdir!r}"
             )
+        if aspect is not None and not aspect > 0:
+            raise ValueError(f"draw_graph: aspect must be a positive width/height, got {aspect!r}")
         self.spec = spec
         self.rankdir = rankdir
+        #: The page shape (width / height) a long graph wraps to; None: one strip.
+        self.aspect = aspect
         #: The graph as Graphviz DOT text (``dot -Tpng``), also what ``str(drawing)`` gives.
         self.dot = to_dot(spec, rankdir)
 
     def figure(self) -> Any:
         """The drawing as a matplotlib Figure (a LectureFigure: it also displays inline)."""
-        return draw_figure(self.spec, self.rankdir)
+        return draw_figure(self.spec, self.rankdir, self.aspect)
 
-    def save(self, path: str | os.PathLike[str], dpi: int = 150) -> Path:
+    def save(self, path: str | os.PathLike[str], dpi: int = DPI) -> Path:
         """Write the drawing to ``path``: .svg, .png or .pdf drawn, .dot/.gv as DOT text."""
         target = Path(path)
         suffix = target.suffix.lower()
@@ -298,7 +463,7 @@ class GraphDrawing:
         if suffix in (".dot", ".gv"):
             write_text_atomically(target, self.dot)
             return target
-        return render(self.spec, target, self.rankdir, dpi)
+        return render(self.spec, target, self.rankdir, dpi, self.aspect)
 
     def _repr_svg_(self) -> str:
         buffer = io.StringIO()
@@ -320,6 +485,8 @@ def draw_graph(
     path: str | os.PathLike[str] | None = None,
     names: Mapping[str, Any] | None = None,
     rankdir: str = "LR",
+    aspect: float | None = SLIDE_ASPECT,
+    dpi: int = DPI,
 ) -> GraphDrawing:
     """Draw the computation graph behind ``root`` (a Value or a Tensor); return the drawing.
 
@@ -327,6 +494,9 @@ def draw_graph(
     or .dot/.gv (the DOT text). ``names`` labels nodes with the course's names, e.g.
     ``{"z1": z1, "a1": a1}`` or ``dict(model.named_parameters())``. ``rankdir`` is ``"LR"``
     (left to right, like the slides) or ``"TB"`` (top to bottom, for deep graphs on a slide).
+    A graph too long for one strip wraps into rows (``LR``) or columns (``TB``) so that it fills
+    a page of shape ``aspect`` (width / height, a 16:9 slide unless told; None: never wrap).
+    ``dpi`` is the resolution of a PNG written to ``path``.
     Drawing never changes a ``.grad``. A tensor graph must be drawn before ``backward()``
     frees it, or after ``backward(retain_graph=True)``; a freed one raises an error saying so.
     """
@@ -339,7 +509,7 @@ def draw_graph(
             f"draw_graph needs the root of a computation (a Value or a Tensor), "
             f"got {type(root).__name__}"
         )
-    drawing = GraphDrawing(spec, rankdir)
+    drawing = GraphDrawing(spec, rankdir, aspect)
     if path is not None:
-        drawing.save(path)
+        drawing.save(path, dpi)
     return drawing

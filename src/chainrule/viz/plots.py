@@ -22,12 +22,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from chainrule._io import atomic_path
-from chainrule.viz.figure import LectureFigure, lecture_style
+from chainrule.viz.figure import LectureFigure, lecture_style, panel_title, wrap_to
+from chainrule.viz.style import DPI, SLIDE_INCHES, TITLE_PT
 
 __all__ = ["draw_series", "plot_curves", "plot_confusion", "save_png"]
 
 
-def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> None:
+def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = DPI) -> None:
     """Write ``fig`` to ``path`` as PNG via a temporary file, so a crash never leaves half a picture."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)  # format given: the temporary name ends in .tmp
@@ -51,13 +52,13 @@ def draw_series(
     for label, ys in series.items():
         ys = np.array([np.nan if v is None else v for v in ys], dtype=float)
         xs = np.arange(len(ys)) if x is None else np.asarray(x)[: len(ys)]
-        ax.plot(xs, ys, label=label, lw=1.3, marker=marker, markersize=3)
+        ax.plot(xs, ys, label=label, lw=1.8, marker=marker, markersize=5)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
+    panel_title(ax, title)
+    ax.legend()
     ax.grid(alpha=0.3)
 
 
@@ -78,7 +79,7 @@ def plot_curves(
 def _draw_curves(
     history: Sequence[Mapping[str, Any]], path: str | os.PathLike[str] | None, title: str
 ) -> Figure:
-    fig = LectureFigure(figsize=(10, 4), layout="constrained")
+    fig = LectureFigure(figsize=(12.0, 5.0), layout="constrained")
     epochs = [row["epoch"] for row in history]
     for ax, key, name in zip(
         fig.subplots(1, 2), ("loss", "acc"), ("loss (cross-entropy)", "accuracy")
@@ -117,7 +118,10 @@ def _draw_confusion(
     title: str,
 ) -> Figure:
     k = len(classes)
-    fig = LectureFigure(figsize=(1.0 + 0.55 * k, 0.8 + 0.5 * k), layout="constrained")
+    # Cells wide enough for a 4-digit count at 12 pt, plus room for the class names and the
+    # colour bar; a 2-class matrix still gets a figure its title fits across.
+    width = min(SLIDE_INCHES[0], 4.5 + 0.5 * k)
+    fig = LectureFigure(figsize=(width, min(SLIDE_INCHES[1], 2.6 + 0.45 * k)), layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(image, ax=ax, shrink=0.8)
@@ -137,11 +141,10 @@ def _draw_confusion(
             str(count),
             ha="center",
             va="center",
-            fontsize=7,
             color="white" if count > threshold else "black",
         )
     if title:
-        ax.set_title(title)
+        fig.suptitle(wrap_to(title, width - 0.3, TITLE_PT + 2))  # across the colour bar too
     if path is not None:
         save_png(fig, path)
     return fig

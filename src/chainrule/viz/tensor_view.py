@@ -105,8 +105,7 @@ def tensor_graph(root: Any, names: Mapping[str, Any] | None = None) -> GraphSpec
                 key,
                 "value",
                 [
-                    label[id(t)],
-                    shape_text(t._data),
+                    f"{label[id(t)]}  {shape_text(t._data)}",  # one line: boxes stay short
                     f"data {describe(t._data)}",
                     f"grad {describe(grad)}",
                 ],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule._tensor import as_tensor
-from chainrule.demos._plot import figure
+from chainrule.demos._plot import figure, panel_title
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.nn import functional as F
 from chainrule.scalar.value import Value
@@ -153,7 +153,7 @@ def backprop_by_hand(seed: int = 0, quick: bool = False) -> DemoResult:
     holds = after["L"].data < engine["L"] and tensor_gap < 1e-12
 
     def draw():
-        fig, axes = figure(ncols=2, width=4.8, height=4.2)
+        fig, axes = figure(ncols=2, width=6.4, height=7.2)
         ax = axes[0]
         ax.axis("off")
         rows = [
@@ -161,9 +161,9 @@ def backprop_by_hand(seed: int = 0, quick: bool = False) -> DemoResult:
         ]
         table = ax.table(cellText=rows, colLabels=["quantity", "slide", "engine", ""], loc="center")
         table.auto_set_font_size(False)
-        table.set_fontsize(7.5)
-        table.scale(1, 1.15)
-        ax.set_title("the slide's numbers vs the engine", fontsize=9)
+        table.set_fontsize(12)
+        table.scale(1, 1.9)  # row height for 12-pt text
+        panel_title(ax, "the slide's numbers vs the engine")
         ax = axes[1]
         labels = ["before", "step on w1, w2\n(slide)", "step on all 4"]
         values = [engine["L"], slide_after["L"].data, after["L"].data]
@@ -177,11 +177,18 @@ def backprop_by_hand(seed: int = 0, quick: bool = False) -> DemoResult:
             label="slide's value",
         )
         for i, val in enumerate(values):
-            ax.annotate(f"{val:.4f}", (i, val), ha="center", va="bottom", fontsize=8)
+            ax.annotate(
+                f"{val:.4f}",
+                (i, val),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+            )
         ax.set_ylabel("BCE loss")
         ax.set_ylim(0, 0.62)
-        ax.set_title("one SGD step, η = 0.5", fontsize=9)
-        ax.legend(fontsize=8)
+        panel_title(ax, "one SGD step, η = 0.5")
+        ax.legend(loc="upper right")
         return fig
 
     table = "\n".join(

@@ -17,7 +17,7 @@ import numpy as np
 from chainrule._tensor import Tensor
 from chainrule.data import load_mnist_sample, normalize, to_float
 from chainrule.demos._fit import evaluate, fit, mlp
-from chainrule.demos._plot import figure
+from chainrule.demos._plot import figure, panel_title
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.demos.diagnostics import double_softmax_floor
 from chainrule.nn import functional as F
@@ -98,7 +98,7 @@ def double_softmax(seed: int = 0, quick: bool = False, epochs: int | None = None
     )
 
     def draw():
-        fig, axes = figure(ncols=2, width=4.6)
+        fig, axes = figure(ncols=2, width=6.4, height=6.0)
         ax = axes[0]
         ax.plot(ds_hist.loss, lw=0.8, label="softmax, then cross_entropy (bug)")
         ax.plot(lg_hist.loss, lw=0.8, label="logits into cross_entropy")
@@ -106,8 +106,9 @@ def double_softmax(seed: int = 0, quick: bool = False, epochs: int | None = None
         ax.axhline(floor, color="k", ls="--", label=f"floor log(1+9/e) = {floor:.3f}")
         ax.set_xlabel("step (batch of 64)")
         ax.set_ylabel("training loss")
-        ax.set_title("double softmax: slower, and floored", fontsize=9)
-        ax.legend(fontsize=7)
+        panel_title(ax, "double softmax: slower, and floored")
+        # Under both panels: inside either one it would cover a curve or the floor.
+        fig.legend(loc="outside lower center", ncols=2)
         ax.grid(alpha=0.3)
         t, f = floor_curve(K)
         ax = axes[1]
@@ -116,7 +117,7 @@ def double_softmax(seed: int = 0, quick: bool = False, epochs: int | None = None
         ax.axhline(math.log(K), color="grey", ls=":")
         ax.set_xlabel("p_y, the true class's probability (rest even)")
         ax.set_ylabel("cross_entropy(softmax(p), y)")
-        ax.set_title("the floor: even p = one-hot costs log(1+(K−1)/e)", fontsize=9)
+        panel_title(ax, "the floor: even p = one-hot costs log(1+(K−1)/e)")
         ax.grid(alpha=0.3)
         return fig
 

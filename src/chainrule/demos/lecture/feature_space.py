@@ -46,7 +46,7 @@ def feature_space(seed: int = 0, quick: bool = False) -> DemoResult:
     }
 
     def draw():
-        fig, axes = figure(ncols=3, width=3.6)
+        fig, axes = figure(ncols=3, width=4.2, height=4.6)
         decision_regions(
             axes[0], predictor(linear), X, y, f"input space: best line gets {raw_acc:.2f}", size=8
         )

@@ -65,7 +65,7 @@ def grad_accumulation(seed: int = 0, quick: bool = False) -> DemoResult:
     }
 
     def draw():
-        fig, (ax,) = figure(width=6.0)
+        fig, (ax,) = figure(width=12.8, height=5.0)
         k = np.arange(first.size)
         ax.bar(k - 0.3, first.ravel(), 0.3, label="after 1st backward")
         ax.bar(k, second.ravel(), 0.3, label="after 2nd (no zero_grad)")
@@ -73,8 +73,8 @@ def grad_accumulation(seed: int = 0, quick: bool = False) -> DemoResult:
         ax.axhline(0, color="k", lw=0.5)
         ax.set_xlabel("entry of layer-1 weight (4x3, row-major)")
         ax.set_ylabel(".grad")
-        ax.set_title("Gradients accumulate; zero_grad() sets .grad to None", fontsize=9)
-        ax.legend(fontsize=8)
+        ax.set_title("Gradients accumulate; zero_grad() sets .grad to None")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         return fig
 
     return DemoResult(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.demos._plot import figure
+from chainrule.demos._plot import figure, panel_title
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.lab import manual
 from chainrule.lab.compare import TOLERANCE_NOTE, GradientReport, compare_gradients
@@ -85,30 +85,32 @@ def gradient_check(seed: int = 0, quick: bool = False) -> DemoResult:
     holds = r64.ok and r32.ok and not bad.ok
 
     def draw():
-        fig, (ax,) = figure(width=6.4, height=3.6)
+        fig, (ax,) = figure(width=12.8, height=5.4)
         pairs = list(worst64)
         k = np.arange(len(pairs))
-        ax.bar(k - 0.2, [max(worst64[p], 1e-18) for p in pairs], 0.4, label="float64")
-        ax.bar(k + 0.2, [max(worst32[p], 1e-18) for p in pairs], 0.4, label="float32")
-        ax.axhline(
-            r64.tolerance,
-            color="#0072B2",
-            ls="--",
-            lw=0.8,
-            label=f"float64 tolerance {r64.tolerance:g}",
-        )
-        ax.axhline(
-            r32.tolerance,
-            color="#E69F00",
-            ls="--",
-            lw=0.8,
-            label=f"float32 tolerance {r32.tolerance:g}",
-        )
+        lowest = min([v for w in (worst64, worst32) for v in w.values() if v > 0] or [1e-16])
+        for shift, worst, name, colour in [
+            (-0.2, worst64, "float64", "#0072B2"),
+            (0.2, worst32, "float32", "#E69F00"),
+        ]:
+            # A log axis has no 0: exact agreement is written as text, not faked as a tiny bar.
+            x = [i + shift for i, p in enumerate(pairs) if worst[p] > 0]
+            ax.bar(x, [worst[p] for p in pairs if worst[p] > 0], 0.4, label=name, color=colour)
+            for i, p in enumerate(pairs):
+                if worst[p] == 0:
+                    ax.text(i + shift, lowest / 3, "0", ha="center", va="bottom", color=colour)
+        for tol, name, colour in [
+            (r64.tolerance, "float64", "#0072B2"),
+            (r32.tolerance, "float32", "#E69F00"),
+        ]:
+            ax.axhline(tol, color=colour, ls="--", lw=1.5, label=f"{name} tolerance {tol:g}")
         ax.set_yscale("log")
-        ax.set_xticks(k, [p.replace(" vs ", "\nvs\n") for p in pairs], fontsize=7)
+        ax.set_ylim(lowest / 10, max(r32.tolerance, *worst32.values()) * 30)
+        ax.set_xticks(k, [p.replace(" vs ", "\nvs ") for p in pairs])
         ax.set_ylabel("max relative difference")
-        ax.set_title("four gradient sources, pairwise", fontsize=9)
-        ax.legend(fontsize=7)
+        panel_title(ax, "four gradient sources, pairwise (0: exactly equal)")
+        # Beside the plot, not on it: inside, a legend would cover a tolerance line.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         return fig
 
     flagged = {k: v for k, v in measured["buggy_verdicts"].items() if v != "OK"}

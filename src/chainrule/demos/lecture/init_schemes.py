@@ -78,7 +78,7 @@ def init_schemes(
     holds = bool(holds and abs(np.log10(g[steady])) < 1 and abs(np.log10(gg[steady])) < 1)
 
     def draw():
-        fig, axes = figure(ncols=2, width=4.6)
+        fig, axes = figure(ncols=2, width=6.4, height=5.0)
         per_layer(
             axes[0],
             act_std,

@@ -97,7 +97,7 @@ def linear_collapse(seed: int = 0, quick: bool = False) -> DemoResult:
     )
 
     def draw():
-        fig, axes = figure(ncols=4, width=3.3)
+        fig, axes = figure(ncols=2, nrows=2, width=6.4, height=3.6)
         decision_regions(
             axes[0],
             predictor(stack),

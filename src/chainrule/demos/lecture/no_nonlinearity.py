@@ -36,7 +36,7 @@ def no_nonlinearity(seed: int = 0, quick: bool = False, activation: str = "relu"
     }
 
     def draw():
-        fig, axes = figure(ncols=3, width=3.6)
+        fig, axes = figure(ncols=3, width=4.2, height=4.4)
         draw_series(
             axes[0],
             {f"with {activation}": runs[activation][1].loss, "without": runs["none"][1].loss},

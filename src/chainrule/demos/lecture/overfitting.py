@@ -58,7 +58,7 @@ def overfitting(
     holds = bool(val[-1] > 1.5 * val[best] and train[-1] < train[best] and best + 1 < epochs)
 
     def draw():
-        fig, axes = figure(ncols=2, width=4.6)
+        fig, axes = figure(ncols=2, width=6.4, height=5.0)
         draw_series(
             axes[0],
             {"train": train, "validation": val, "test": test},
@@ -72,7 +72,6 @@ def overfitting(
             (best, val[best]),
             xytext=(8, 20),
             textcoords="offset points",
-            fontsize=8,
         )
         decision_regions(
             axes[1],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule._tensor import as_tensor
-from chainrule.demos._plot import figure
+from chainrule.demos._plot import figure, panel_title
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.nn import functional as F
 
@@ -64,32 +64,35 @@ def softmax_ce_gradient(seed: int = 0, quick: bool = False) -> DemoResult:
     )
 
     def draw():
-        fig, axes = figure(ncols=2, width=4.2)
+        fig, axes = figure(ncols=2, width=6.4, height=5.0)
         k = np.arange(3)
         ax = axes[0]
         ax.bar(k - 0.2, p, 0.4, label="ŷ = softmax(z)")
         ax.bar(k + 0.2, [1, 0, 0], 0.4, label="y (true class 0)")
         ax.set_xticks(k, [f"z{i} = {v:g}" for i, v in enumerate(SLIDE_LOGITS)])
-        ax.set_title("prediction vs target", fontsize=9)
-        ax.legend(fontsize=8)
+        ax.set_ylim(0, 1.3)  # headroom: the legend sits above the bars, not on them
+        ax.set_ylabel("probability")
+        panel_title(ax, "prediction vs target")
+        ax.legend(loc="upper right")
         ax = axes[1]
         g = auto[0]
-        ax.bar(k, g, color=["#009E73" if v < 0 else "#D55E00" for v in g])
+        ax.bar(k, g, 0.6, color=["#009E73" if v < 0 else "#D55E00" for v in g])
         for i, v in enumerate(g):
+            # Value and meaning together, just past the end of the bar, on the bar's side of 0.
             ax.annotate(
-                "push up" if v < 0 else "push down",
+                f"{v:+.4f}\n" + ("push up" if v < 0 else "push down"),
                 (i, v),
+                xytext=(0, -6 if v < 0 else 6),
+                textcoords="offset points",
                 ha="center",
                 va="top" if v < 0 else "bottom",
-                fontsize=8,
             )
-            ax.annotate(
-                f"{v:+.4f}", (i, 0), ha="center", va="bottom" if v < 0 else "top", fontsize=8
-            )
-        ax.axhline(0, color="k", lw=0.6)
+        ax.axhline(0, color="k", lw=0.8)
+        reach = float(np.max(np.abs(g)))
+        ax.set_ylim(-1.6 * reach, 1.6 * reach)
         ax.set_xticks(k, ["z0 (true)", "z1", "z2"])
-        ax.set_ylabel("∂L/∂z = ŷ − y  (SGD moves z against it)")
-        ax.set_title("the gradient: push-pull", fontsize=9)
+        ax.set_ylabel("∂L/∂z = ŷ − y")
+        panel_title(ax, "the gradient: SGD moves each z against it")
         return fig
 
     return DemoResult(

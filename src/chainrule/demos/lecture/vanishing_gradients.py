@@ -74,7 +74,7 @@ def vanishing_gradients(seed: int = 0, quick: bool = False) -> DemoResult:
     holds = span["sigmoid"] > 4 and span["relu_he"] < 2
 
     def draw():
-        fig, axes = figure(ncols=2, width=4.6)
+        fig, axes = figure(ncols=2, width=6.4, height=5.0)
         per_layer(
             axes[0],
             {

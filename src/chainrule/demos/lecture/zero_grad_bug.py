@@ -61,7 +61,7 @@ def zero_grad_bug(seed: int = 0, quick: bool = False, epochs: int | None = None)
     holds = bool(loss_bad > 2 * loss_ok or not np.isfinite(loss_bad))
 
     def draw():
-        fig, axes = figure(ncols=4, width=3.4)
+        fig, axes = figure(ncols=2, nrows=2, width=6.4, height=3.6)
         draw_series(
             axes[0],
             {"with zero_grad": h_ok.loss, "forgot zero_grad": h_bad.loss},
