@@ -23,7 +23,15 @@ from chainrule.cli import train as train_command
 from chainrule.cli.errors import CLIError, RunError
 
 #: The subcommands, in the order ``chainrule --help`` lists them.
-COMMANDS = [graph_command, train_command, eval_command, predict_command, lab_command, demo_command, playground_command]
+COMMANDS = [
+    graph_command,
+    train_command,
+    eval_command,
+    predict_command,
+    lab_command,
+    demo_command,
+    playground_command,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,13 +19,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         from chainrule.playground.server import serve  # noqa: PLC0415 (starlette/uvicorn are optional)
     except ImportError as e:
-        raise RunError(f"the playground needs its extra: pip install 'chainrule[playground]' ({e})") from None
+        raise RunError(
+            f"the playground needs its extra: pip install 'chainrule[playground]' ({e})"
+        ) from None
     # Asking first gives one clear line instead of uvicorn's log when the port is taken.
     with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
         try:
             probe.bind((args.host, args.port))
         except OSError as e:
-            raise RunError(f"cannot listen on {args.host}:{args.port}: {e.strerror}; try --port {args.port + 1}") from None
+            raise RunError(
+                f"cannot listen on {args.host}:{args.port}: {e.strerror}; try --port {args.port + 1}"
+            ) from None
     serve(args.host, args.port, open_browser=not args.no_browser)
     return 0
 
@@ -38,6 +42,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "otherwise) and open it in the browser. Ctrl-C stops it.",
     )
     p.add_argument("--port", type=int, default=8000, help="the port to listen on (default 8000)")
-    p.add_argument("--host", default="127.0.0.1", help="the address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to bind (default 127.0.0.1: this machine only)",
+    )
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.set_defaults(func=run)

@@ -82,7 +82,9 @@ def _scalar_loss(logits: list[Value], target: int, loss: str) -> Value:
     return out
 
 
-def _scalar_network(model: Module, config: Config, x: np.ndarray) -> tuple[Value, dict[str, Value], list[Value]]:
+def _scalar_network(
+    model: Module, config: Config, x: np.ndarray
+) -> tuple[Value, dict[str, Value], list[Value]]:
     """The model's forward pass on one point in Values; returns the logits' last node, the weights."""
     params: dict[str, Value] = {}
     h: list[Value] = [Value(float(v), label=f"x[{j}]") for j, v in enumerate(x)]
@@ -95,7 +97,9 @@ def _scalar_network(model: Module, config: Config, x: np.ndarray) -> tuple[Value
         for i in range(W.shape[0]):
             z = params.setdefault(f"b{n}[{i}]", Value(float(b[i]), label=f"b{n}[{i}]"))
             for j, hj in enumerate(h):
-                w = params.setdefault(f"W{n}[{i},{j}]", Value(float(W[i, j]), label=f"W{n}[{i},{j}]"))
+                w = params.setdefault(
+                    f"W{n}[{i},{j}]", Value(float(W[i, j]), label=f"W{n}[{i},{j}]")
+                )
                 prod = w * hj
                 prod.label = f"W{n}[{i},{j}]·{hj.label}"
                 z = z + prod
@@ -151,12 +155,16 @@ def trace_example(model: Module, config: Config, x: np.ndarray, target: int) -> 
 def _tensor_grads(model: Module, config: Config, x: np.ndarray, target: int) -> dict[str, float]:
     """The same gradients from the tensor engine: ``loss.backward()`` on the one point."""
     model.zero_grad()
-    loss = loss_fn(config.loss, model(Tensor(x[None].astype(np.float32))), chainrule.tensor([target]))
+    loss = loss_fn(
+        config.loss, model(Tensor(x[None].astype(np.float32))), chainrule.tensor([target])
+    )
     loss.backward()
     grads = {}
     for n, layer in enumerate((m for m in model if isinstance(m, chainrule.nn.Linear)), start=1):
         W, b = layer.weight.grad.numpy(), layer.bias.grad.numpy()
-        grads.update({f"W{n}[{i},{j}]": float(W[i, j]) for i in range(W.shape[0]) for j in range(W.shape[1])})
+        grads.update(
+            {f"W{n}[{i},{j}]": float(W[i, j]) for i in range(W.shape[0]) for j in range(W.shape[1])}
+        )
         grads.update({f"b{n}[{i}]": float(b[i]) for i in range(len(b))})
     model.zero_grad()
     return grads
@@ -170,7 +178,9 @@ def accumulation(model: Module, config: Config, x: np.ndarray, target: int) -> d
     """
     w = next(m for m in model if isinstance(m, chainrule.nn.Linear)).weight
     model.zero_grad()
-    loss = loss_fn(config.loss, model(Tensor(x[None].astype(np.float32))), chainrule.tensor([target]))
+    loss = loss_fn(
+        config.loss, model(Tensor(x[None].astype(np.float32))), chainrule.tensor([target])
+    )
     rows = [("model.zero_grad()", None)]
     loss.backward(retain_graph=True)
     i, j = np.unravel_index(int(np.abs(w.grad.numpy()).argmax()), w.shape)

@@ -121,7 +121,9 @@ def _number(name: str, value: Any, kind: type) -> Any:
     try:
         number = kind(float(value)) if kind is float else kind(str(value).strip())
     except (TypeError, ValueError, OverflowError):
-        raise ConfigError(f"{name} must be {'an integer' if kind is int else 'a number'}, got {value!r}") from None
+        raise ConfigError(
+            f"{name} must be {'an integer' if kind is int else 'a number'}, got {value!r}"
+        ) from None
     if kind is float and number != number:  # NaN
         raise ConfigError(f"{name} must be a number, got NaN")
     return number

@@ -57,7 +57,9 @@ def parse_csv(text: str) -> tuple[np.ndarray, np.ndarray]:
     ([[0.5, -1.0], [1.0, 1.0]], [0, 1, 0, 1])
     """
     if len(text.encode("utf-8", "replace")) > MAX_CSV_BYTES:
-        raise CSVError(f"the CSV is larger than {MAX_CSV_BYTES // 1000} kB; use at most {MAX_CSV_ROWS} rows")
+        raise CSVError(
+            f"the CSV is larger than {MAX_CSV_BYTES // 1000} kB; use at most {MAX_CSV_ROWS} rows"
+        )
     rows: list[tuple[float, float, int]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()

@@ -18,7 +18,12 @@ from chainrule.playground.session import Session, batches
 
 __all__ = ["script", "checkpoint"]
 
-_ACTIVATION = {"relu": "nn.ReLU()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()", "none": "nn.Identity()"}
+_ACTIVATION = {
+    "relu": "nn.ReLU()",
+    "tanh": "nn.Tanh()",
+    "sigmoid": "nn.Sigmoid()",
+    "none": "nn.Identity()",
+}
 _LOSS = {
     "ce": "F.cross_entropy(logits, target)",
     "mse": "F.mse_loss(logits, F.one_hot(target, logits.shape[1]).float())",
@@ -51,10 +56,11 @@ def script(session: Session, engine: str = "chainrule") -> str:
         raise ValueError(f"engine must be 'chainrule' or 'torch', got {engine!r}")
     c = session.config
     initial = {k: v.tolist() for k, v in session.initial_state.items()}
+    filename = f"playground_{engine}.py"
     return f'''"""chainrule playground run: {c.describe()}, {session.step_count} steps.
 
-Run it with `python {"playground_chainrule.py" if engine == "chainrule" else "playground_torch.py"}`; it prints the training loss
-after the last step, the number the playground showed. Only the import line differs between the
+Run it with `python {filename}`; it prints the training loss after the last step, the number
+the playground showed. Only the import line differs between the
 chainrule and the PyTorch export.
 """
 

@@ -164,7 +164,9 @@ class Controller:
         kind = m.get("kind")
         if kind in ("chainrule", "torch"):
             text = script(self.session, kind)
-            return [{"type": "export", "kind": kind, "filename": f"playground_{kind}.py", "text": text}]
+            return [
+                {"type": "export", "kind": kind, "filename": f"playground_{kind}.py", "text": text}
+            ]
         if kind == "checkpoint":
             data = base64.b64encode(checkpoint(self.session)).decode("ascii")
             return [{"type": "export", "kind": kind, "filename": "playground.pt", "base64": data}]

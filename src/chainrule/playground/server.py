@@ -63,7 +63,12 @@ def create_app() -> Starlette:
             if len(tabs) > 1:
                 await _send(
                     ws,
-                    [{"type": "info", "message": f"{len(tabs)} tabs are open: each trains its own model"}],
+                    [
+                        {
+                            "type": "info",
+                            "message": f"{len(tabs)} tabs are open: each trains its own model",
+                        }
+                    ],
                 )
             await _serve_tab(ws, controller, inbox)
         except (WebSocketDisconnect, RuntimeError):
@@ -121,7 +126,10 @@ def _safe_tick(controller: Controller) -> list[dict[str, Any]]:
         return [controller.tick()]
     except FloatingPointError as e:
         controller.playing = False
-        return [error(str(e)), {"type": "state", "playing": False, "step": controller.session.step_count}]
+        return [
+            error(str(e)),
+            {"type": "state", "playing": False, "step": controller.session.step_count},
+        ]
     except Exception as e:  # noqa: BLE001 (a bug must not end the session: log it, tell the page)
         log.exception("playground: training failed")
         controller.playing = False
@@ -138,12 +146,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) 
     else:
         reach = f"bound to {host}: other machines on the network CAN connect"
     print(f"chainrule playground: {url}  ({reach}); Ctrl-C stops it", flush=True)
-    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning", ws="websockets-sansio")
+    config = uvicorn.Config(
+        create_app(), host=host, port=port, log_level="warning", ws="websockets-sansio"
+    )
     server = uvicorn.Server(config)
     if open_browser:
         import threading  # noqa: PLC0415 (only when a browser is opened)
         import webbrowser  # noqa: PLC0415 (only when a browser is opened)
 
         threading.Timer(0.8, webbrowser.open, args=(url,)).start()
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises the Ctrl-C
+        pass
     print("chainrule playground: stopped", flush=True)

@@ -113,10 +113,15 @@ class Session:
     # ---- what the instructor changes ------------------------------------------------------------
     def configure(self, config: Config) -> None:
         """Take new settings: remake the points (unless they are custom) and restart the run."""
+        config = Config.from_dict(config.to_dict())  # checked and filled in, however it was made
         if config.data != "custom":
-            self.X, self.y = make_points(config.data, config.n, config.noise, config.seed, config.classes)
+            self.X, self.y = make_points(
+                config.data, config.n, config.noise, config.seed, config.classes
+            )
         elif len(self.y) < 4:
-            raise ConfigError("custom data needs at least 4 points: upload a CSV or click to add them")
+            raise ConfigError(
+                "custom data needs at least 4 points: upload a CSV or click to add them"
+            )
         else:
             config.classes = max(2, int(self.y.max()) + 1)
             config.n = len(self.y)
@@ -181,7 +186,9 @@ class Session:
             self.optimizer.step()
             self.step_count += 1
         self.grad_norms = [
-            float(np.linalg.norm(layer.weight.grad.numpy())) if layer.weight.grad is not None else 0.0
+            float(np.linalg.norm(layer.weight.grad.numpy()))
+            if layer.weight.grad is not None
+            else 0.0
             for layer in self.linear_layers()
         ]
         if not np.isfinite(float(loss)):
