@@ -95,6 +95,11 @@ def in_browser(seconds: float) -> dict[str, float] | None:
     }
 
 
+def row(name: str, sps: float, fps: float) -> str:
+    """One line of the table: each rate beside its ratio to the goal."""
+    return f"{name:38} {sps:9.0f} {sps / GOAL_STEPS:7.1f} {fps:9.1f} {fps / GOAL_FPS:7.1f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="1 s per measurement")
@@ -102,7 +107,8 @@ def main() -> None:
     seconds = 1.0 if args.smoke else 5.0
     results: dict[str, float] = {}
     print(
-        f"2-8-8-2 on 500 moons points, {os.cpu_count()} CPUs visible; goals {GOAL_STEPS:g} steps/s, {GOAL_FPS:g} frames/s"
+        f"2-8-8-2 on 500 moons points, {os.cpu_count()} CPUs visible; "
+        f"goals {GOAL_STEPS:g} steps/s, {GOAL_FPS:g} frames/s"
     )
     print(f"{'measurement':38} {'steps/s':>9} {'goal x':>7} {'frames/s':>9} {'goal x':>7}")
     for batch in (32, 500):
@@ -111,18 +117,14 @@ def main() -> None:
             sps,
             fps,
         )
-        print(
-            f"{f'play loop in Python, batch {batch}':38} {sps:9.0f} {sps / GOAL_STEPS:7.1f} {fps:9.1f} {fps / GOAL_FPS:7.1f}"
-        )
+        print(row(f"play loop in Python, batch {batch}", sps, fps))
     page = in_browser(seconds)
     if page is None:
         print("in the browser: skipped (needs playwright and chromium-headless-shell)")
     else:
         results.update({f"browser_{k}": v for k, v in page.items()})
         sps, fps = page["steps_per_s"], page["frames_per_s"]
-        print(
-            f"{'page in headless Chromium, batch 32':38} {sps:9.0f} {sps / GOAL_STEPS:7.1f} {fps:9.1f} {fps / GOAL_FPS:7.1f}"
-        )
+        print(row("page in headless Chromium, batch 32", sps, fps))
         print(
             f"pause clicked while playing: the page showed it paused after {page['pause_ms']:.0f} ms"
         )
