@@ -465,6 +465,8 @@ function render({ model, el, url = false }) {
       `<td style="text-align:left">${escapeHtml(e.input)}</td><td>${fmt(e.local, 6)}</td><td>${fmt(e.downstream, 6)}</td>` +
       `<td>${e.before !== null ? `<span class="accum">+= → ${fmt(e.after, 6)}</span>` : ""}</td></tr>`)));
     $("bp-table").innerHTML = "<tr><th>step</th><th>node</th><th>upstream</th><th>input</th><th>local</th><th>downstream</th><th>accumulated</th></tr>" + rows.join("");
+    const current = $("bp-table").querySelector("tr.current");
+    if (current) current.scrollIntoView({ block: "nearest" });
     if (k === steps.length) {
       const names = Object.keys(bp.scalar_grads);
       const worst = Math.max(...names.map((n) => Math.abs(bp.scalar_grads[n] - bp.tensor_grads[n])));
