@@ -17,28 +17,24 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-BROWSER = "/usr/bin/chromium-headless-shell"
 pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
 )
 pytest.importorskip("uvicorn", reason="the playground extra (uvicorn) is not installed")
-if not os.path.exists(BROWSER):
-    pytest.skip(
-        f"no headless Chromium at {BROWSER} (apt-get install chromium-headless-shell)",
-        allow_module_level=True,
-    )
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import sync_playwright
 
 import chainrule
 from chainrule.playground import Config
-from chainrule.playground.session import build_model, loss_fn
 from chainrule.playground.datasets import make_points, split
+from chainrule.playground.session import build_model, loss_fn
 
+BROWSER = "/usr/bin/chromium-headless-shell"
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = os.environ.get("CHAINRULE_SCREENSHOTS")
 PG = "window.chainrulePlayground"
@@ -69,6 +65,8 @@ def base_url():
 
 @pytest.fixture(scope="module")
 def browser():
+    if not os.path.exists(BROWSER):
+        pytest.skip(f"no headless Chromium at {BROWSER} (apt-get install chromium-headless-shell)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=BROWSER)
         yield b
@@ -86,12 +84,12 @@ def page(browser, base_url):
     assert not errors, errors
 
 
-def open_page(page: Page, base_url: str, query: str = "") -> None:
+def open_page(page: Any, base_url: str, query: str = "") -> None:
     page.goto(base_url + query)
     page.wait_for_function(f"{PG} && {PG}.state.frame && {PG}.state.points")
 
 
-def wait_config(page: Page, **expected) -> None:
+def wait_config(page: Any, **expected) -> None:
     checks = " && ".join(
         f"JSON.stringify({PG}.state.config.{k}) === {json.dumps(json.dumps(v, separators=(',', ':')))}"
         for k, v in expected.items()
@@ -99,7 +97,7 @@ def wait_config(page: Page, **expected) -> None:
     page.wait_for_function(f"{PG}.state.frame && {PG}.state.frame.step === 0 && {checks}")
 
 
-def train(page: Page, seconds: float) -> dict:
+def train(page: Any, seconds: float) -> dict:
     page.click("#pg-play")
     page.wait_for_function(f"{PG}.state.playing")
     time.sleep(seconds)
@@ -109,7 +107,7 @@ def train(page: Page, seconds: float) -> dict:
     return page.evaluate(f"{PG}.state.frame")
 
 
-def shown(page: Page, selector: str) -> float:
+def shown(page: Any, selector: str) -> float:
     return float(page.inner_text(selector))
 
 
