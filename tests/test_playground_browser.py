@@ -312,3 +312,29 @@ def test_bad_input_in_the_page_gets_a_message_and_a_second_tab_is_told(page, bas
         "document.querySelector('#message').textContent.includes('tabs are open')"
     )
     second.close()
+
+
+def test_the_same_module_renders_through_a_widget_style_model(page, base_url):
+    # anywidget hands render() a model with send() and on("msg:custom"); here it is bridged
+    # to a socket by hand, with no "connected" event, as in a notebook.
+    open_page(page, base_url)
+    page.evaluate(
+        """async () => {
+        const pg = await import("/static/playground.js");
+        const sock = new WebSocket(`ws://${location.host}/ws`);
+        const listeners = [];
+        await new Promise((resolve) => { sock.onopen = resolve; });
+        sock.onmessage = (e) => listeners.forEach((cb) => cb(JSON.parse(e.data)));
+        const el = document.createElement("div");
+        el.id = "widget";
+        document.body.appendChild(el);
+        const model = { send: (m) => sock.send(JSON.stringify(m)), on: (e, cb) => listeners.push(cb) };
+        pg.default.render({ model, el });
+    }"""
+    )
+    page.wait_for_function("document.querySelector('#widget #pg-stepcount').textContent === '0'")
+    page.wait_for_function(
+        "!isNaN(parseFloat(document.querySelector('#widget #pg-train-loss').textContent))"
+    )
+    page.locator("#widget #pg-step").click()
+    page.wait_for_function("document.querySelector('#widget #pg-stepcount').textContent === '1'")

@@ -420,6 +420,8 @@ def test_the_widget_answers_through_the_same_controller():
     w = widget(data="xor", n=40)
     sent = []
     w.send = sent.append
+    w._on_message(w, {"type": "hello"}, [])
+    assert [m["type"] for m in sent] == ["points", "frame", "state"]
     w._on_message(w, {"type": "step", "n": 2}, [])
     assert sent[-1]["type"] == "frame" and sent[-1]["step"] == 2
     assert "export default" in str(w._esm)  # the page's own module

@@ -92,6 +92,10 @@ class Controller:
         self.session.configure(Config.from_dict(m["config"]))
         return [self.session.points(), self.session.frame(), self._state()]
 
+    def _on_hello(self, m: dict) -> list[dict]:
+        # The notebook widget asks once it is drawn (a WebSocket gets hello() on connecting).
+        return self.hello()
+
     def _on_play(self, m: dict) -> list[dict]:
         self.playing = True
         self.speed = int(m.get("speed", 0))

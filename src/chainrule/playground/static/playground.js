@@ -12,8 +12,6 @@ const LISTS = new Set(["hidden", "act", "hide", "lock"]);
 const NUMBERS = new Set(["n", "noise", "classes", "seed", "val", "lr", "batch", "l2"]);
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"];
 const RGB = COLORS.map((c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)));
-// Panels a link may hide or lock, besides the settings themselves.
-const PANELS = ["train", "edit", "csv", "backprop", "accumulation", "predict", "export", "share"];
 
 /** A model for render() over a WebSocket that reconnects; messages wait while it is closed. */
 export function socketModel(url) {
@@ -504,6 +502,7 @@ function render({ model, el, url = false }) {
     $("share-url").select();
   };
   if (url) showConfig();
+  else send({ type: "hello" }); // the widget: the session is already set up in Python; ask for it
 
   // What the browser tests and the benchmark read; nothing in the page depends on it.
   const api = { state, shareUrl, sendConfig };
