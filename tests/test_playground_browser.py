@@ -40,15 +40,15 @@ SHOTS = os.environ.get("CHAINRULE_SCREENSHOTS")
 PG = "window.chainrulePlayground"
 
 
-@pytest.fixture(scope="module")
-def base_url():
+def start_server(port: int = 0) -> tuple[Any, threading.Thread, int]:
     import uvicorn
 
     from chainrule.playground.server import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    if not port:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(create_app(), port=port, log_level="warning", ws="websockets-sansio")
     )
@@ -58,9 +58,19 @@ def base_url():
         if server.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
+    return server, thread, port
+
+
+def stop_server(server: Any, thread: threading.Thread) -> None:
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    server, thread, port = start_server()
+    yield f"http://127.0.0.1:{port}/"
+    stop_server(server, thread)
 
 
 @pytest.fixture(scope="module")
@@ -338,3 +348,22 @@ def test_the_same_module_renders_through_a_widget_style_model(page, base_url):
     )
     page.locator("#widget #pg-step").click()
     page.wait_for_function("document.querySelector('#widget #pg-stepcount').textContent === '1'")
+
+
+def test_a_closed_connection_is_said_in_the_page_and_it_reconnects_with_its_settings(page):
+    server, thread, port = start_server()
+    open_page(page, f"http://127.0.0.1:{port}/", "?data=circles&hidden=5")
+    wait_config(page, data="circles", hidden=[5])
+    stop_server(server, thread)
+    page.wait_for_function("document.querySelector('#message').textContent.includes('connection')")
+    assert "reconnecting" in page.inner_text("#pg-status")
+    server, thread, _ = start_server(port)
+    try:
+        page.wait_for_function(
+            "document.querySelector('#pg-status').textContent.startsWith('connected')"
+        )
+        wait_config(page, data="circles", hidden=[5])  # the page sent its settings again
+        page.click("#pg-step")
+        page.wait_for_function(f"{PG}.state.frame.step === 1")
+    finally:
+        stop_server(server, thread)
