@@ -394,6 +394,17 @@ def test_bad_input_gets_a_message_and_the_socket_keeps_working(client):
         assert ws.receive_json()["step"] == 2
 
 
+def test_numbers_json_cannot_carry_become_a_message(client, monkeypatch):
+    from chainrule.playground import protocol
+
+    monkeypatch.setattr(
+        protocol.Session, "frame", lambda self: {"type": "frame", "train_loss": float("nan")}
+    )
+    with client.websocket_connect("/ws") as ws:
+        assert ws.receive_json()["type"] == "points"
+        assert "NaN or infinite" in ws.receive_json()["message"]
+
+
 def test_two_tabs_train_separately_and_a_closed_one_leaves_the_server_running(client):
     with client.websocket_connect("/ws") as one:
         for _ in range(3):

@@ -98,7 +98,15 @@ async def _read(ws: WebSocket, inbox: asyncio.Queue) -> None:
 
 async def _send(ws: WebSocket, messages: list[dict[str, Any]]) -> None:
     for m in messages:
-        await ws.send_text(json.dumps(m))
+        try:
+            text = json.dumps(m, allow_nan=False)  # the page's JSON.parse has no NaN
+        except ValueError:
+            text = json.dumps(
+                error(
+                    f"the {m.get('type')} numbers are NaN or infinite: reset, or lower the learning rate"
+                )
+            )
+        await ws.send_text(text)
 
 
 async def _serve_tab(ws: WebSocket, controller: Controller, inbox: asyncio.Queue) -> None:
