@@ -426,6 +426,7 @@ def test_two_tabs_train_separately_and_a_closed_one_leaves_the_server_running(cl
 
 def test_the_widget_answers_through_the_same_controller():
     pytest.importorskip("anywidget")
+    import chainrule.playground.notebook_widget  # noqa: F401 (a loaded submodule must not shadow widget())
     from chainrule.playground import widget
 
     w = widget(data="xor", n=40)

@@ -5,7 +5,7 @@ front end in a notebook. Modules, bottom up: ``config`` (the settings and their 
 ``datasets`` (the points), ``session`` (the training run and its frames), ``backprop`` (one
 example's backward pass, step by step, and the ``.grad`` accumulation experiment), ``export``
 (the run as chainrule and PyTorch scripts and a checkpoint), ``protocol`` (the page's messages),
-``server`` and ``widget``. The front end is ``static/``: plain JavaScript, no build step.
+``server`` and ``notebook_widget``. The front end is ``static/``: plain JavaScript, no build step.
 
 >>> from chainrule.playground import Controller
 >>> Controller().hello()[0]["type"]
@@ -25,6 +25,6 @@ __all__ = ["Config", "ConfigError", "Controller", "Session", "widget"]
 
 def widget(**settings: Any) -> Any:
     """The playground as a Jupyter/Colab widget; ``settings`` are the page's (``data="xor"``, ...)."""
-    from chainrule.playground.widget import PlaygroundWidget  # noqa: PLC0415 (anywidget is optional)
+    from chainrule.playground.notebook_widget import PlaygroundWidget  # noqa: PLC0415 (anywidget is optional)
 
     return PlaygroundWidget(Config.from_dict(settings) if settings else None)
