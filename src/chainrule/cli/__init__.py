@@ -17,12 +17,21 @@ from chainrule.cli import demo as demo_command
 from chainrule.cli import eval as eval_command
 from chainrule.cli import graph as graph_command
 from chainrule.cli import lab as lab_command
+from chainrule.cli import playground as playground_command
 from chainrule.cli import predict as predict_command
 from chainrule.cli import train as train_command
 from chainrule.cli.errors import CLIError, RunError
 
 #: The subcommands, in the order ``chainrule --help`` lists them.
-COMMANDS = [graph_command, train_command, eval_command, predict_command, lab_command, demo_command]
+COMMANDS = [
+    graph_command,
+    train_command,
+    eval_command,
+    predict_command,
+    lab_command,
+    demo_command,
+    playground_command,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
