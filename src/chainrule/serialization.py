@@ -2,7 +2,8 @@
 
 A saved file is a zip archive holding ``manifest.json`` (the structure: dicts, lists, tuples,
 numbers, strings, None) and one ``.npy`` per tensor. Loading runs no code from the file:
-nothing is unpickled, every array header is checked before its data is read, and the archive's
+nothing is unpickled, every array header is parsed by our own bounded reader
+(:mod:`chainrule._npy_format`) and checked against the bytes that follow it, and the archive's
 size, member count, nesting depth and total uncompressed bytes are bounded first, so a small
 hostile file cannot make ``load`` allocate gigabytes.
 
@@ -30,6 +31,7 @@ from typing import IO, Any, Union
 
 import numpy as np
 
+from chainrule._npy_format import NpyFormatError, read_npy
 from chainrule._tensor import Tensor, as_tensor
 from chainrule._tensor.dtypes import BY_NUMPY
 
@@ -155,6 +157,9 @@ def _load(fh: IO[bytes], name: str, max_bytes: int) -> Any:
             raise SerializationError(
                 f"load: {name} has {len(infos)} members (at most {_MAX_MEMBERS})"
             )
+        packed = [n for n, i in infos.items() if i.compress_type != zipfile.ZIP_STORED]
+        if packed:  # save() stores; a compressed member could unpack to far more than the file
+            raise SerializationError(f"load: {name}: {packed[0]} is compressed (save() stores)")
         total = sum(i.file_size for i in infos.values())
         if total > max_bytes:
             raise SerializationError(
@@ -224,26 +229,13 @@ class _Reader:
         info = self.infos.get(member)
         if info is None:
             raise self.fail(f"{member} is missing")
-        with self.zf.open(info) as fh:
-            try:
-                version = np.lib.format.read_magic(fh)
-                if version == (1, 0):
-                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-                elif version == (2, 0):
-                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-                else:
-                    raise ValueError(f"npy format version {version} is not read here")
-            except (ValueError, SyntaxError, TypeError, OSError) as e:
-                raise self.fail(f"{member} has a broken header ({e})") from None
-            if dtype not in BY_NUMPY:
-                raise self.fail(f"{member} has dtype {dtype}, which a tensor cannot hold")
-            offset = fh.tell()
-            expected = math.prod(shape) * dtype.itemsize
-            if info.file_size - offset != expected:
-                raise self.fail(
-                    f"{member} claims shape {shape} of {dtype} ({expected} bytes) but holds "
-                    f"{info.file_size - offset}"
-                )
-            data = fh.read(expected)
-        arr = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
-        return arr.copy()  # writable, and not tied to the archive's buffer
+        try:
+            data = self.zf.read(info)  # in full, so zipfile checks the CRC-32 (sizes bounded above)
+            arr = read_npy(data, member)
+        except NpyFormatError as e:
+            raise self.fail(str(e)) from None
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+            raise self.fail(f"{member} cannot be read ({e})") from None
+        if arr.dtype not in BY_NUMPY:
+            raise self.fail(f"{member} has dtype {arr.dtype}, which a tensor cannot hold")
+        return arr
