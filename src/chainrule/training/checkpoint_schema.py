@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import nn
+from chainrule import nn, optim
+from chainrule.creation import zeros
 from chainrule.training.datasets import DATASETS
 
 __all__ = ["MetadataError", "check_training_meta", "check_config", "json_depth", "CONFIG_FIELDS"]
@@ -234,23 +235,58 @@ def _model_shapes(model: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def _optimizer_class(name: str) -> type[optim.Optimizer]:
+    return {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}[name]
+
+
 def _groups(groups: Any, config: dict[str, Any], n_params: int) -> None:
+    """One group over every parameter, with the optimizer's own keys and value types, the
+    config's lr, momentum and weight decay, and values the optimizer itself accepts."""
+    field = "optimizer_param_groups"
     if groups is None:
-        raise MetadataError("optimizer_param_groups", "missing: a training checkpoint has one")
+        raise MetadataError(field, "missing: a training checkpoint has one")
     if len(groups) != 1 or groups[0]["params"] != list(range(n_params)):
-        raise MetadataError(
-            "optimizer_param_groups", f"must be one group over parameters 0..{n_params - 1}"
-        )
-    group = groups[0]
+        raise MetadataError(field, f"must be one group over parameters 0..{n_params - 1}")
+    group = {k: v for k, v in groups[0].items() if k != "params"}
+    kind = _optimizer_class(config["optimizer"])
+    # The keys and value types a fresh optimizer of this kind has: the one source of truth.
+    template = kind([nn.Parameter(zeros(1))], lr=1.0).param_groups[0]
+    for key in sorted(set(group) | set(template) - {"params"}):
+        name = f"{field}[0].{key}"
+        if key not in template:
+            raise MetadataError(name, f"is not a {kind.__name__} hyperparameter")
+        if key not in group:
+            raise MetadataError(name, f"is missing ({kind.__name__} has it)")
+        _like(name, group[key], template[key])
     expected = {"lr": config["lr"], "weight_decay": config["weight_decay"]}
     if config["optimizer"] == "sgd":
         expected["momentum"] = 0.9 if config["momentum"] is None else config["momentum"]
     for key, want in expected.items():
-        if key not in group or not _is_number(group[key]) or group[key] != want:
+        if group[key] != want:
             raise MetadataError(
-                f"optimizer_param_groups[0].{key}",
-                f"is {_show(group.get(key))}, but the config says {want!r}",
+                f"{field}[0].{key}", f"is {_show(group[key])}, but the config says {want!r}"
             )
+    try:  # the optimizer's own range checks (betas in [0, 1), eps >= 0, ...)
+        kind(
+            [nn.Parameter(zeros(1))],
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in group.items()},
+        )
+    except (ValueError, TypeError) as e:
+        raise MetadataError(f"{field}[0]", f"{kind.__name__} refuses it ({e})") from None
+
+
+def _like(field: str, value: Any, template: Any) -> None:
+    """``value`` has the JSON form of ``template``: a bool, a number, None, or a tuple of numbers."""
+    if isinstance(template, bool) or template is None:
+        ok = isinstance(value, bool) or (template is None and value is None)
+    elif isinstance(template, (int, float)):
+        ok = _is_number(value)
+    elif isinstance(template, tuple):
+        ok = isinstance(value, list) and len(value) == len(template) and all(map(_is_number, value))
+    else:
+        ok = value == template
+    if not ok:
+        raise MetadataError(field, f"must be like {template!r}, got {_show(value)}")
 
 
 def _optim_state(
