@@ -49,7 +49,8 @@ DTYPES: dict[str, np.dtype] = {
 }  # fmt: skip
 
 _HEADER = re.compile(
-    r"\{'descr': '(?P<descr>[<>|=][a-zA-Z][0-9]{0,6})', 'fortran_order': (?P<fortran>True|False), "
+    r"\{'descr': '(?P<descr>[<>|=][a-zA-Z][0-9]{0,6}(?:\[[a-zA-Z0-9]{1,8}\])?)', "
+    r"'fortran_order': (?P<fortran>True|False), "
     r"'shape': \((?P<shape>(?:(?:0|[1-9][0-9]{0,18}), ?)*(?:0|[1-9][0-9]{0,18})?)\), ?\} *\n",
     re.ASCII,
 )

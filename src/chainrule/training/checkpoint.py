@@ -231,9 +231,9 @@ def _read(data: bytes) -> Checkpoint:
             model_state[name[len(_MODEL) :]] = value
         else:
             index, _, field = name[len(_OPTIM) :].partition(".")
-            # A 0-d integer (a step count) comes back as a Python int, as the optimizer made it.
+            # A step count comes back as a Python int, as the optimizer made it.
             optim_state.setdefault(int(index), {})[field] = (
-                value.item() if value.ndim == 0 else value
+                value.item() if field == "step" else value
             )
     if not model_state:
         raise _Refused("holds no model weights (no model.* member)")
@@ -385,7 +385,7 @@ def _check_groups(groups: Any, state: dict[int, dict[str, Any]]) -> None:
         for key, value in group.items():
             if key != "params" and not _is_hyperparameter(value):
                 raise MetadataError(
-                    f"{field}[{i}].{_short(key)}",
+                    f"{field}[{i}].{key[:40]}",
                     f"must be a number, bool or None, got {_short(value)}",
                 )
     strays = sorted(set(state) - seen)

@@ -53,6 +53,11 @@ class MetadataError(ValueError):
         self.field = field
 
 
+_BRACKET_STEP = np.zeros(256, np.int64)  # +1 for [ and {, -1 for ] and }, by byte
+_BRACKET_STEP[[ord("["), ord("{")]] = 1
+_BRACKET_STEP[[ord("]"), ord("}")]] = -1
+
+
 def json_depth(text: str) -> int:
     """How deeply ``[`` and ``{`` nest in JSON ``text`` (brackets inside strings do not count).
 
@@ -61,8 +66,7 @@ def json_depth(text: str) -> int:
     """
     bare = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)  # strings' contents out of the way
     codes = np.frombuffer(bare.encode("utf-8", "replace"), dtype=np.uint8)
-    steps = np.isin(codes, (0x5B, 0x7B)).astype(np.int64) - np.isin(codes, (0x5D, 0x7D))
-    return int(np.cumsum(steps).max(initial=0))
+    return int(np.cumsum(_BRACKET_STEP[codes]).max(initial=0))
 
 
 # ---- small checks, each naming its field -------------------------------------------------------
