@@ -61,6 +61,7 @@ def read_idx(
     path: str | os.PathLike[str],
     *,
     shape: tuple[int | None, ...] | None = None,
+    dtype: type | np.dtype | None = None,
     max_bytes: int = MAX_BYTES,
 ) -> np.ndarray:
     """Read an IDX file (raw or gzipped) into a NumPy array in native byte order.
@@ -70,7 +71,8 @@ def read_idx(
     not more (trailing bytes). Dimensions of size 0 are allowed and give an empty array.
 
     Everything the header claims is checked before the data is read: against ``shape`` (the
-    dims expected, ``None`` for any size, e.g. ``(None, 28, 28)``), ``max_bytes``, and the
+    dims expected, ``None`` for any size, e.g. ``(None, 28, 28)``), ``dtype`` (the element type
+    expected, e.g. ``np.uint8``: a changed type byte is not a silent change), ``max_bytes``, and the
     file's size (for gzip, the uncompressed size its trailer records), so a damaged or hostile
     header costs nothing, however large its claim.
 
@@ -94,7 +96,14 @@ def read_idx(
     opener = gzip.open if gzipped else open
     try:
         with opener(path, "rb") as f:
-            return _read_stream(f, path, gzipped, _Limits(shape, max_bytes, unpacked, gzipped))
+            return _read_stream(
+                f,
+                path,
+                gzipped,
+                _Limits(
+                    shape, None if dtype is None else np.dtype(dtype), max_bytes, unpacked, gzipped
+                ),
+            )
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
         # Raised mid-read by gzip: a cut-off download or a damaged archive.
         raise IDXError(f"{path}: gzip data is truncated or corrupt ({e})") from None
@@ -103,6 +112,7 @@ def read_idx(
 @dataclass(frozen=True)
 class _Limits:
     shape: tuple[int | None, ...] | None  # the dims expected (None: any)
+    dtype: np.dtype | None  # the element type expected (None: any)
     max_bytes: int
     unpacked: int | None  # the bytes the file holds (uncompressed); None if unknown
     gzipped: bool
@@ -151,7 +161,7 @@ def _read_stream(f: BinaryIO, path: Path, gzipped: bool, limits: _Limits) -> np.
     shape = struct.unpack(f">{ndim}I", dims_bytes)
     dtype = IDX_DTYPES[code]
     expected = math.prod(shape) * dtype.itemsize
-    _check_claim(path, shape, expected, 4 + 4 * ndim, limits)
+    _check_claim(path, shape, dtype, expected, 4 + 4 * ndim, limits)
 
     # Grow the buffer as data arrives instead of allocating ``expected`` bytes up front: a
     # gzip trailer can lie too, and that must end in "truncated", not MemoryError.
@@ -183,9 +193,18 @@ def _read_stream(f: BinaryIO, path: Path, gzipped: bool, limits: _Limits) -> np.
 
 
 def _check_claim(
-    path: Path, shape: tuple[int, ...], expected: int, header: int, limits: _Limits
+    path: Path,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    expected: int,
+    header: int,
+    limits: _Limits,
 ) -> None:
     """Refuse a header whose shape is not the one expected, or whose data cannot be in the file."""
+    if limits.dtype is not None and dtype.newbyteorder("=") != limits.dtype:
+        raise IDXError(
+            f"{path}: header says {dtype.newbyteorder('=')} elements; expected {limits.dtype}"
+        )
     want = limits.shape
     if want is not None and (
         len(shape) != len(want) or any(w is not None and w != d for w, d in zip(want, shape))

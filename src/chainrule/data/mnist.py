@@ -144,7 +144,9 @@ def _read_splits(files: Mapping[str, Path]) -> dict[str, np.ndarray]:
     # The shapes go to read_idx, so a header claiming (1, 50000, 50000) is refused before
     # anything is decompressed, not after 2.5 GB.
     arrays = {
-        key: read_idx(path, shape=(None, 28, 28) if key.startswith("x") else (None,))
+        key: read_idx(
+            path, shape=(None, 28, 28) if key.startswith("x") else (None,), dtype=np.uint8
+        )
         for key, path in files.items()
     }
     for split in ("train", "test"):
