@@ -495,6 +495,13 @@ def _hidden_30000(good: bytes) -> bytes:
     return with_meta(good, meta)
 
 
+def _no_config_hidden_30000(good: bytes) -> bytes:
+    """Without a config the training schema does not apply: load_model must not build from it."""
+    meta = _set(meta_of(good), "model.hidden", [30000, 30000])
+    del meta["config"]
+    return with_meta(good, meta)
+
+
 def _deep(good: bytes) -> bytes:
     parts = members(good)
     parts["meta"] = npy(np.array("[" * 100_000 + "]" * 100_000))
@@ -507,6 +514,7 @@ BOMBS = {
     "npy header claiming 1e13 elements": (_huge_npy_claim, "(10000000000000,)"),
     "hidden [30000, 30000]": (_hidden_30000, "model.0.bias: has shape (3,)"),
     "metadata nested 1e5 deep": (_deep, "nested 100000 deep"),
+    "no config, hidden [30000, 30000]": (_no_config_hidden_30000, "not from chainrule train"),
 }
 LIMIT = 2**30  # RLIMIT_AS for the bomb runs: 1 GiB of address space
 
