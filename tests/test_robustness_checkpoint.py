@@ -375,6 +375,38 @@ def test_every_metadata_field_replaced_by_each_wrong_type(good):
     assert cases > 900
 
 
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(choice=st.integers(0, 10**6), value=JSON)
+def test_any_json_value_in_any_field_is_refused_or_of_the_fields_kind(good, choice, value):
+    meta = meta_of(good)
+    paths = [p for p in _paths(meta) if p[1]]
+    path, keys, original = paths[choice % len(paths)]
+    data = with_meta(good, _set(meta, keys, value))
+    try:
+        read_checkpoint(data, NAME)
+    except CheckpointError as e:
+        assert str(e).startswith(NAME + ": ") and "\n" not in str(e) and len(str(e)) < 400
+        if _kind(value) not in _kinds(path, original):
+            assert _named(path) in str(e), (path, value, str(e))
+        return
+    assert _kind(value) in _kinds(path, original), (path, value)
+
+
 @pytest.mark.parametrize(
     "path, value, named",
     [
@@ -428,6 +460,8 @@ def _replace(good, name, array, rehash=True):
         (lambda g: _zip({"archive/data.pkl": b"x"}), "torch.save"),
         (lambda g: build(members(g), zipfile.ZIP_DEFLATED), "is compressed"),
         (lambda g: _replace(g, "model.0.bias", np.full(3, np.nan, np.float32)), "NaN or inf"),
+        (lambda g: with_meta(g, _set(meta_of(g), "config.lr", float("nan"))), "holds NaN"),
+        (lambda g: with_meta(g, _set(meta_of(g), "data.std", [float("inf")])), "holds Infinity"),
         (lambda g: _replace(g, "model.0.bias", np.full(3, np.inf, np.float32)), "NaN or inf"),
         (lambda g: _replace(g, "model.0.bias", np.zeros(3, np.complex64)), "holds complex64"),
         (lambda g: _replace(g, "model.0.bias", np.zeros(3, "M8[s]")), "'<M8[s]' is not read"),
