@@ -154,7 +154,7 @@ def test_truncated_data(tmp_path, gz):
     )
     message = _error(path)
     assert "truncated: header says 47040000 bytes of data" in message
-    assert message.endswith("has 1000")
+    assert message.endswith("has 1000" + (" by its gzip trailer" if gz else ""))
 
 
 def test_truncated_data_counts_bytes_not_items(tmp_path):
@@ -173,10 +173,11 @@ def test_zero_size_dims_with_data_is_trailing(tmp_path):
     assert "has 5 trailing bytes" in _error(path)
 
 
-def test_absurd_header_is_truncated_not_memory_error(tmp_path):
+def test_absurd_header_is_refused_before_reading_not_memory_error(tmp_path):
     # 2^32-1 in each of 4 dims: far more bytes than exist anywhere; must fail fast and cleanly.
     path = _write(tmp_path / "huge", _header(0x0E, (2**32 - 1,) * 4) + b"\x00" * 16)
-    assert "truncated" in _error(path)
+    assert "more than the 1073741824 read (max_bytes)" in _error(path)
+    assert "truncated" in str(pytest.raises(IDXError, read_idx, path, max_bytes=2**300).value)
 
 
 def test_cut_off_gzip_stream(tmp_path):

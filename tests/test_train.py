@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import doctest
+import hashlib
+import io
 import json
 import re
 import signal
@@ -230,16 +232,32 @@ def trained(capsys, tmp_path):
     return tmp_path
 
 
-def _rewrite(path, change):
+def _rewrite(path, change, rehash=True):
+    """Change the arrays and save them again; with ``rehash`` the metadata gets their new SHA-256s,
+    so the checks past the hash are reached."""
     with np.load(path, allow_pickle=False) as z:
         entries = {k: z[k] for k in z.files}
     change(entries)
+    if rehash and "meta" in entries:
+        try:
+            meta = json.loads(str(entries["meta"]))
+        except ValueError:  # the metadata itself is the damage
+            meta = None
+        if isinstance(meta, dict):
+            meta["sha256"] = {k: _sha256(v) for k, v in entries.items() if k != "meta"}
+            entries["meta"] = np.array(json.dumps(meta))
     np.savez(path, **entries)
 
 
+def _sha256(array):
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=True)  # the pickled case must reach the dtype check
+    return hashlib.sha256(buf.getvalue()).hexdigest()
+
+
 DAMAGE = {
-    "truncated": (lambda p: p.write_bytes(p.read_bytes()[:1000]), "not a readable checkpoint"),
-    "not a zip": (lambda p: p.write_bytes(b"hello"), "not a readable checkpoint"),
+    "truncated": (lambda p: p.write_bytes(p.read_bytes()[:1000]), "not a readable zip archive"),
+    "not a zip": (lambda p: p.write_bytes(b"hello"), "not a checkpoint"),
     "no meta": (lambda p: _rewrite(p, lambda e: e.pop("meta")), "no 'meta' entry"),
     "bad json": (
         lambda p: _rewrite(p, lambda e: e.update({"meta": np.array("{not json")})),
@@ -247,20 +265,27 @@ DAMAGE = {
     ),
     "pickled": (
         lambda p: _rewrite(p, lambda e: e.update({"model.0.bias": np.array([{}], object)})),
-        "not a readable",
+        "model.0.bias.npy: .npy dtype '|O' is not read here",
     ),
     "stray key": (
         lambda p: _rewrite(p, lambda e: e.update({"stray": np.zeros(1)})),
-        "unexpected entry 'stray'",
+        "unexpected entry 'stray.npy'",
     ),
     "extra layer": (
-        lambda p: _rewrite(p, lambda e: e.update({"model.9.weight": np.zeros(3)})),
-        "Unexpected key",
+        lambda p: _rewrite(p, lambda e: e.update({"model.9.weight": np.zeros(3, np.float32)})),
+        "model.9.weight: is not in the model the metadata describes",
     ),
-    "missing key": (lambda p: _rewrite(p, lambda e: e.pop("model.2.bias")), "Missing key"),
+    "missing key": (
+        lambda p: _rewrite(p, lambda e: e.pop("model.2.bias")),
+        "model.2.bias: is missing",
+    ),
     "shape": (
-        lambda p: _rewrite(p, lambda e: e.update({"model.0.weight": np.zeros((3, 2))})),
-        "size mismatch",
+        lambda p: _rewrite(p, lambda e: e.update({"model.0.weight": np.zeros((3, 2), np.float32)})),
+        "model.0.weight: has shape (3, 2)",
+    ),
+    "changed, not rehashed": (
+        lambda p: _rewrite(p, lambda e: e["model.0.bias"].__iadd__(1), rehash=False),
+        "model.0.bias.npy does not match its SHA-256",
     ),
 }
 
@@ -284,7 +309,7 @@ def test_optimizer_state_of_the_wrong_shape(capsys, trained):
     path = trained / "checkpoint.npz"
     _rewrite(path, lambda e: e.update({"optim.state.0.momentum_buffer": np.zeros(4, np.float32)}))
     code, _, err = cli(capsys, "train", "--epochs", 2, "--out", trained, "--resume")
-    assert code == 1 and "optim.state.0.momentum_buffer has shape (4,)" in err
+    assert code == 1 and "optim.state.0.momentum_buffer: has shape (4,)" in err
 
 
 @pytest.mark.parametrize(

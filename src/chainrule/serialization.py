@@ -1,10 +1,12 @@
 """``chainrule.save`` / ``chainrule.load``: ``torch.save(model.state_dict(), path)`` without pickle.
 
 A saved file is a zip archive holding ``manifest.json`` (the structure: dicts, lists, tuples,
-numbers, strings, None) and one ``.npy`` per tensor. Loading runs no code from the file:
-nothing is unpickled, every array header is checked before its data is read, and the archive's
-size, member count, nesting depth and total uncompressed bytes are bounded first, so a small
-hostile file cannot make ``load`` allocate gigabytes.
+numbers, strings, None; and the SHA-256 of each array) and one ``.npy`` per tensor. Loading
+runs no code from the file: nothing is unpickled, each array must match its hash, every array
+header is parsed by our own bounded reader (:mod:`chainrule._npy_format`) and checked against
+the bytes that follow it, and the archive's size, member count, nesting depth and total
+uncompressed bytes are bounded first, so a small hostile file cannot make ``load`` allocate
+gigabytes. Version 1 files (before hashes) are still read, with every check but the hash.
 
 What can be saved: tensors (and Parameters, which come back as tensors that require grad, as a
 state_dict's would), NumPy arrays, and dicts/lists/tuples of those and of plain values: what
@@ -21,6 +23,7 @@ state_dict's would), NumPy arrays, and dicts/lists/tuples of those and of plain 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -30,6 +33,7 @@ from typing import IO, Any, Union
 
 import numpy as np
 
+from chainrule._npy_format import NpyFormatError, read_npy
 from chainrule._tensor import Tensor, as_tensor
 from chainrule._tensor.dtypes import BY_NUMPY
 
@@ -38,7 +42,8 @@ __all__ = ["save", "load", "SerializationError", "MAX_LOAD_BYTES"]
 PathOrFile = Union[str, os.PathLike, IO[bytes]]
 
 FORMAT = "chainrule.save"
-VERSION = 1
+VERSION = 2  # 2 adds the SHA-256 of each .npy member; version 1 files still read, unhashed
+_VERSIONS = (1, 2)
 #: The most uncompressed bytes ``load`` reads unless told otherwise (``max_bytes=``).
 MAX_LOAD_BYTES = 4 * 2**30
 _MAX_MEMBERS = 100_000
@@ -58,28 +63,34 @@ def save(obj: Any, f: PathOrFile) -> None:
     """
     arrays: list[np.ndarray] = []
     tree = _encode(obj, arrays, depth=0)
-    manifest = json.dumps({"format": FORMAT, "version": VERSION, "object": tree})
+    members = [_npy_bytes(a) for a in arrays]
+    hashes = [hashlib.sha256(m).hexdigest() for m in members]
+    manifest = json.dumps({"format": FORMAT, "version": VERSION, "object": tree, "sha256": hashes})
     if isinstance(f, (str, os.PathLike)):
         path = os.fspath(f)
         tmp = f"{path}.tmp-{os.getpid()}"
         try:
             with open(tmp, "wb") as out:
-                _write_zip(out, manifest, arrays)
+                _write_zip(out, manifest, members)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
     else:
-        _write_zip(f, manifest, arrays)
+        _write_zip(f, manifest, members)
 
 
-def _write_zip(out: IO[bytes], manifest: str, arrays: list[np.ndarray]) -> None:
+def _npy_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr if arr.flags.c_contiguous else arr.copy(), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _write_zip(out: IO[bytes], manifest: str, members: list[bytes]) -> None:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr("manifest.json", manifest)
-        for i, arr in enumerate(arrays):
-            buf = io.BytesIO()
-            np.save(buf, arr if arr.flags.c_contiguous else arr.copy(), allow_pickle=False)
-            zf.writestr(f"tensors/{i}.npy", buf.getvalue())
+        for i, data in enumerate(members):
+            zf.writestr(f"tensors/{i}.npy", data)
 
 
 def _encode(obj: Any, arrays: list[np.ndarray], depth: int) -> Any:
@@ -155,6 +166,9 @@ def _load(fh: IO[bytes], name: str, max_bytes: int) -> Any:
             raise SerializationError(
                 f"load: {name} has {len(infos)} members (at most {_MAX_MEMBERS})"
             )
+        packed = [n for n, i in infos.items() if i.compress_type != zipfile.ZIP_STORED]
+        if packed:  # save() stores; a compressed member could unpack to far more than the file
+            raise SerializationError(f"load: {name}: {packed[0]} is compressed (save() stores)")
         total = sum(i.file_size for i in infos.values())
         if total > max_bytes:
             raise SerializationError(
@@ -171,18 +185,25 @@ def _load(fh: IO[bytes], name: str, max_bytes: int) -> Any:
             ) from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise SerializationError(f"load: {name} is not a file written by chainrule.save")
-        if manifest.get("version") != VERSION:
+        if manifest.get("version") not in _VERSIONS:
             raise SerializationError(
                 f"load: {name} has format version {manifest.get('version')!r}; this chainrule "
-                f"reads version {VERSION}"
+                f"reads versions {', '.join(map(str, _VERSIONS))}"
             )
-        reader = _Reader(zf, infos, name)
+        hashes = manifest.get("sha256") if manifest["version"] >= 2 else None
+        if manifest["version"] >= 2 and not (
+            isinstance(hashes, list) and all(isinstance(h, str) for h in hashes)
+        ):
+            raise SerializationError(f"load: {name}: manifest.json has no list of sha256 hashes")
+        reader = _Reader(zf, infos, name, hashes)
         return reader.decode(manifest.get("object"), depth=0)
 
 
 class _Reader:
-    def __init__(self, zf: zipfile.ZipFile, infos: dict, name: str) -> None:
-        self.zf, self.infos, self.name = zf, infos, name
+    def __init__(
+        self, zf: zipfile.ZipFile, infos: dict, name: str, hashes: list[str] | None
+    ) -> None:
+        self.zf, self.infos, self.name, self.hashes = zf, infos, name, hashes
 
     def fail(self, what: str) -> SerializationError:
         return SerializationError(f"load: {self.name}: {what}")
@@ -224,26 +245,18 @@ class _Reader:
         info = self.infos.get(member)
         if info is None:
             raise self.fail(f"{member} is missing")
-        with self.zf.open(info) as fh:
-            try:
-                version = np.lib.format.read_magic(fh)
-                if version == (1, 0):
-                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-                elif version == (2, 0):
-                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-                else:
-                    raise ValueError(f"npy format version {version} is not read here")
-            except (ValueError, SyntaxError, TypeError, OSError) as e:
-                raise self.fail(f"{member} has a broken header ({e})") from None
-            if dtype not in BY_NUMPY:
-                raise self.fail(f"{member} has dtype {dtype}, which a tensor cannot hold")
-            offset = fh.tell()
-            expected = math.prod(shape) * dtype.itemsize
-            if info.file_size - offset != expected:
-                raise self.fail(
-                    f"{member} claims shape {shape} of {dtype} ({expected} bytes) but holds "
-                    f"{info.file_size - offset}"
-                )
-            data = fh.read(expected)
-        arr = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
-        return arr.copy()  # writable, and not tied to the archive's buffer
+        try:
+            data = self.zf.read(info)  # in full, so zipfile checks the CRC-32 (sizes bounded above)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+            raise self.fail(f"{member} cannot be read ({e})") from None
+        if self.hashes is not None and (
+            index >= len(self.hashes) or hashlib.sha256(data).hexdigest() != self.hashes[index]
+        ):
+            raise self.fail(f"{member} does not match its SHA-256 in manifest.json")
+        try:
+            arr = read_npy(data, member)
+        except NpyFormatError as e:
+            raise self.fail(str(e)) from None
+        if arr.dtype not in BY_NUMPY:
+            raise self.fail(f"{member} has dtype {arr.dtype}, which a tensor cannot hold")
+        return arr

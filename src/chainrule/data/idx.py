@@ -23,6 +23,7 @@ import math
 import os
 import struct
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -46,6 +47,8 @@ _CODES = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
 # The format allows up to 255 dimensions, but real IDX files have 1 (labels) to 3 (images)
 # or 4 (colour images). A larger count almost always means the file is not IDX at all.
 MAX_NDIM = 4
+#: The most data bytes ``read_idx`` reads unless told otherwise (Fashion-MNIST's largest is 47 MB).
+MAX_BYTES = 2**30
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
 
@@ -54,33 +57,86 @@ class IDXError(ValueError):
     """An IDX file is malformed; the message names the file and what is wrong with it."""
 
 
-def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+def read_idx(
+    path: str | os.PathLike[str],
+    *,
+    shape: tuple[int | None, ...] | None = None,
+    dtype: type | np.dtype | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> np.ndarray:
     """Read an IDX file (raw or gzipped) into a NumPy array in native byte order.
 
     The header must be ``00 00 <code> <ndim>`` with a known type code and 1 to 4 dims, and the
     file must hold exactly ``prod(dims) * itemsize`` bytes after it: not fewer (truncated),
     not more (trailing bytes). Dimensions of size 0 are allowed and give an empty array.
 
+    Everything the header claims is checked before the data is read: against ``shape`` (the
+    dims expected, ``None`` for any size, e.g. ``(None, 28, 28)``), ``dtype`` (the element type
+    expected, e.g. ``np.uint8``: a changed type byte is not a silent change), ``max_bytes``, and the
+    file's size (for gzip, the uncompressed size its trailer records), so a damaged or hostile
+    header costs nothing, however large its claim.
+
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels-idx1-ubyte"
     >>> _ = p.write_bytes(bytes([0, 0, 0x08, 1, 0, 0, 0, 3, 7, 2, 1]))
     >>> read_idx(p)
     array([7, 2, 1], dtype=uint8)
+    >>> read_idx(p, shape=(None, 28, 28))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    chainrule.data.idx.IDXError: .../labels-idx1-ubyte: header says shape (3,); expected shape (N, 28, 28)
     """
     path = Path(path)
-    with open(path, "rb") as raw:
-        gzipped = raw.read(2) == _GZIP_MAGIC
+    try:
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == _GZIP_MAGIC
+            size = os.fstat(raw.fileno()).st_size
+            unpacked = _gzip_size(raw, size) if gzipped else size
+    except IsADirectoryError:
+        raise IDXError(f"{path}: is a directory, not an IDX file") from None
     opener = gzip.open if gzipped else open
     try:
         with opener(path, "rb") as f:
-            return _read_stream(f, path, gzipped)
+            return _read_stream(
+                f,
+                path,
+                gzipped,
+                _Limits(
+                    shape, None if dtype is None else np.dtype(dtype), max_bytes, unpacked, gzipped
+                ),
+            )
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
         # Raised mid-read by gzip: a cut-off download or a damaged archive.
-        raise IDXError(f"{path}: gzip data is truncated or corrupt ({e})") from e
+        raise IDXError(f"{path}: gzip data is truncated or corrupt ({e})") from None
 
 
-def _read_stream(f: BinaryIO, path: Path, gzipped: bool) -> np.ndarray:
-    """Parse the header, then read exactly the number of data bytes it promises."""
+@dataclass(frozen=True)
+class _Limits:
+    shape: tuple[int | None, ...] | None  # the dims expected (None: any)
+    dtype: np.dtype | None  # the element type expected (None: any)
+    max_bytes: int
+    unpacked: int | None  # the bytes the file holds (uncompressed); None if unknown
+    gzipped: bool
+
+
+def _gzip_size(raw: BinaryIO, size: int) -> int | None:
+    """The uncompressed size a gzip file's trailer records (ISIZE: the size mod 2³²).
+
+    Exact for a one-member file under 4 GiB, which every IDX download is; used to refuse a
+    header's claim before decompressing, and ``None`` (no check) where it cannot be trusted.
+    """
+    if size < 18 or size >= 2**32:
+        return None
+    raw.seek(size - 4)
+    return int.from_bytes(raw.read(4), "little")
+
+
+def _shape_text(shape: tuple[int | None, ...]) -> str:
+    dims = ", ".join("N" if d is None else str(d) for d in shape)
+    return f"({dims},)" if len(shape) == 1 else f"({dims})"
+
+
+def _read_stream(f: BinaryIO, path: Path, gzipped: bool, limits: _Limits) -> np.ndarray:
+    """Parse the header, check its claim, then read exactly the number of data bytes it promises."""
     what = "decompressed file" if gzipped else "file"
     magic = f.read(4)
     if len(magic) < 4:
@@ -105,9 +161,10 @@ def _read_stream(f: BinaryIO, path: Path, gzipped: bool) -> np.ndarray:
     shape = struct.unpack(f">{ndim}I", dims_bytes)
     dtype = IDX_DTYPES[code]
     expected = math.prod(shape) * dtype.itemsize
+    _check_claim(path, shape, dtype, expected, 4 + 4 * ndim, limits)
 
     # Grow the buffer as data arrives instead of allocating ``expected`` bytes up front: a
-    # damaged header can claim terabytes, and that must end in "truncated", not MemoryError.
+    # gzip trailer can lie too, and that must end in "truncated", not MemoryError.
     buf = bytearray()
     while len(buf) < expected:
         chunk = f.read(min(_CHUNK, expected - len(buf)))
@@ -119,12 +176,11 @@ def _read_stream(f: BinaryIO, path: Path, gzipped: bool) -> np.ndarray:
         raise IDXError(
             f"{path}: truncated: header says {expected} bytes of data (shape {shape}), {what} has {got}"
         )
-    trailing = 0
-    while chunk := f.read(_CHUNK):
-        trailing += len(chunk)
+    trailing = len(f.read(_CHUNK))  # one chunk says enough; a bomb's tail is not unpacked
     if trailing:
+        more = "" if trailing < _CHUNK else " or more"
         raise IDXError(
-            f"{path}: has {trailing} trailing bytes after the {expected} bytes of data the "
+            f"{path}: has {trailing}{more} trailing bytes after the {expected} bytes of data the "
             f"header declares (shape {shape})"
         )
 
@@ -134,6 +190,45 @@ def _read_stream(f: BinaryIO, path: Path, gzipped: bool) -> np.ndarray:
     else:
         array = array.view(dtype.newbyteorder("="))
     return array
+
+
+def _check_claim(
+    path: Path,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    expected: int,
+    header: int,
+    limits: _Limits,
+) -> None:
+    """Refuse a header whose shape is not the one expected, or whose data cannot be in the file."""
+    if limits.dtype is not None and dtype.newbyteorder("=") != limits.dtype:
+        raise IDXError(
+            f"{path}: header says {dtype.newbyteorder('=')} elements; expected {limits.dtype}"
+        )
+    want = limits.shape
+    if want is not None and (
+        len(shape) != len(want) or any(w is not None and w != d for w, d in zip(want, shape))
+    ):
+        raise IDXError(f"{path}: header says shape {shape}; expected shape {_shape_text(want)}")
+    if expected > limits.max_bytes:
+        raise IDXError(
+            f"{path}: header says shape {shape}, {expected} bytes of data; more than the "
+            f"{limits.max_bytes} read (max_bytes)"
+        )
+    if limits.unpacked is None or header + expected >= 2**32 > limits.unpacked:
+        return  # no size known, or a gzip trailer's 32 bits cannot tell
+    held = max(limits.unpacked - header, 0)
+    if held < expected:
+        source = " by its gzip trailer" if limits.gzipped else ""
+        raise IDXError(
+            f"{path}: truncated: header says {expected} bytes of data (shape {shape}), "
+            f"{'decompressed file' if limits.gzipped else 'file'} has {held}{source}"
+        )
+    if held > expected and not limits.gzipped:  # a gzip trailer may lie; the stream will tell
+        raise IDXError(
+            f"{path}: has {held - expected} trailing bytes after the {expected} bytes of data the "
+            f"header declares (shape {shape})"
+        )
 
 
 def write_idx(

@@ -141,10 +141,19 @@ def _find(directory: Path) -> tuple[dict[str, Path], list[str]]:
 
 def _read_splits(files: Mapping[str, Path]) -> dict[str, np.ndarray]:
     """Read the four IDX files and check they fit together: 28x28 uint8 images, labels 0..9, equal counts."""
-    arrays = {key: read_idx(path) for key, path in files.items()}
+    # The shapes go to read_idx, so a header claiming (1, 50000, 50000) is refused before
+    # anything is decompressed, not after 2.5 GB.
+    arrays = {
+        key: read_idx(
+            path, shape=(None, 28, 28) if key.startswith("x") else (None,), dtype=np.uint8
+        )
+        for key, path in files.items()
+    }
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         xp, yp = files[f"x_{split}"], files[f"y_{split}"]
+        if len(x) == 0:
+            raise IDXError(f"{xp}: holds 0 images; a data set needs at least one")
         if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (28, 28):
             raise IDXError(
                 f"{xp}: expected uint8 images of shape (N, 28, 28), got {x.dtype} {x.shape}"

@@ -572,9 +572,10 @@ class Module:
         """Copy values from ``state_dict`` (Tensors, NumPy arrays, or anything with ``__array__``
         such as torch tensors) into this module, in place.
 
-        Values are cast to each parameter's dtype. With ``strict`` (default) the keys must match
-        exactly; all problems (missing keys, unexpected keys, shape mismatches) are reported
-        together in one RuntimeError and nothing is copied. Returns ``(missing_keys,
+        Values are cast to each parameter's dtype (real numbers and booleans only: strings,
+        complex numbers, datetimes and objects are refused). With ``strict`` (default) the keys
+        must match exactly; all problems (missing keys, unexpected keys, shape and dtype
+        mismatches) are reported together in one RuntimeError and nothing is copied. Returns ``(missing_keys,
         unexpected_keys)``. Unlike torch, a failed load leaves the model untouched.
         """
         if not isinstance(state_dict, Mapping):
@@ -605,6 +606,13 @@ class Module:
                 errors.append(
                     f'While copying the parameter named "{key}", expected a Tensor or numpy.ndarray '
                     f"from checkpoint but received {type(value).__name__}"
+                )
+            elif not _castable(source.dtype, target.numpy().dtype):
+                # Checked here, not left to np.copyto below: a string or complex array would
+                # fail (or lose its imaginary part) halfway through, after earlier keys were copied.
+                errors.append(
+                    f'While copying the parameter named "{key}", cannot copy {source.dtype} '
+                    f"values into a {target.numpy().dtype} parameter"
                 )
             elif source.shape != tuple(target.shape):
                 errors.append(
@@ -643,3 +651,11 @@ class Module:
         if len(extra_lines) == 1 and not child_lines:
             return f"{self._get_name()}({extra_lines[0]})"
         return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _castable(source: np.dtype, target: np.dtype) -> bool:
+    """Whether ``load_state_dict`` copies ``source`` values into a ``target`` array: real numbers
+    (and booleans) into a float or integer parameter, complex only into complex."""
+    if target.kind == "c":
+        return source.kind in "biufc"
+    return source.kind in "biuf"

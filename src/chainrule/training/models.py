@@ -50,6 +50,8 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     file is unreadable, lacks the model description, or its weights do not fit it.
     """
     ckpt = load_checkpoint(path)
+    if "config" not in ckpt.meta:  # only then has the schema checked the sizes built from below
+        raise CheckpointError(f"{path}: not from chainrule train (its metadata has no config)")
     try:
         arch, data = ckpt.meta["model"], ckpt.meta["data"]
         hidden = [int(h) for h in arch["hidden"]]

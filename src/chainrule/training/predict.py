@@ -20,8 +20,11 @@ centre of mass in a 28×28 frame. A photo or a drawing is brought to that form, 
 from __future__ import annotations
 
 import os
+import struct
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +44,11 @@ __all__ = [
 
 FRAME, BOX = 28, 20  # MNIST's frame and the box its digits are scaled into
 MIN_SIZE = 28
+#: The most pixels an input image may have: a 48-megapixel phone photo fits; decoding it as
+#: RGBA and then float32 costs about 0.4 GB, which is where "sane" ends.
+MAX_PIXELS = 50_000_000
+#: The image types ``chainrule predict`` reads (Pillow's names); others are not even tried.
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
 
 
 class ImageError(ValueError):
@@ -48,29 +56,58 @@ class ImageError(ValueError):
 
 
 def read_grayscale(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read a PNG/JPEG (any format Pillow reads) as a (H, W) float32 grayscale array in [0, 1].
+    """Read a PNG, JPEG, BMP, GIF or WebP image as a (H, W) float32 grayscale array in [0, 1].
 
     Colour is turned to luma (ITU-R 601, Pillow's ``convert("L")``); an alpha channel is
-    composited over white, since a drawing app's transparent canvas is the paper.
+    composited over white, since a drawing app's transparent canvas is the paper. The pixel
+    count in the file's header is checked against :data:`MAX_PIXELS` before anything is
+    decoded, so a 200-byte file claiming 30000×30000 pixels costs nothing; Pillow's own
+    warnings (decompression bombs, palette quirks) are not let through: what matters is said here.
     """
     from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 - Pillow comes with matplotlib
 
+    if os.path.isdir(path):
+        raise ImageError(f"{path}: is a directory, not an image")
     try:
-        with Image.open(path) as img:
-            img.load()
-            if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit or float grayscale
-                arr = np.asarray(img, dtype=np.float32)
-                return np.clip(arr / (65535.0 if arr.max() > 255 else 255.0), 0.0, 1.0)
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")
-                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(paper, rgba)
-            gray = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's notes; the checks below speak instead
+            with Image.open(path, formats=FORMATS) as img:
+                width, height = img.size
+                if width * height > MAX_PIXELS:
+                    raise ImageError(
+                        f"{path}: {width}×{height} pixels, more than the {MAX_PIXELS:,} read "
+                        "(a digit needs far fewer: shrink it first)"
+                    )
+                img.load()
+                return _to_gray(img)
+    except ImageError:
+        raise
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
-        raise ImageError(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
-    return gray
+    except Image.DecompressionBombError:  # raised by Image.open itself for the largest claims
+        raise ImageError(
+            f"{path}: claims more than {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels; refused "
+            f"before decoding (at most {MAX_PIXELS:,} are read)"
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not a readable image (read: {', '.join(FORMATS)})") from None
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error, MemoryError) as e:
+        detail = " ".join(str(e).split())[:120]
+        raise ImageError(f"{path}: not a readable image ({type(e).__name__}: {detail})") from None
+
+
+def _to_gray(img: Any) -> np.ndarray:
+    """A loaded Pillow image as (H, W) float32 in [0, 1], transparency over white paper."""
+    from PIL import Image  # noqa: PLC0415
+
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit or float grayscale
+        arr = np.asarray(img, dtype=np.float32)
+        return np.clip(arr / (65535.0 if arr.max() > 255 else 255.0), 0.0, 1.0)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(paper, rgba)
+    return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
 
 
 def _resize(x: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -129,7 +166,10 @@ def prepare_image(path: str | os.PathLike[str], mean: float, std: float) -> np.n
         raise ImageError(
             f"{path}: {gray.shape[1]}×{gray.shape[0]} pixels; need at least {MIN_SIZE}×{MIN_SIZE}"
         )
-    return ((to_mnist_frame(gray).ravel() - np.float32(mean)) / np.float32(std)).astype(np.float32)
+    frame = to_mnist_frame(gray)
+    if not frame.any():  # one shade all over: any class the model gave would be a guess
+        raise ImageError(f"{path}: the image is blank (one shade, no ink to classify)")
+    return ((frame.ravel() - np.float32(mean)) / np.float32(std)).astype(np.float32)
 
 
 @dataclass(frozen=True)
