@@ -1495,3 +1495,9 @@ class BinaryCrossEntropy:
             log_1mp = op("clamp", op("log1p", -p), min=-100)
             dy = g * (log_1mp - log_p)
         return dp, dy
+
+
+# Rules whose VJP is not written with differentiable operations: create_graph=True through one
+# of them fails by name ("<op>: second derivative not implemented"). Every rule above has one;
+# a ``chainrule.autograd.Function`` is the one kind of op without (its backward is user code).
+WITHOUT_SECOND_DERIVATIVE: tuple[str, ...] = ()
