@@ -45,11 +45,12 @@ def vmap(
         for b in range(batch):  # the loop fallback: one call of func per example
             sliced = [a.select(d, b) if d is not None else a for a, d in zip(args, dims)]
             results.append(func(*sliced, **kwargs))
-        if isinstance(results[0], tuple):
-            outs = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(results[0])
-            return tuple(
-                stack([r[k] for r in results], dim=outs[k]) for k in range(len(results[0]))
-            )
+        first = results[0]
+        if isinstance(first, dict):  # e.g. vmap(grad(loss)) over a dict of parameters
+            return {k: stack([r[k] for r in results], dim=out_dims) for k in first}
+        if isinstance(first, tuple):
+            outs = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(first)
+            return tuple(stack([r[k] for r in results], dim=outs[k]) for k in range(len(first)))
         return stack(results, dim=out_dims)
 
     return mapped

@@ -53,7 +53,7 @@ def grad_and_value(
 
     def gradient_and_value(*args: Any, **kwargs: Any) -> Any:
         nested = _is_nested(args)
-        args, tracked = _track(args, argnums)
+        args, tracked, templates = _track(args, argnums)
         with autograd.enable_grad():
             result = func(*args, **kwargs)
             out, aux = _split_aux(result, has_aux, "grad")
@@ -65,7 +65,8 @@ def grad_and_value(
             grads = _grads((out,), tracked, (None,))
         if not nested:
             grads, out = _detach(grads), out.detach()
-        g = grads[0] if isinstance(argnums, int) else grads
+        per_arg = _per_argument(grads, templates)
+        g = per_arg[0] if isinstance(argnums, int) else per_arg
         return (g, (out, aux)) if has_aux else (g, out)
 
     return gradient_and_value
@@ -79,7 +80,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     >>> vjp_fn(torch.tensor([1.0, 1.0]))
     (tensor([3., 3.]),)
     """
-    args, tracked = _track(primals, tuple(range(len(primals))))
+    args, tracked, templates = _track(primals, tuple(range(len(primals))))
     with autograd.enable_grad():
         result = func(*args)
     out, aux = _split_aux(result, has_aux, "vjp")
@@ -90,7 +91,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         if len(vs) != len(outs):
             raise RuntimeError(f"vjp: expected {len(outs)} cotangents, got {len(vs)}")
         with autograd.enable_grad():
-            return _grads(outs, tracked, vs)
+            return _per_argument(_grads(outs, tracked, vs), templates)
 
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
@@ -129,7 +130,7 @@ def jacrev(func: Callable[..., Any], argnums: Argnums = 0, *, has_aux: bool = Fa
 
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         nested = _is_nested(args)
-        args, tracked = _track(args, argnums)
+        args, tracked, templates = _track(args, argnums)
         with autograd.enable_grad():
             result = func(*args, **kwargs)
             out, aux = _split_aux(result, has_aux, "jacrev")
@@ -148,7 +149,8 @@ def jacrev(func: Callable[..., Any], argnums: Argnums = 0, *, has_aux: bool = Fa
                 )
                 if not nested:
                     blocks = _detach(blocks)
-                table.append(blocks[0] if isinstance(argnums, int) else blocks)
+                per_arg = _per_argument(blocks, templates)
+                table.append(per_arg[0] if isinstance(argnums, int) else per_arg)
         jac = tuple(table) if isinstance(out, tuple) else table[0]
         return (jac, aux) if has_aux else jac
 
@@ -207,29 +209,67 @@ def hessian(func: Callable[..., Any], argnums: Argnums = 0) -> Callable:
 # ------------------------------------------------------------------------------------------------
 # Shared steps
 # --------------------------------------------------------------------------------------------------
-def _track(args: tuple, argnums: Argnums) -> tuple[list, tuple]:
-    """The arguments with those in ``argnums`` made differentiable, and those tracked tensors.
+def _track(args: tuple, argnums: Argnums) -> tuple[list, tuple, list]:
+    """The arguments with those in ``argnums`` made differentiable, the tracked tensors (flat),
+    and the arguments as given (to put gradients back into the same dicts/tuples: pytrees).
 
     A tensor that already requires grad (an outer transform's) is viewed, not detached, so the
     outer transform can differentiate through this one; a tangent it carries is kept.
     """
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     args = list(args)
-    tracked = []
+    tracked: list = []
+    templates = []
     for i in nums:
-        x = args[i]
-        if not isinstance(x, Tensor):
-            raise TypeError(f"argnums: argument {i} must be a Tensor, got {type(x).__name__}")
-        tangent = forward_ad.tangent_of(x)
-        if x.requires_grad:
-            t = x.view_as(x)
-        else:
-            t = x.detach().requires_grad_()
-            if tangent is not None:
-                t = forward_ad.make_dual(t, tangent)
-        args[i] = t
-        tracked.append(t)
-    return args, tuple(tracked)
+        leaves = _leaves(args[i], f"argnums: argument {i}")
+        made = [_tracked(x) for x in leaves]
+        templates.append(args[i])
+        args[i] = _rebuild(args[i], made)
+        tracked.extend(made)
+    return args, tuple(tracked), templates
+
+
+def _tracked(x: Tensor) -> Tensor:
+    tangent = forward_ad.tangent_of(x)
+    if x.requires_grad:
+        return x.view_as(x)
+    t = x.detach().requires_grad_()
+    return forward_ad.make_dual(t, tangent) if tangent is not None else t
+
+
+def _leaves(x: Any, where: str) -> list:
+    """The tensors in an argument: itself, a dict's values, or a tuple's/list's items."""
+    items = (
+        list(x.values())
+        if isinstance(x, dict)
+        else list(x)
+        if isinstance(x, (tuple, list))
+        else [x]
+    )
+    for t in items:
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"{where} must be a Tensor (or a dict/tuple of them), got {type(t).__name__}"
+            )
+    return items
+
+
+def _rebuild(template: Any, leaves: list) -> Any:
+    if isinstance(template, dict):
+        return dict(zip(template, leaves))
+    if isinstance(template, (tuple, list)):
+        return type(template)(leaves)
+    return leaves[0]
+
+
+def _per_argument(flat: tuple, templates: list) -> tuple:
+    """Flat per-tensor results regrouped like the arguments they belong to."""
+    out, start = [], 0
+    for template in templates:
+        n = len(_leaves(template, "argument"))
+        out.append(_rebuild(template, list(flat[start : start + n])))
+        start += n
+    return tuple(out)
 
 
 def _is_nested(args: tuple) -> bool:
@@ -237,7 +277,14 @@ def _is_nested(args: tuple) -> bool:
     Only then must the result keep its graph; the outermost call hands back plain tensors."""
     return any(
         isinstance(a, Tensor) and (a.requires_grad or forward_ad.tangent_of(a) is not None)
-        for a in args
+        for arg in args
+        for a in (
+            arg.values()
+            if isinstance(arg, dict)
+            else arg
+            if isinstance(arg, (tuple, list))
+            else (arg,)
+        )
     )
 
 
@@ -266,4 +313,4 @@ def _grads(outs: tuple, tracked: tuple, vs: tuple, retain: bool = True) -> tuple
             create_graph=True,
             allow_unused=True,
         )
-    return tuple(Tensor(np.zeros_like(x._data)) if g is None else g for g, x in zip(grads, tracked))
+    return tuple(_const(np.zeros_like(x._data)) if g is None else g for g, x in zip(grads, tracked))
