@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.demos.lecture.backprop_by_hand import backprop_by_hand
+from chainrule.demos.lecture.curvature import curvature
 from chainrule.demos.lecture.double_softmax import double_softmax
 from chainrule.demos.lecture.feature_space import feature_space
+from chainrule.demos.lecture.forward_vs_reverse import forward_vs_reverse
 from chainrule.demos.lecture.grad_accumulation import grad_accumulation
 from chainrule.demos.lecture.gradient_check import gradient_check
 from chainrule.demos.lecture.init_schemes import init_schemes
-from chainrule.demos.lecture.curvature import curvature
-from chainrule.demos.lecture.forward_vs_reverse import forward_vs_reverse
 from chainrule.demos.lecture.linear_collapse import linear_collapse
 from chainrule.demos.lecture.no_nonlinearity import no_nonlinearity
 from chainrule.demos.lecture.overfitting import overfitting
