@@ -53,3 +53,12 @@ def test_train_epoch_benchmark_smoke_run():
 def test_dataloader_benchmark_smoke_run():
     out = run("bench_dataloader.py", "--epochs", "1", "--steps", "5")
     assert out.returncode == 0, out.stderr
+
+
+def test_higher_order_benchmark_smoke_run_checks_against_torch():
+    pytest.importorskip("torch")
+    out = run("bench_higher_order.py", "--smoke")
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert "max relative difference vs torch" in out.stdout
+    for name in ("grad create_graph", "hvp", "jvp", "grad of grad norm"):
+        assert name in out.stdout
