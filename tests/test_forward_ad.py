@@ -128,3 +128,19 @@ def test_a_dual_stays_differentiable_in_reverse_mode():
     xt = torch.tensor([0.3, 1.2], dtype=torch.float64)
     _, ref = torch.autograd.functional.hvp(lambda t: (t.sin() * t**2).sum(), xt, torch.tensor(u))
     np.testing.assert_allclose(hvp, ref.numpy(), rtol=1e-10)
+
+
+def test_a_custom_function_fails_by_name_in_forward_mode():
+    class Square(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with fwad.dual_level():
+        d = fwad.make_dual(tensor([1.0]), tensor([1.0]))
+        with pytest.raises(RuntimeError, match="Square: forward-mode derivative"):
+            Square.apply(d)

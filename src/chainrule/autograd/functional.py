@@ -11,7 +11,8 @@ Each is a loop of the two primitive passes, and its cost is how many passes it r
 
 The functions take and return tensors; ``inputs`` may be one tensor or a tuple, and the results
 follow the same shape (one tensor, or tuples), as in PyTorch. Inputs are copied off any graph
-first, so nothing the caller holds is touched.
+first, so nothing the caller holds is touched. ``strict`` and ``vectorize`` are accepted for
+PyTorch's signatures and ignored (there is no vectorized path: every pass is a loop iteration).
 
 >>> from chainrule import Tensor
 >>> x = Tensor([1.0, 2.0], dtype="float64")
