@@ -249,3 +249,68 @@ def test_getitem_backward_rule_is_differentiated_three_times():
     (kt,) = torch.autograd.grad(ht.sum(), xt)
     for a, b in ((g, gt), (h, ht), (k, kt)):
         np.testing.assert_allclose(_np(a), _np(b))
+
+
+# ---------------------------------------------------------------------------------------------
+# Randomized graphs: chains of rules composed, differentiated twice and in forward mode
+# ---------------------------------------------------------------------------------------------
+STEPS = {
+    "sin": lambda ns, h, w: h.sin(),
+    "tanh": lambda ns, h, w: h.tanh(),
+    "sigmoid": lambda ns, h, w: h.sigmoid(),
+    "exp_small": lambda ns, h, w: (h * 0.3).exp(),
+    "square": lambda ns, h, w: h * h,
+    "mul_w": lambda ns, h, w: h * w,
+    "div_w": lambda ns, h, w: h / (w * w + 1.0),
+    "matmul": lambda ns, h, w: ns.matmul(
+        h.reshape(1, -1), w.reshape(-1, 1) * h.reshape(1, -1)
+    ).reshape(-1),
+    "softmax": lambda ns, h, w: h.softmax(dim=0) * 3.0,
+    "log_softmax": lambda ns, h, w: ns.F.log_softmax(h, dim=0),
+    "logsumexp_add": lambda ns, h, w: h + ns.mod.logsumexp(h * w, 0),
+    "cumsum": lambda ns, h, w: h.cumsum(0) * 0.5,
+    "flip_cat": lambda ns, h, w: ns.cat([h.flip(0)[:2], h[2:] * w[2:]]),
+    "gelu": lambda ns, h, w: ns.F.gelu(h),
+    "norm_scale": lambda ns, h, w: h / (h.norm() + 1.0),
+    "prod_mix": lambda ns, h, w: h + (h * 0.5).prod() * w,
+}
+
+
+@settings(SETTINGS, max_examples=40)
+@given(
+    steps=st.lists(st.sampled_from(sorted(STEPS)), min_size=1, max_size=5),
+    seed=st.integers(0, 2**16),
+)
+def test_random_graphs_second_derivatives_and_jvps_match_torch(steps, seed):
+    rng = np.random.default_rng(seed)
+    x0, w0, u = rng.uniform(-1, 1, 4), rng.uniform(-1, 1, 4), rng.standard_normal(4)
+
+    def f(ns, x, w):
+        h = x
+        for name in steps:
+            h = STEPS[name](ns, h, w)
+        return (h * h).sum()
+
+    x, w = tensor(x0, requires_grad=True), tensor(w0, requires_grad=True)
+    xt, wt = torch.tensor(x0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    gx, gw = autograd.grad(f(OURS, x, w), (x, w), create_graph=True, allow_unused=True)
+    gxt, gwt = torch.autograd.grad(
+        f(THEIRS, xt, wt), (xt, wt), create_graph=True, allow_unused=True
+    )
+    assert (gw is None) == (gwt is None)
+    s = (gx * tensor(u)).sum() + (0 if gw is None else (gw * gw).sum())
+    s_t = (gxt * torch.tensor(u)).sum() + (0 if gwt is None else (gwt * gwt).sum())
+    ours = autograd.grad(s, (x, w), allow_unused=True)
+    theirs = torch.autograd.grad(s_t, (xt, wt), allow_unused=True)
+    for a, b in zip(_zeros_for_none(ours, (x, w)), _zeros_for_none(theirs, (x, w))):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10, err_msg=str(steps))
+
+    from chainrule.autograd import forward_ad as fwad
+
+    with fwad.dual_level():
+        d = fwad.make_dual(tensor(x0), tensor(u))
+        tangent = fwad.unpack_dual(f(OURS, d, tensor(w0))).tangent
+    with torch.autograd.forward_ad.dual_level():
+        dt = torch.autograd.forward_ad.make_dual(torch.tensor(x0), torch.tensor(u))
+        ref = torch.autograd.forward_ad.unpack_dual(f(THEIRS, dt, torch.tensor(w0))).tangent
+    np.testing.assert_allclose(_np(tangent), _np(ref), rtol=1e-8, atol=1e-10, err_msg=str(steps))
