@@ -73,3 +73,12 @@ def test_lab_grade_benchmark_smoke_run():
     out = run("bench_lab_grade.py", "--submissions", "2")
     assert out.returncode == 0, out.stderr
     assert "against the 300 s budget" in out.stdout and "idle cores" in out.stdout
+
+
+def test_higher_order_benchmark_smoke_run_checks_against_torch():
+    pytest.importorskip("torch")
+    out = run("bench_higher_order.py", "--smoke")
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert "max relative difference vs torch" in out.stdout
+    for name in ("grad create_graph", "hvp", "jvp", "grad of grad norm"):
+        assert name in out.stdout

@@ -29,6 +29,8 @@ def get(results: dict[str, DemoResult], name: str) -> DemoResult:
 
 
 REQUIRED_KEYS = {
+    "forward-vs-reverse": ["slope_passes_forward", "slope_passes_reverse", "gradient", "jacobian"],
+    "curvature": ["course_lambda_max", "mlp_lambda_max", "loss_below", "loss_above"],
     "grad-accumulation": ["grad_first", "grad_second", "grad_ratio"],
     "zero-grad-bug": ["final_loss_correct", "final_loss_forgot"],
     "xor": ["linear_accuracy", "mlp_accuracy", "hand_weights_output"],
@@ -282,3 +284,19 @@ def test_cli_unknown_demo_exits_2_and_lists_names(capsys):
 def test_cli_without_a_name_exits_2(capsys):
     assert main(["demo"]) == 2
     assert "--list" in capsys.readouterr().err
+
+
+def test_forward_vs_reverse_counts_n_passes_against_one(results):
+    m = get(results, "forward-vs-reverse").measured
+    for row in m["gradient"]:
+        assert row["forward_passes"] == row["n"] and row["reverse_passes"] == 1
+        assert row["max_difference"] < 1e-12  # both modes give the same gradient
+    for row in m["jacobian"]:
+        assert row["reverse_passes"] == row["m"] and row["forward_passes"] == 4
+
+
+def test_curvature_power_iteration_finds_the_full_hessians_top_eigenvalue(results):
+    m = get(results, "curvature").measured
+    assert m["course_lambda_max"] == pytest.approx(m["course_hessian_eigenvalues"][-1], rel=1e-6)
+    assert m["mlp_lambda_max"] == pytest.approx(m["mlp_lambda_max_exact"], rel=1e-4)
+    assert m["loss_above"][-1] > m["loss_above"][0] > m["loss_below"][-1]

@@ -18,7 +18,7 @@ Two autograd engines for the "MLPs & backpropagation" week of a deep-learning co
 # ``import chainrule.train`` and the other pre-layout module paths still work.
 import multiprocessing  # ``torch.multiprocessing`` is the standard library's, extended
 
-from chainrule import _moved, cuda, data, nn, optim, utils
+from chainrule import _moved, cuda, data, func, nn, optim, utils
 from chainrule import autograd as autograd
 from chainrule._tensor import Tensor
 from chainrule._tensor.base import missing_attribute
@@ -62,7 +62,7 @@ from chainrule.autograd import (
 from chainrule.autograd_function import Function
 from chainrule.creation import *  # noqa: F403 - torch's creation functions, listed in its __all__
 from chainrule.creation import __all__ as _creation_names
-from chainrule.finite_differences import GradcheckError, gradcheck
+from chainrule.finite_differences import GradcheckError, gradcheck, gradgradcheck
 from chainrule.functions import *  # noqa: F403 - the torch-namespace functions
 from chainrule.functions import __all__ as _function_names
 from chainrule.lab import manual
@@ -80,6 +80,7 @@ globals().update({"float": float32, "int": int32, "bool": bool_})
 # ``torch.autograd.gradcheck``: the lab's hint. The checks live a layer above the engine (they
 # build tensors), so they are attached to the ``autograd`` package here, where both exist.
 autograd.gradcheck = gradcheck
+autograd.gradgradcheck = gradgradcheck
 autograd.Function = Function
 
 _moved.install()
@@ -106,6 +107,8 @@ __all__ = [
     "detect_anomaly",
     "AnomalyError",
     "gradcheck",
+    "gradgradcheck",
+    "func",
     "GradcheckError",
     "autograd",
     "cuda",

@@ -28,6 +28,7 @@ import numpy as np
 
 from chainrule._tensor import Tensor
 from chainrule._tensor.dispatch import wrap
+from chainrule.autograd.forward_ad import tangent_of
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.grad_mode import state as _mode
 from chainrule.autograd.graph import Node
@@ -90,6 +91,9 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run ``forward`` (not recorded), then record one node whose VJP is ``backward``."""
+        if _mode.dual_level is not None and any(tangent_of(a) is not None for a in args):
+            # forward mode would need a hand-written jvp as well (torch's Function.jvp)
+            raise RuntimeError(f"{cls.__name__}: forward-mode derivative (JVP) not implemented")
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
         # each input's shape and dtype, for the zeros a backward's None stands for

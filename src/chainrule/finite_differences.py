@@ -27,7 +27,7 @@ import numpy as np
 from chainrule import autograd
 from chainrule._tensor import Tensor
 
-__all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "GradcheckRow"]
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "GradcheckReport", "GradcheckRow"]
 
 
 class GradcheckError(RuntimeError):
@@ -254,4 +254,70 @@ def gradcheck(
         f"gradcheck: Jacobian mismatch at {where}: analytic {w.analytic:.6g}, numeric "
         f"{w.numeric:.6g}, error {w.error:.3g} > tolerance {w.tolerance:.3g} "
         f"(atol={atol}, rtol={rtol}); {bad} of {len(rows)} entries fail"
+    )
+
+
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Tensor | Sequence[Any],
+    grad_outputs: Tensor | Sequence[Tensor] | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    report: bool = False,
+    raise_exception: bool = True,
+) -> "bool | GradcheckReport":
+    """Check second derivatives: :func:`gradcheck` of the recorded first derivative.
+
+    As ``torch.autograd.gradcheck.gradgradcheck``: the function checked is
+    (inputs, v) -> vᵀ J(inputs), computed with ``create_graph=True``, and its Jacobian with
+    respect to both the inputs (the second derivatives) and v (the first-order VJP's
+    linearity) is compared with central differences. ``grad_outputs`` (v) is random if omitted.
+
+    >>> from chainrule import Tensor
+    >>> x = Tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    >>> gradgradcheck(lambda t: (t ** 3).sum(), (x,))
+    True
+    """
+    args = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    with autograd.enable_grad():
+        outputs = _outputs(fn(*args))
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)  # fixed, so a failure can be reproduced
+        vs = tuple(
+            Tensor._wrap(rng.standard_normal(o.shape).astype(o.dtype)).requires_grad_()
+            for o in outputs
+        )
+    else:
+        given = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+        vs = tuple(v.detach().requires_grad_() for v in given)
+    n = len(args)
+
+    def first_derivatives(*everything: Any) -> tuple[Tensor, ...]:
+        ins, seeds = everything[:n], everything[n:]
+        with autograd.enable_grad():
+            outs = _outputs(fn(*ins))
+            wanted = [t for t in ins if isinstance(t, Tensor) and t.requires_grad]
+            live = [(o, v) for o, v in zip(outs, seeds) if o.requires_grad]
+            if not live:
+                return tuple(Tensor._wrap(np.zeros_like(t._data)) for t in wanted)
+            grads = autograd.grad(
+                [o for o, _ in live],
+                wanted,
+                [v for _, v in live],
+                create_graph=True,
+                allow_unused=True,
+            )
+        return tuple(
+            Tensor._wrap(np.zeros_like(t._data)) if g is None else g for g, t in zip(grads, wanted)
+        )
+
+    return gradcheck(
+        first_derivatives,
+        args + vs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        report=report,
+        raise_exception=raise_exception,
     )

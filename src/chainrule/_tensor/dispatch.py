@@ -14,10 +14,11 @@ import numpy as np
 
 from chainrule._tensor.base import TensorBase
 from chainrule._tensor.dtypes import to_array
+from chainrule.autograd.forward_ad import attach_tangent
 from chainrule.autograd.grad_mode import check_forward
 from chainrule.autograd.grad_mode import state as _mode
 from chainrule.autograd.graph import Node
-from chainrule.autograd.registry import RULES, get_rule
+from chainrule.autograd.registry import RULES, get_rule, set_dispatcher
 from chainrule.autograd.shapes import broadcast_error
 
 if TYPE_CHECKING:
@@ -71,12 +72,30 @@ def apply(name: str, *inputs: Any, **params: Any) -> "Tensor":
         raise
     if _mode.anomaly_enabled:
         check_forward(name, out, arrays)
+    if _mode.dual_level is not None:  # forward mode: give the result its tangent too
+        result = _recorded(rule, out, saved, inputs)
+        attach_tangent(result, rule, inputs, arrays, out, saved, params)
+        return result
     if _mode.grad_enabled:
         # Record only if some input wants a gradient; ops on constants build no graph.
         needs = tuple([isinstance(x, TensorBase) and x._requires_grad for x in inputs])
         if True in needs:
             return wrap(out, Node(rule, saved, inputs, needs))
     return wrap(out)
+
+
+def _recorded(rule: Any, out: Any, saved: Any, inputs: tuple) -> "Tensor":
+    """``apply``'s last step as a function: the result, with a node if a gradient is needed.
+    (``apply`` itself repeats these lines inline: a call per op is measurable.)"""
+    if _mode.grad_enabled:
+        needs = tuple([isinstance(x, TensorBase) and x._requires_grad for x in inputs])
+        if True in needs:
+            return wrap(out, Node(rule, saved, inputs, needs))
+    return wrap(out)
+
+
+# The rules' differentiable VJPs (create_graph=True) run ops on tensors through ``apply``.
+set_dispatcher(apply)
 
 
 def operand(x: Any) -> Any:

@@ -496,22 +496,21 @@ class Tensor(
         gradient: "Tensor | np.ndarray | None" = None,
         retain_graph: bool | None = None,
         create_graph: bool = False,
+        inputs: "Tensor | list[Tensor] | None" = None,
     ) -> None:
         """Compute d(self)/d(leaf) for every leaf with ``requires_grad`` and add it to ``.grad``.
 
         Rule: each node receives ∂L/∂(its output) and hands ∂L/∂(input) = VJP to its inputs,
-        in reverse topological order; gradients from several paths add up.
+        in reverse topological order; gradients from several paths add up. ``create_graph=True``
+        records the backward pass too, so ``.grad`` can be differentiated again (then
+        ``retain_graph`` defaults to True); ``inputs`` limits which tensors get a ``.grad``.
 
         >>> x = Tensor(3.0, requires_grad=True)
         >>> (x * x).backward()
         >>> x.grad
         tensor(6.)
         """
-        if create_graph:
-            raise NotImplementedError(
-                "backward: create_graph=True (higher-order gradients) is not supported"
-            )
-        _backward(self, gradient, bool(retain_graph))
+        _backward(self, gradient, retain_graph, create_graph=create_graph, inputs=inputs)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set ``requires_grad`` in place (only on leaves, only for floating dtypes); return self."""

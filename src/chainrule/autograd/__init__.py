@@ -7,13 +7,20 @@ Read it in this order, each file a step further from the math:
   ``unbroadcast``, and the helpers the table calls (dtype promotion, erf, einsum parsing);
 - ``grad_mode.py``: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``detect_anomaly``;
 - ``graph.py``: the recorded :class:`Node` and the topological order;
-- ``backward_pass.py``: the chain rule, applied node by node.
+- ``backward_pass.py``: the chain rule, applied node by node;
+- ``higher_order.py``: the same pass on tensors, recorded (``create_graph=True``);
+- ``forward_ad.py``: forward mode, dual tensors carrying tangents through each rule's JVP;
+- ``functional.py``: whole Jacobians, Hessians, vjp/jvp/hvp of a function, built from those.
 
 Nothing here imports the Tensor class: a tensor reaches the engine through a small protocol
 (see ``graph.py``), so imports flow one way, from ``chainrule._tensor`` down into this package.
 """
 
-from chainrule.autograd import rules  # noqa: F401  (importing it fills the table)
+from chainrule.autograd import (
+    forward_ad,
+    functional,
+    rules,  # noqa: F401  (importing it fills the table)
+)
 from chainrule.autograd.backward_pass import StepCallback, backward, grad
 from chainrule.autograd.grad_mode import (
     AnomalyError,
@@ -30,6 +37,8 @@ from chainrule.autograd.registry import RULES, Rule, get_rule, register
 from chainrule.autograd.shapes import DTypeError, ShapeError, unbroadcast
 
 __all__ = [
+    "forward_ad",
+    "functional",
     "Node",
     "backward",
     "grad",

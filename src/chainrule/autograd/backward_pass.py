@@ -29,7 +29,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from chainrule.autograd.grad_mode import check_backward, state
-from chainrule.autograd.graph import Node, topological_order
+from chainrule.autograd.graph import FREED_MESSAGE, Node, topological_order
+from chainrule.autograd.higher_order import run_graph
 from chainrule.autograd.registry import Rule
 from chainrule.autograd.shapes import unbroadcast
 
@@ -40,18 +41,14 @@ Tensor = Any
 
 StepCallback = Callable[[Tensor, Node, np.ndarray, tuple], None]
 
-_FREED_MESSAGE = (
-    "Trying to backward through the graph a second time (or to use a graph whose saved "
-    "values were already freed by backward()). Specify retain_graph=True on the first "
-    "backward() call if you need to backward through the graph again."
-)
-
 
 def backward(
     root: Tensor,
     gradient: Any = None,
-    retain_graph: bool = False,
+    retain_graph: bool | None = None,
     on_step: StepCallback | None = None,
+    create_graph: bool = False,
+    inputs: "Tensor | Sequence[Tensor] | None" = None,
 ) -> None:
     """Accumulate d(root)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
@@ -59,24 +56,46 @@ def backward(
     for a one-element ``root`` (then v = 1). ``on_step(tensor, node, g, sent)``, if given, is
     called after each node's VJP (before the node is freed) with the gradient g that reached
     ``tensor`` and the gradients sent to each input (None where none is needed): the seam
-    behind the step-by-step backprop trace.
+    behind the step-by-step backprop trace. With ``create_graph=True`` the backward pass is
+    itself recorded (``.grad`` gets a ``grad_fn``); ``inputs`` limits which tensors accumulate
+    a ``.grad`` (leaves or not), as in PyTorch. ``retain_graph`` defaults to ``create_graph``.
     """
+    retain = create_graph if retain_graph is None else bool(retain_graph)
+    if inputs is not None:  # accumulate into these tensors only: run as grad(), then add
+        targets = (inputs,) if _is_tensor(inputs) else tuple(inputs)
+        if not targets:
+            raise RuntimeError("backward: inputs= must not be empty")
+        grads = grad(root, targets, gradient, retain, create_graph, allow_unused=True)
+        for t, g in zip(targets, grads):
+            if g is None:
+                continue
+            if create_graph:
+                t._grad = g if t._grad is None else t._grad + g
+            else:
+                _accumulate(t, g._data, owned=False)
+        return
+    if create_graph:
+        run_graph(root, _seed_tensor(root, gradient), retain, capture=None)
+        return
     seed, owned = _seed(root, gradient)
-    _run(root, seed, owned, retain_graph, capture=None, on_step=on_step)
+    _run(root, seed, owned, retain, capture=None, on_step=on_step)
 
 
 def grad(
-    outputs: Tensor,
+    outputs: "Tensor | Sequence[Tensor]",
     inputs: "Tensor | Sequence[Tensor]",
     grad_outputs: Any = None,
-    retain_graph: bool = False,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
     allow_unused: bool = False,
     on_step: StepCallback | None = None,
 ) -> tuple["Tensor | None", ...]:
     """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``.
 
     The functional form of ``backward`` (PyTorch's ``torch.autograd.grad``), used by gradcheck
-    and, with ``on_step`` (as in ``backward``), by the read-only backprop trace.
+    and, with ``on_step`` (as in ``backward``), by the read-only backprop trace. Several outputs
+    (with one ``grad_outputs`` entry each) give the sum of their vector-Jacobian products. With
+    ``create_graph=True`` the results have a graph of their own and can be differentiated again.
 
     >>> from chainrule import Tensor
     >>> x = Tensor([1.0, 2.0], requires_grad=True)
@@ -86,10 +105,30 @@ def grad(
     targets = (inputs,) if _is_tensor(inputs) else tuple(inputs)
     for t in targets:
         if not t.requires_grad:
-            raise RuntimeError("grad: one of the inputs does not require grad")
-    seed, owned = _seed(outputs, grad_outputs)
+            raise RuntimeError("grad: one of the differentiated tensors does not require grad")
+    roots = (outputs,) if _is_tensor(outputs) else tuple(outputs)
+    if (
+        grad_outputs is None
+        or _is_tensor(grad_outputs)
+        or not isinstance(grad_outputs, (list, tuple))
+    ):
+        seeds = (grad_outputs,) * len(roots) if len(roots) == 1 or grad_outputs is None else None
+        if seeds is None:
+            raise RuntimeError("grad: pass one grad_outputs entry per output")
+    else:
+        seeds = tuple(grad_outputs)
+        if len(seeds) != len(roots):
+            raise RuntimeError(f"grad: got {len(roots)} outputs but {len(seeds)} grad_outputs")
+    retain = create_graph if retain_graph is None else bool(retain_graph)
     capture: dict[int, Any] = {id(t): None for t in targets}
-    _run(outputs, seed, owned, retain_graph, capture=capture, on_step=on_step)
+    for k, (root, seed) in enumerate(zip(roots, seeds)):
+        # Several outputs may share a graph: keep it until the last one has been pushed.
+        keep = retain or k < len(roots) - 1
+        if create_graph:
+            run_graph(root, _seed_tensor(root, seed), keep, capture=capture)
+        else:
+            array, owned = _seed(root, seed)
+            _run(root, array, owned, keep, capture=capture, on_step=on_step)
     result = []
     for t in targets:
         g = capture[id(t)]
@@ -98,7 +137,10 @@ def grad(
                 "grad: one of the inputs was not used to compute the outputs "
                 "(pass allow_unused=True to get None for it)"
             )
-        result.append(None if g is None else t._wrap(g))
+        if g is None or create_graph:
+            result.append(g)
+        else:
+            result.append(t._wrap(g))
     return tuple(result)
 
 
@@ -123,7 +165,7 @@ def _run(
             g, owned = _run_hooks(tensor, g), False  # a hook may keep a reference to g
         node = tensor._node
         if node is not None and node.freed:
-            raise RuntimeError(_FREED_MESSAGE)
+            raise RuntimeError(FREED_MESSAGE)
         _store(tensor, g, owned, capture)  # into .grad at a leaf (or for grad()'s caller)
         if node is None:
             continue  # a leaf: the gradient comes to rest here
@@ -285,6 +327,18 @@ def _seed(root: Tensor, gradient: Any) -> tuple[np.ndarray, bool]:
     if g.dtype != data.dtype:
         return g.astype(data.dtype), True
     return g, False  # the caller's array: never write into it
+
+
+def _seed_tensor(root: Tensor, gradient: Any) -> Tensor:
+    """The starting gradient as a tensor (for ``create_graph``): a given tensor is used as it
+    is, so the result can be differentiated with respect to it too."""
+    if _is_tensor(gradient):
+        _seed(root, gradient)  # the same checks
+        if gradient._data.dtype != root._data.dtype:
+            return gradient.to(root._data.dtype)
+        return gradient
+    array, _ = _seed(root, gradient)
+    return root._wrap(array)
 
 
 def warn_non_leaf_grad() -> None:

@@ -1,5 +1,8 @@
 """Grad mode and anomaly mode: the switches that decide whether ops record a graph.
 
+(The third switch, whether a ``forward_ad.dual_level`` is open, is read from the same
+:data:`state`; ``forward_ad.py`` sets it.)
+
 ``no_grad`` / ``enable_grad`` / ``set_grad_enabled`` turn graph recording off and on (for
 evaluation and optimizer steps); ``detect_anomaly`` stops at the first op that produces NaN or
 inf. Both are read through :data:`state`, which every op consults.
@@ -34,12 +37,14 @@ class _ModeState:
     call, so they are plain attributes of one object (``state``) rather than function calls.
     """
 
-    __slots__ = ("grad_enabled", "anomaly_enabled")
+    __slots__ = ("grad_enabled", "anomaly_enabled", "dual_level")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         # Off by default: checking every result for NaN/inf costs a pass over each array.
         self.anomaly_enabled = False
+        # The open ``forward_ad.dual_level`` (a number), or None: then no op looks at tangents.
+        self.dual_level: int | None = None
 
 
 state = _ModeState()

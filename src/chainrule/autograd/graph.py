@@ -19,7 +19,13 @@ from typing import Any
 
 from chainrule.autograd.registry import Rule
 
-__all__ = ["AccumulateGrad", "Node", "topological_order", "torch_name"]
+__all__ = ["AccumulateGrad", "Node", "topological_order", "torch_name", "FREED_MESSAGE"]
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or to use a graph whose saved "
+    "values were already freed by backward()). Specify retain_graph=True on the first "
+    "backward() call if you need to backward through the graph again."
+)
 
 
 # PyTorch's grad_fn class for the ops whose name is not just the op's in CamelCase. The

@@ -8,13 +8,23 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from chainrule.autograd.shapes import Shape, ShapeError
 
-__all__ = ["promote", "erf", "parse_einsum"]
+__all__ = [
+    "promote",
+    "erf",
+    "parse_einsum",
+    "linear_jvp",
+    "elementwise_jvp",
+    "multilinear_jvp",
+    "data_of",
+    "as_tensor",
+    "keepdim_shape",
+]
 
 
 def promote(out, a, b):
@@ -93,3 +103,82 @@ def parse_einsum(equation: str, shapes: Sequence[Shape]) -> tuple[list[str], str
         if c not in sizes:
             raise ShapeError(f"einsum: output index {c!r} does not appear in any input")
     return expanded, out
+
+
+# ------------------------------------------------------------------------------------------------
+# Forward mode: the three shapes of JVP the table reuses
+# --------------------------------------------------------------------------------------------------
+def linear_jvp(forward: Callable, fixed: tuple[int, ...] = ()) -> Callable:
+    """The JVP of an op that is linear in its inputs: push the tangents through the forward.
+
+    For a linear map f, J u = f(u), so reshape, sum, getitem, cat, ... need no formula of their
+    own. Inputs listed in ``fixed`` (a condition, an index) are not linear arguments and keep
+    their primal value; a missing tangent is a zero of its input's shape.
+    """
+
+    def jvp(tangents, arrays, out, saved, params):
+        args = [
+            a if i in fixed else (_zero_like(a) if t is None else t)
+            for i, (t, a) in enumerate(zip(tangents, arrays))
+        ]
+        return forward(*args, **params)[0]
+
+    return jvp
+
+
+def elementwise_jvp(vjp: Callable) -> Callable:
+    """The JVP of an elementwise op from its VJP: the Jacobian is diagonal (after broadcasting).
+
+    ``vjp(1)`` gives each input's partial derivative ∂out/∂input_i at every element, so the
+    tangent of the output is Σ_i ∂out/∂input_i · u_i.
+    """
+
+    def jvp(tangents, arrays, out, saved, params):
+        needs = tuple(t is not None for t in tangents)
+        partials = vjp(np.ones_like(out), saved, needs)
+        total = 0
+        for t, d in zip(tangents, partials):
+            if t is not None:
+                total = total + d * t
+        return total
+
+    return jvp
+
+
+def multilinear_jvp(forward: Callable) -> Callable:
+    """The JVP of an op linear in each input separately (matmul, einsum): the product rule,
+    Σ_k f(x_1, ..., u_k, ..., x_n)."""
+
+    def jvp(tangents, arrays, out, saved, params):
+        total = 0
+        for k, t in enumerate(tangents):
+            if t is not None:
+                args = list(arrays)
+                args[k] = t
+                total = total + forward(*args, **params)[0]
+        return total
+
+    return jvp
+
+
+def _zero_like(a):
+    return np.zeros_like(a) if isinstance(a, np.ndarray) else 0
+
+
+# ------------------------------------------------------------------------------------------------
+# Reverse mode on tensors (create_graph=True): small helpers the graph_vjps share
+# --------------------------------------------------------------------------------------------------
+def data_of(x):
+    """The array behind a tensor, or a plain operand unchanged (for masks and constants)."""
+    return x._data if hasattr(x, "_node") else x
+
+
+def as_tensor(x, like):
+    """A plain operand as a constant (graph-free) tensor, so Tensor methods apply to it."""
+    return x if hasattr(x, "_node") else like._wrap(np.asarray(x))
+
+
+def keepdim_shape(shape: Shape, axes) -> tuple[int, ...]:
+    """``shape`` with the reduced ``axes`` (None: all) kept as 1s: where g must be reshaped
+    before it is broadcast back over what was reduced."""
+    return tuple(1 if (axes is None or i in axes) else n for i, n in enumerate(shape))

@@ -36,8 +36,18 @@ from typing import Callable
 
 import numpy as np
 
-from chainrule.autograd.registry import RULES, Rule, get_rule, primitive, register
-from chainrule.autograd.rule_helpers import erf, parse_einsum, promote
+from chainrule.autograd.registry import RULES, Rule, get_rule, op, primitive, register
+from chainrule.autograd.rule_helpers import (
+    as_tensor,
+    data_of,
+    elementwise_jvp,
+    erf,
+    keepdim_shape,
+    linear_jvp,
+    multilinear_jvp,
+    parse_einsum,
+    promote,
+)
 from chainrule.autograd.shapes import (
     DTypeError,
     ShapeError,
@@ -60,6 +70,11 @@ class Add:
     def vjp(g, saved, needs):
         return g, g  # d(a+b)/da = d(a+b)/db = 1
 
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, saved, needs):
+        return g, g
+
 
 @primitive("sub", broadcasts=True, formula=("g", "−g"))
 class Sub:
@@ -67,6 +82,11 @@ class Sub:
         return promote(a - b, a, b), None
 
     def vjp(g, saved, needs):
+        return g, (-g if needs[1] else None)
+
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, saved, needs):
         return g, (-g if needs[1] else None)
 
 
@@ -78,6 +98,12 @@ class Mul:
     def vjp(g, saved, needs):
         a, b = saved
         return (g * b if needs[0] else None), (g * a if needs[1] else None)  # d(ab)/da = b
+
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        a, b = inputs
+        return (g * b if needs[0] else None), (g * a if needs[1] else None)
 
 
 @primitive("div", broadcasts=True, formula=("g / b", "−g·a / b²"))
@@ -92,6 +118,14 @@ class Div:
         db = -g * out / b if needs[1] else None  # d(a/b)/db = -a/b² = -out/b
         return da, db
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        a, b = inputs
+        da = g / b if needs[0] else None
+        db = -g * a / (b * b) if needs[1] else None
+        return da, db
+
 
 @primitive("neg", formula=("−g",))
 class Neg:
@@ -99,6 +133,11 @@ class Neg:
         return -a, None
 
     def vjp(g, saved, needs):
+        return (-g,)
+
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, saved, needs):
         return (-g,)
 
 
@@ -123,6 +162,21 @@ class Pow:
                 db = g * out * (math.log(a) if a > 0 else (0.0 if a == 0 else math.nan))
         return da, db
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        a, b = inputs
+        da = g * b * a ** (b - 1) if needs[0] else None
+        db = None
+        if needs[1]:
+            if hasattr(a, "_node"):  # a tensor: 0 where a == 0 and b >= 0, as in the NumPy VJP
+                zero = (data_of(a) == 0) & (data_of(b) >= 0)
+                safe = op("where", zero, 1, a)
+                db = op("where", zero, 0, g * a**b * op("log", safe))
+            else:
+                db = g * a**b * (math.log(a) if a > 0 else (0.0 if a == 0 else math.nan))
+        return da, db
+
 
 @primitive("maximum", broadcasts=True, formula=("g·[a > b], ½g at ties", "g·[b > a], ½g at ties"))
 class Maximum:
@@ -137,6 +191,15 @@ class Maximum:
         db = g * (b > a) + half * (a == b) if needs[1] else None
         return da, db
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        a, b = (data_of(x) for x in inputs)
+        # The masks are flat almost everywhere: constants for the next derivative.
+        da = g * ((a > b) + 0.5 * (a == b)) if needs[0] else None
+        db = g * ((b > a) + 0.5 * (a == b)) if needs[1] else None
+        return da, db
+
 
 @primitive("where", broadcasts=True, formula=("—", "g where cond", "g where not cond"))
 class Where:
@@ -147,6 +210,13 @@ class Where:
         # The condition is not differentiable; each branch gets g where it was chosen.
         da = np.where(cond, g, 0) if needs[1] else None
         db = np.where(cond, 0, g) if needs[2] else None
+        return None, da, db
+
+    jvp = linear_jvp(forward, fixed=(0,))  # linear in both branches, for a fixed condition
+
+    def graph_vjp(g, inputs, cond, needs):
+        da = op("where", cond, g, 0) if needs[1] else None
+        db = op("where", cond, 0, g) if needs[2] else None
         return None, da, db
 
 
@@ -162,6 +232,12 @@ class Exp:
     def vjp(g, out, needs):
         return (g * out,)  # d eˣ/dx = eˣ
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        # The node does not hold its output tensor (no cycles), so eˣ is computed again.
+        return (g * op("exp", inputs[0]),)
+
 
 @primitive("log", formula=("g / x",))
 class Log:
@@ -170,6 +246,11 @@ class Log:
 
     def vjp(g, x, needs):
         return (g / x,)  # d ln x/dx = 1/x
+
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        return (g / inputs[0],)
 
 
 @primitive("sqrt", formula=("g / (2√x)",))
@@ -181,6 +262,11 @@ class Sqrt:
     def vjp(g, out, needs):
         return (g / (2 * out),)  # d √x/dx = 1/(2√x)
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        return (g / (2 * op("sqrt", inputs[0])),)
+
 
 @primitive("abs", formula=("g·sign(x)",))
 class Abs:
@@ -189,6 +275,11 @@ class Abs:
 
     def vjp(g, x, needs):
         return (g * np.sign(x),)  # sign(0) = 0, as in PyTorch
+
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, x, needs):
+        return (g * np.sign(x),)
 
 
 @primitive("clamp", formula=("g·[min ≤ x ≤ max]",))
@@ -215,6 +306,11 @@ class Clamp:
             mask = (x >= lo) & (x <= hi)
         return (g * mask,)
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        return Clamp.vjp(g, saved, needs)  # g times a constant mask: already differentiable
+
 
 @primitive("relu", formula=("g·[x > 0]",))
 class Relu:
@@ -226,6 +322,11 @@ class Relu:
     def vjp(g, x, needs):
         return (g * (x > 0),)  # relu'(x) = 1 if x > 0 else 0 (0 at x = 0, as torch)
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, x, needs):
+        return (g * (x > 0),)
+
 
 @primitive("leaky_relu", formula=("g·(1 if x > 0 else slope)",))
 class LeakyRelu:
@@ -235,6 +336,12 @@ class LeakyRelu:
     def vjp(g, saved, needs):
         x, slope = saved
         return (np.where(x > 0, g, g * slope),)
+
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        x, slope = saved
+        return (g * np.where(x > 0, 1.0, slope).astype(x.dtype),)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -253,6 +360,12 @@ class Sigmoid:
     def vjp(g, out, needs):
         return (g * out * (1 - out),)  # σ' = σ(1 − σ)
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        s = op("sigmoid", inputs[0])
+        return (g * s * (1 - s),)
+
 
 @primitive("tanh", formula=("g·(1 − tanh² x)",))
 class Tanh:
@@ -262,6 +375,12 @@ class Tanh:
 
     def vjp(g, out, needs):
         return (g * (1 - out * out),)  # tanh' = 1 − tanh²
+
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        t = op("tanh", inputs[0])
+        return (g * (1 - t * t),)
 
 
 _SQRT_2 = math.sqrt(2.0)
@@ -290,6 +409,18 @@ class Gelu:
         dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
         return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        x, approximate = inputs[0], saved[1]
+        if approximate == "none":
+            cdf = 0.5 * (1 + op("erf", x / _SQRT_2))
+            pdf = _INV_SQRT_2PI * op("exp", -0.5 * x * x)
+            return (g * (cdf + x * pdf),)
+        t = op("tanh", _SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+        dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+        return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
+
 
 @primitive("cast", formula=("g cast back to x's dtype",))
 class Cast:
@@ -299,6 +430,11 @@ class Cast:
     def vjp(g, dtype, needs):
         return (g.astype(dtype),)  # a change of dtype is the identity, so cast the gradient back
 
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, dtype, needs):
+        return (op("cast", g, dtype=dtype),)
+
 
 @primitive("clone", formula=("g",))
 class Clone:
@@ -306,6 +442,11 @@ class Clone:
         return x.copy(), None
 
     def vjp(g, saved, needs):
+        return (g,)
+
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, saved, needs):
         return (g,)
 
 
@@ -324,6 +465,14 @@ class Sum:
         if axes and not keepdim:
             g = np.expand_dims(g, axes)
         return (np.broadcast_to(g, shape),)
+
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, saved, needs):
+        shape, axes, keepdim = saved
+        if axes and not keepdim:
+            g = op("reshape", g, shape=keepdim_shape(shape, axes))
+        return (op("expand", g, shape=shape),)
 
 
 def _extreme_forward(op: str, reduce: Callable):
@@ -351,16 +500,48 @@ def extreme_vjp(g, saved, needs):
     return (g * hit / hit.sum(axis=axes, keepdims=True),)
 
 
+def _extreme_weights(saved) -> np.ndarray:
+    # Each element's share of the gradient: 1/(number of ties) where it equals the extreme.
+    x, out, axes, keepdim = saved
+    if axes and not keepdim:
+        out = np.expand_dims(out, axes)
+    hit = (x == out).astype(x.dtype)
+    return hit / hit.sum(axis=axes, keepdims=True)
+
+
+def extreme_jvp(tangents, arrays, out, saved, params):
+    # the tangent of the extreme is the mean of the tied elements' tangents (as torch)
+    x, _, axes, keepdim = saved
+    return np.sum(tangents[0] * _extreme_weights(saved), axis=axes, keepdims=keepdim)
+
+
+def extreme_graph_vjp(g, inputs, saved, needs):
+    x, _, axes, keepdim = saved
+    if axes and not keepdim:
+        g = op("reshape", g, shape=keepdim_shape(x.shape, axes))
+    return (op("expand", g, shape=x.shape) * _extreme_weights(saved),)
+
+
 @primitive("amax", formula=_EXTREME_FORMULA)
 class Amax:
     forward = _extreme_forward("amax", np.max)
     vjp = extreme_vjp
+
+    jvp = extreme_jvp
+
+    def graph_vjp(g, inputs, saved, needs):
+        return extreme_graph_vjp(g, inputs, saved, needs)
 
 
 @primitive("amin", formula=_EXTREME_FORMULA)
 class Amin:
     forward = _extreme_forward("amin", np.min)
     vjp = extreme_vjp
+
+    jvp = extreme_jvp
+
+    def graph_vjp(g, inputs, saved, needs):
+        return extreme_graph_vjp(g, inputs, saved, needs)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -379,6 +560,11 @@ class Reshape:
     def vjp(g, shape, needs):
         return (g.reshape(shape),)
 
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, shape, needs):
+        return (op("reshape", g, shape=shape),)
+
 
 @primitive("permute", formula=("g permuted back",))
 class Permute:
@@ -395,6 +581,11 @@ class Permute:
 
     def vjp(g, inverse, needs):
         return (np.transpose(g, inverse),)  # undo the permutation
+
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, inverse, needs):
+        return (op("permute", g, dims=inverse),)
 
 
 @primitive("expand", broadcasts=True, formula=("g summed over the copies",))
@@ -413,6 +604,11 @@ class Expand:
 
     def vjp(g, saved, needs):
         return (g,)  # the engine's unbroadcast *is* expand's VJP: sum over the copies
+
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, saved, needs):
+        return (g,)  # the engine sums over the copies, with Tensor sums when create_graph is on
 
 
 def _has_integer_array(index) -> bool:
@@ -439,6 +635,28 @@ class Getitem:
             dx[index] = g  # slices, ints, None, ..., boolean masks: each element picked once
         return (dx,)
 
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, saved, needs):
+        shape, index, repeats = saved
+        return (op("getitem_backward", g, shape=shape, index=index, repeats=repeats),)
+
+
+@primitive("getitem_backward", formula=("g indexed again (getitem of g)",))
+class GetitemBackward:
+    # Why a primitive: getitem's VJP (g put back into zeros) must itself be differentiable when
+    # create_graph=True. It is linear in g, and its own VJP is getitem again.
+    def forward(g, shape=(), index=None, repeats=False):
+        return Getitem.vjp(g, (shape, index, repeats), (True,))[0], index
+
+    def vjp(u, index, needs):
+        return (u[index],)
+
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(u, inputs, index, needs):
+        return (op("getitem", u, index=index),)
+
 
 @primitive("gather", formula=("g added back where it was gathered", "—"))
 class Gather:
@@ -463,6 +681,14 @@ class Gather:
         np.add.at(dx, tuple(where), g)
         return (dx, None)
 
+    jvp = linear_jvp(forward, fixed=(1,))
+
+    def graph_vjp(g, inputs, saved, needs):
+        shape, index, axis = saved
+        where = list(np.indices(g.shape, sparse=True))
+        where[axis] = np.broadcast_to(index, g.shape)
+        return (op("getitem_backward", g, shape=shape, index=tuple(where), repeats=True), None)
+
 
 @primitive("cat", formula=("g cut back into pieces",))
 class Cat:
@@ -483,6 +709,17 @@ class Cat:
         axis, sizes = saved
         return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))  # cut g back into pieces
 
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, saved, needs):
+        axis, sizes = saved
+        ends = np.cumsum(sizes).tolist()
+        lead = (slice(None),) * axis
+        return tuple(
+            op("getitem", g, index=lead + (slice(end - n, end),)) if need else None
+            for n, end, need in zip(sizes, ends, needs)
+        )
+
 
 # ------------------------------------------------------------------------------------------------
 # More elementwise math: trigonometry, logs, and the step functions (whose gradient is zero)
@@ -495,6 +732,11 @@ class Sin:
     def vjp(g, x, needs):
         return (g * np.cos(x),)
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        return (g * op("cos", inputs[0]),)
+
 
 @primitive("cos", formula=("−g·sin x",))
 class Cos:
@@ -503,6 +745,11 @@ class Cos:
 
     def vjp(g, x, needs):
         return (-g * np.sin(x),)
+
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        return (-g * op("sin", inputs[0]),)
 
 
 @primitive("tan", formula=("g·(1 + tan² x)",))
@@ -514,6 +761,12 @@ class Tan:
     def vjp(g, out, needs):
         return (g * (1 + out * out),)
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        t = op("tan", inputs[0])
+        return (g * (1 + t * t),)
+
 
 @primitive("log1p", formula=("g / (1 + x)",))
 class Log1p:
@@ -522,6 +775,11 @@ class Log1p:
 
     def vjp(g, x, needs):
         return (g / (1 + x),)
+
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        return (g / (1 + inputs[0]),)
 
 
 @primitive("expm1", formula=("g·eˣ",))
@@ -533,6 +791,11 @@ class Expm1:
     def vjp(g, out, needs):
         return (g * (out + 1),)
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        return (g * op("exp", inputs[0]),)
+
 
 @primitive("erf", formula=("g·2/√π·e^(−x²)",))
 class Erf:
@@ -541,6 +804,12 @@ class Erf:
 
     def vjp(g, x, needs):
         return (g * (2 / math.sqrt(math.pi)) * np.exp(-x * x),)
+
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        x = inputs[0]
+        return (g * (2 / math.sqrt(math.pi)) * op("exp", -x * x),)
 
 
 def _step_rule(name: str, fn: Callable) -> None:
@@ -554,6 +823,11 @@ def _step_rule(name: str, fn: Callable) -> None:
 
         def vjp(g, shape, needs):
             return (np.zeros(shape, dtype=g.dtype),)
+
+        jvp = elementwise_jvp(vjp)
+
+        def graph_vjp(g, inputs, shape, needs):
+            return (g._wrap(np.zeros(shape, dtype=g._data.dtype)),)  # a constant 0
 
 
 for _name, _fn in [
@@ -594,6 +868,34 @@ class Prod:
         dx = g * before * after
         return (dx.reshape(x.shape),)
 
+    def jvp(tangents, arrays, out, saved, params):
+        x, axis, keepdim = saved
+        (others,) = Prod.vjp(np.ones_like(out), saved, (True,))  # ∂out/∂x_i = Π of the others
+        return np.sum(tangents[0] * others, axis=axis, keepdims=keepdim)
+
+    def graph_vjp(g, inputs, saved, needs):
+        x_arr, axis, keepdim = saved
+        x = inputs[0]
+        if axis is None:
+            x, ax = op("reshape", x, shape=(-1,)), 0
+        else:
+            ax = axis
+            if not keepdim:
+                g = op("reshape", g, shape=keepdim_shape(x_arr.shape, (axis,)))
+        # Π of the others, differentiably and exact at zeros: copy x along a new last axis,
+        # put 1 on the diagonal (x_i replaced by 1 in row i) and take the product of each row.
+        n = x.shape[ax]
+        moved = op("permute", x, dims=[d for d in range(x.ndim) if d != ax] + [ax])  # (..., n)
+        rows = op(
+            "expand",
+            op("reshape", moved, shape=moved.shape[:-1] + (1, n)),
+            shape=moved.shape[:-1] + (n, n),
+        )
+        others = op("prod", op("where", np.eye(n, dtype=bool), 1, rows), dim=-1)  # (..., n)
+        back = np.argsort([d for d in range(x.ndim) if d != ax] + [ax]).tolist()
+        others = op("permute", others, dims=back)
+        return (op("reshape", g * others, shape=x_arr.shape),)
+
 
 @primitive("cumsum", formula=("g summed from the end (a reversed cumsum)",))
 class Cumsum:
@@ -607,6 +909,14 @@ class Cumsum:
             return (g,)
         # x_i feeds every out_j with j >= i, so dL/dx_i = Σ_{j≥i} g_j
         return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)
+
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, axis, needs):
+        if axis is None:
+            return (g,)
+        flipped = op("cumsum", op("flip", g, dims=(axis,)), dim=axis)
+        return (op("flip", flipped, dims=(axis,)),)
 
 
 @primitive("logsumexp", formula=("g·softmax(x)",))
@@ -626,6 +936,21 @@ class Logsumexp:
             g = np.expand_dims(g, axes if axes is not None else tuple(range(x.ndim)))
         return (g * np.exp(x - out),)  # d/dx log Σ eˣ = softmax(x)
 
+    def jvp(tangents, arrays, out, saved, params):
+        x, lse, axes = saved
+        # d/dε log Σ e^(x+εu) = Σ softmax(x)·u
+        tangent = np.sum(np.exp(x - lse) * tangents[0], axis=axes, keepdims=True)
+        return tangent.reshape(out.shape)
+
+    def graph_vjp(g, inputs, saved, needs):
+        x_arr, _, axes = saved
+        x = inputs[0]
+        dims = tuple(range(x_arr.ndim)) if axes is None else axes
+        if g.ndim != x_arr.ndim:
+            g = op("reshape", g, shape=keepdim_shape(x_arr.shape, dims))
+        lse = op("logsumexp", x, dim=dims, keepdim=True)
+        return (g * op("exp", x - lse),)
+
 
 @primitive("norm", formula=("g·x / ‖x‖ (0 where ‖x‖ = 0)",))
 class Norm:
@@ -642,6 +967,23 @@ class Norm:
         with np.errstate(divide="ignore", invalid="ignore"):
             return (np.where(out == 0, 0, g * x / out).astype(x.dtype, copy=False),)
 
+    def jvp(tangents, arrays, out, saved, params):
+        x, norm, axes = saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            unit = np.where(norm == 0, 0, x / norm)  # d‖x‖ = (x/‖x‖)·u
+        tangent = np.sum(unit * tangents[0], axis=axes, keepdims=True)
+        return tangent.reshape(out.shape)
+
+    def graph_vjp(g, inputs, saved, needs):
+        x_arr, norm_arr, axes = saved
+        x = inputs[0]
+        if g.ndim != x_arr.ndim:
+            dims = tuple(range(x_arr.ndim)) if axes is None else axes
+            g = op("reshape", g, shape=keepdim_shape(x_arr.shape, dims))
+        zero = norm_arr == 0
+        norm = op("where", zero, 1, op("norm", x, dim=axes, keepdim=True))  # no 0/0
+        return (op("where", zero, 0, g * x / norm),)
+
 
 # ------------------------------------------------------------------------------------------------
 # More movement: flip, repeat, scatter
@@ -654,6 +996,11 @@ class Flip:
 
     def vjp(g, axes, needs):
         return (np.flip(g, axes),)
+
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, axes, needs):
+        return (op("flip", g, dims=axes),)
 
 
 @primitive("repeat", formula=("g summed over the repeats",))
@@ -673,6 +1020,14 @@ class Repeat:
         split = [n for pair in zip(reps, shape) for n in pair]
         summed = g.reshape(split).sum(axis=tuple(range(0, 2 * len(reps), 2)))
         return (summed.reshape(shape_in),)
+
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, saved, needs):
+        shape_in, shape, reps = saved
+        split = [n for pair in zip(reps, shape) for n in pair]
+        summed = op("sum", op("reshape", g, shape=split), dim=tuple(range(0, 2 * len(reps), 2)))
+        return (op("reshape", summed, shape=shape_in),)
 
 
 @primitive("scatter", formula=("g where not overwritten", "g gathered at the index"))
@@ -711,6 +1066,25 @@ class Scatter:
             dsrc[tuple(slice(0, n) for n in index_shape)] = picked
         return dx, None, dsrc
 
+    jvp = linear_jvp(forward, fixed=(1,))  # linear in (x, src) jointly, for a fixed index
+
+    def graph_vjp(g, inputs, saved, needs):
+        where, reduce, src_shape, index_shape = saved
+        dx = None
+        if needs[0]:
+            if reduce == "none":
+                kept = np.ones(g.shape, dtype=bool)
+                kept[where] = False  # overwritten elements did not reach the output
+                dx = g * kept
+            else:
+                dx = g
+        dsrc = None
+        if len(needs) > 2 and needs[2]:
+            picked = op("getitem", g, index=where)
+            place = tuple(slice(0, n) for n in index_shape)
+            dsrc = op("getitem_backward", picked, shape=src_shape, index=place, repeats=False)
+        return dx, None, dsrc
+
 
 @primitive("softmax", formula=("s·(g − Σ g·s)",))
 class Softmax:
@@ -725,6 +1099,16 @@ class Softmax:
         s, axis = saved
         return (s * (g - np.sum(g * s, axis=axis, keepdims=True)),)
 
+    def jvp(tangents, arrays, out, saved, params):
+        s, axis = saved
+        u = tangents[0]
+        return s * (u - np.sum(u * s, axis=axis, keepdims=True))
+
+    def graph_vjp(g, inputs, saved, needs):
+        axis = saved[1]
+        s = op("softmax", inputs[0], dim=-1 if axis is None else axis)
+        return (s * (g - op("sum", g * s, dim=axis, keepdim=True)),)
+
 
 @primitive("mean", formula=("g / n, broadcast back to x's shape",))
 class Mean:
@@ -738,6 +1122,14 @@ class Mean:
         if axes and not keepdim:
             g = np.expand_dims(g, axes)
         return (np.broadcast_to(g / n, shape),)
+
+    jvp = linear_jvp(forward)
+
+    def graph_vjp(g, inputs, saved, needs):
+        shape, axes, keepdim, n = saved
+        if axes and not keepdim:
+            g = op("reshape", g, shape=keepdim_shape(shape, axes))
+        return (op("expand", g / n, shape=shape),)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -754,6 +1146,13 @@ def _matmul_error(a: np.ndarray, b: np.ndarray) -> ValueError:
             f"matmul: shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != {k_b})"
         )
     return ShapeError(f"matmul: batch dims of {a.shape} and {b.shape} cannot be broadcast")
+
+
+def _transposed(t):
+    """Swap a tensor's last two dims (``Bᵀ`` in the matmul rule), as a recorded permute."""
+    dims = list(range(t.ndim))
+    dims[-2], dims[-1] = dims[-1], dims[-2]
+    return op("permute", t, dims=dims)
 
 
 @primitive("matmul", broadcasts=True, formula=("g·Bᵀ", "Aᵀ·g"))
@@ -786,6 +1185,29 @@ class Matmul:
             if b.ndim == 1:
                 db = db[..., 0]
         return da, db  # batch dims are summed by unbroadcast
+
+    jvp = multilinear_jvp(forward)  # the product rule: dA·B + A·dB
+
+    def graph_vjp(g, inputs, saved, needs):
+        a, b = (as_tensor(x, g) for x in inputs)
+        if a.ndim == 1 and b.ndim == 1:
+            return (g * b if needs[0] else None), (g * a if needs[1] else None)
+        a2 = op("reshape", a, shape=(1,) + a.shape) if a.ndim == 1 else a
+        b2 = op("reshape", b, shape=b.shape + (1,)) if b.ndim == 1 else b
+        if a.ndim == 1:
+            g = op("reshape", g, shape=g.shape[:-1] + (1,) + g.shape[-1:])
+        if b.ndim == 1:
+            g = op("reshape", g, shape=g.shape + (1,))
+        da = db = None
+        if needs[0]:
+            da = op("matmul", g, _transposed(b2))
+            if a.ndim == 1:
+                da = op("reshape", da, shape=da.shape[:-2] + da.shape[-1:])
+        if needs[1]:
+            db = op("matmul", _transposed(a2), g)
+            if b.ndim == 1:
+                db = op("reshape", db, shape=db.shape[:-1])
+        return da, db
 
 
 @primitive("einsum", formula=("einsum of g with the other operands",))
@@ -820,6 +1242,27 @@ class Einsum:
             grads.append(gk)
         return tuple(grads)
 
+    jvp = multilinear_jvp(forward)
+
+    def graph_vjp(g, inputs, saved, needs):
+        arrays, terms, out_term = saved
+        tensors = [as_tensor(x, g) for x in inputs]
+        grads = []
+        for k, (x, term) in enumerate(zip(arrays, terms)):
+            if not needs[k]:
+                grads.append(None)
+                continue
+            others = [(t, a) for j, (t, a) in enumerate(zip(terms, tensors)) if j != k]
+            known = set(out_term).union(*[set(t) for t, _ in others])
+            keep = "".join(c for c in term if c in known)
+            eq = ",".join([out_term] + [t for t, _ in others]) + "->" + keep
+            gk = op("einsum", g, *[a for _, a in others], equation=eq)
+            if keep != term:
+                kept = [n if c in keep else 1 for c, n in zip(term, x.shape)]
+                gk = op("expand", op("reshape", gk, shape=kept), shape=x.shape)
+            grads.append(gk)
+        return tuple(grads)
+
 
 # ------------------------------------------------------------------------------------------------
 # Fused rules: each one could be composed from the rules above, and exists for a reason.
@@ -848,6 +1291,28 @@ class Linear:
         db = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None  # (out,)
         return dx, dw, db
 
+    def jvp(tangents, arrays, out, saved, params):
+        x, w = arrays[0], arrays[1]
+        tx, tw = tangents[0], tangents[1]
+        total = 0
+        if tx is not None:
+            total = total + tx @ w.T  # d(x Wᵀ + b) = dx Wᵀ + x dWᵀ + db
+        if tw is not None:
+            total = total + x @ tw.T
+        if len(tangents) > 2 and tangents[2] is not None:
+            total = total + tangents[2]
+        return total
+
+    def graph_vjp(g, inputs, saved, needs):
+        x, w = as_tensor(inputs[0], g), as_tensor(inputs[1], g)
+        dx = op("matmul", g, w) if needs[0] else None
+        g2 = op("reshape", g, shape=(-1, g.shape[-1]))
+        dw = None
+        if needs[1]:
+            dw = op("matmul", _transposed(g2), op("reshape", x, shape=(-1, x.shape[-1])))
+        db = op("sum", g2, dim=0) if len(needs) > 2 and needs[2] else None
+        return dx, dw, db
+
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     # log-sum-exp trick: shift by the max so exp never overflows; the shift cancels exactly.
@@ -868,6 +1333,16 @@ class LogSoftmax:
         out, axis = saved
         # y = x - lse(x): dL/dx = g - softmax(x)·Σg
         return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+
+    def jvp(tangents, arrays, out, saved, params):
+        logp, axis = saved
+        u = tangents[0]
+        return u - np.sum(np.exp(logp) * u, axis=axis, keepdims=True)
+
+    def graph_vjp(g, inputs, saved, needs):
+        axis = saved[1]
+        s = op("softmax", inputs[0], dim=axis)
+        return (g - s * op("sum", g, dim=axis, keepdim=True),)
 
 
 @primitive("cross_entropy", formula=("g·(softmax(z) − onehot(t))", "—"))
@@ -921,6 +1396,27 @@ class CrossEntropy:
         p *= scale[..., None] if np.ndim(scale) else scale
         return p, None
 
+    def jvp(tangents, arrays, out, saved, params):
+        logp, safe, valid, count = saved
+        d = np.exp(logp)
+        d.reshape(-1, d.shape[-1])[np.arange(safe.size), safe.reshape(-1)] -= 1  # p − onehot
+        per_row = np.sum(d * tangents[0], axis=-1)  # (N,): Σ_c (p − onehot)·u in each row
+        if valid is not None:
+            per_row = per_row * valid
+        return per_row.sum() / count if params.get("mean") else per_row
+
+    def graph_vjp(g, inputs, saved, needs):
+        logp, safe, valid, count = saved
+        onehot = np.zeros_like(logp)
+        onehot.reshape(-1, logp.shape[-1])[np.arange(safe.size), safe.reshape(-1)] = 1
+        d = op("softmax", inputs[0], dim=-1) - onehot
+        scale = g / count if g.ndim == 0 else g
+        if valid is not None:
+            scale = scale * valid
+        if scale.ndim:
+            scale = op("reshape", scale, shape=scale.shape + (1,))
+        return d * scale, None
+
 
 # pos_weight (C,) broadcasts against (N, C)
 @primitive(
@@ -954,6 +1450,21 @@ class BinaryCrossEntropyWithLogits:
         dpw = g * y * softplus_neg if needs[2] else None
         return dz, dy, dpw
 
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        z, y, pw = inputs
+        softplus_neg = op("log1p", op("exp", -op("abs", z))) + op("relu", -z)
+        sig = op("sigmoid", z)
+        if pw is None:
+            dz = g * (sig - y) if needs[0] else None
+            dy = -g * z if needs[1] else None
+            return dz, dy, None
+        dz = g * ((1 - y) - (1 + (pw - 1) * y) * (1 - sig)) if needs[0] else None
+        dy = g * ((pw - 1) * softplus_neg - z) if needs[1] else None
+        dpw = g * y * softplus_neg if needs[2] else None
+        return dz, dy, dpw
+
 
 @primitive("binary_cross_entropy", formula=("g·(p − y) / (p(1 − p))", "g·(log(1 − p) − log p)"))
 class BinaryCrossEntropy:
@@ -972,3 +1483,21 @@ class BinaryCrossEntropy:
         dp = g * (p - y) / np.maximum(p * (1 - p), 1e-12) if needs[0] else None
         dy = g * (log_1mp - log_p) if needs[1] else None
         return dp, dy
+
+    jvp = elementwise_jvp(vjp)
+
+    def graph_vjp(g, inputs, saved, needs):
+        p, y = inputs
+        dp = g * (p - y) / op("clamp", p * (1 - p), min=1e-12) if needs[0] else None
+        dy = None
+        if needs[1]:
+            log_p = op("clamp", op("log", p), min=-100)
+            log_1mp = op("clamp", op("log1p", -p), min=-100)
+            dy = g * (log_1mp - log_p)
+        return dp, dy
+
+
+# Rules whose VJP is not written with differentiable operations: create_graph=True through one
+# of them fails by name ("<op>: second derivative not implemented"). Every rule above has one;
+# a ``chainrule.autograd.Function`` is the one kind of op without (its backward is user code).
+WITHOUT_SECOND_DERIVATIVE: tuple[str, ...] = ()

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 from chainrule.demos._result import DemoResult, Verdict
 from chainrule.demos.lecture.backprop_by_hand import backprop_by_hand
+from chainrule.demos.lecture.curvature import curvature
 from chainrule.demos.lecture.double_softmax import double_softmax
 from chainrule.demos.lecture.feature_space import feature_space
+from chainrule.demos.lecture.forward_vs_reverse import forward_vs_reverse
 from chainrule.demos.lecture.grad_accumulation import grad_accumulation
 from chainrule.demos.lecture.gradient_check import gradient_check
 from chainrule.demos.lecture.init_schemes import init_schemes
@@ -44,6 +46,8 @@ __all__ = [
         "gradient_check",
         "init_schemes",
         "linear_collapse",
+        "forward_vs_reverse",
+        "curvature",
         "no_nonlinearity",
         "overfitting",
         "softmax_ce_gradient",
@@ -119,6 +123,16 @@ DEMOS: dict[str, Demo] = {
             "gradient-check",
             "lab Part C: hand vs autograd vs finite differences vs PyTorch",
             gradient_check,
+        ),
+        Demo(
+            "forward-vs-reverse",
+            "the full gradient in both AD modes for n = 10..10^5: passes and time on log axes",
+            forward_vs_reverse,
+        ),
+        Demo(
+            "curvature",
+            "Hessian-vector products, λ_max by power iteration, and the step size 2/λ_max",
+            curvature,
         ),
     ]
 }
