@@ -147,7 +147,10 @@ def curvature(seed: int = 0, quick: bool = False) -> DemoResult:
         axes[1].axhline(lam_mlp, color="C3", label=f"power iteration: {lam_mlp:.3g}")
         axes[1].set_xlabel("index")
         axes[1].set_title(f"MLP {sizes}: {n} parameters")
-        axes[1].legend()
+        # Head-room above the λ_max line, so the legend sits over it instead of on it.
+        low, high = axes[1].get_ylim()
+        axes[1].set_ylim(low, high + 0.6 * (high - low))
+        axes[1].legend(loc="upper left")
         return fig
 
     return DemoResult(
