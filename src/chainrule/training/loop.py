@@ -146,20 +146,29 @@ class TrainConfig:
                 f"momentum applies to sgd only; {self.optimizer} keeps its own running averages (betas)"
             )
         checks = [
-            (self.epochs >= 0, "epochs must be >= 0"),
-            (self.batch_size >= 1, "batch_size must be >= 1"),
-            (self.lr > 0 and math.isfinite(self.lr), "lr must be a positive number"),
-            (self.sgd_momentum >= 0, "momentum must be >= 0"),
-            (self.weight_decay >= 0, "weight_decay must be >= 0"),
-            (0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)"),
+            (self.epochs >= 0, "epochs must be >= 0", self.epochs),
+            (self.batch_size >= 1, "batch_size must be >= 1", self.batch_size),
+            (self.lr > 0 and math.isfinite(self.lr), "lr must be a positive number", self.lr),
+            (
+                0 <= self.sgd_momentum and math.isfinite(self.sgd_momentum),
+                "momentum must be a number >= 0",
+                self.momentum,
+            ),
+            (
+                0 <= self.weight_decay and math.isfinite(self.weight_decay),
+                "weight_decay must be a number >= 0",
+                self.weight_decay,
+            ),
+            (0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)", self.val_fraction),
             (
                 len(self.hidden) > 0 and min(self.hidden) >= 1,
                 "hidden needs one or more positive widths",
+                list(self.hidden),
             ),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(f"{message}, got {self}")
+        for ok, message, value in checks:
+            if not ok:  # the one field, not the whole config: the line stays short
+                raise ConfigError(f"{message}, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-able dict (``hidden`` as a list)."""
@@ -227,11 +236,8 @@ class _StopOnInterrupt:
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested:
             raise KeyboardInterrupt
+        # Said once, when the run stops (TrainingInterrupted's message): a step takes milliseconds.
         self.requested = True
-        print(
-            "\nstopping after this step to save a checkpoint (Ctrl-C again to stop at once)",
-            file=sys.stderr,
-        )
 
     def __enter__(self) -> _StopOnInterrupt:
         if threading.current_thread() is threading.main_thread():
