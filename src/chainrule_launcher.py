@@ -14,13 +14,34 @@ import signal
 import sys
 
 
+class _Interrupted:
+    """Python's own Ctrl-C handler (raise ``KeyboardInterrupt``), that also remembers the Ctrl-C.
+
+    A ``KeyboardInterrupt`` raised while the interpreter runs a finalizer or a garbage-collector
+    callback is printed and dropped ("Exception ignored in ..."), and imports run many of those;
+    the flag makes sure such a Ctrl-C still ends the command.
+    """
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+
 def main() -> int:
     """Import ``chainrule.cli`` and run it; a Ctrl-C during the import is one line, exit 130."""
+    interrupted = _Interrupted()
+    signal.signal(signal.SIGINT, interrupted)
     try:
         from chainrule.cli import main as run  # noqa: PLC0415 - the import is what is guarded
     except KeyboardInterrupt:
+        interrupted.seen = True
+    if interrupted.seen:
         print("chainrule: interrupted", file=sys.stderr)
         return 130
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     status = run()
     # The work is done and reported: a Ctrl-C from here to the exit changes nothing, so it is
     # ignored rather than allowed to print a traceback from the interpreter's shutdown.

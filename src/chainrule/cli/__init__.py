@@ -38,6 +38,13 @@ class _Parser(argparse.ArgumentParser):
     and ``--help`` is one flag away.) Subcommands' parsers are made of this class too.
     """
 
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> object:
+        # argparse drops a "--" given as an option's value (`--epochs=--`) and hands the option
+        # an empty list, which its type never sees; say it instead.
+        if arg_strings == ["--"] and action.option_strings:
+            self.error(f"argument {'/'.join(action.option_strings)}: expected a value, got '--'")
+        return super()._get_values(action, arg_strings)
+
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{one_line(f'{self.prog}: error: {message} (see {self.prog} --help)')}\n")
 

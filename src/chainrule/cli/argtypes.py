@@ -33,6 +33,8 @@ def integer(low: int, high: int) -> Callable[[str], int]:
 
     def parse(text: str) -> int:
         try:
+            if not text.isascii():  # int() would read '٣' as 3: only the digits a user typed
+                raise ValueError
             value = int(text.strip(), 10)  # int() of a long digit string is bounded by Python
         except ValueError:
             raise argparse.ArgumentTypeError(
@@ -55,6 +57,8 @@ def real(
 
     def parse(text: str) -> float:
         try:
+            if not text.isascii():
+                raise ValueError
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expects a number, got {_shown(text)!r}") from None
