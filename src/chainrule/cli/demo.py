@@ -8,9 +8,38 @@ chainrule demo all --quick          # every demo, one after another
 from __future__ import annotations
 
 import argparse
+import re
+import shutil
+import textwrap
 
 from chainrule.cli.argtypes import SEED_MAX, integer
 from chainrule.cli.errors import CLIError, RunError
+
+
+def wrap_narration(text: str, width: int) -> str:
+    """Wrap each narration line at word boundaries to ``width``, continuing under its text.
+
+    A terminal would otherwise break a long verdict in the middle of a word.
+
+    >>> print(wrap_narration("  verdict:  HOLDS. the gradient vanishes layer by layer, as the claim said", 40))
+      verdict:  HOLDS. the gradient vanishes
+                layer by layer, as the claim
+                said
+    """
+    wrapped = []
+    for line in text.splitlines():
+        label = re.match(r"( *[a-z-]+: +| +)", line)  # "  claim:    ", or the indent alone
+        indent = " " * (label.end() if label else 0)
+        wrapped.append(
+            textwrap.fill(
+                line,
+                width=max(width - 1, 40),
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return "\n".join(wrapped)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             result = DEMOS[name].run(seed=args.seed, quick=args.quick)
         except FloatingPointError as e:  # a demo that diverges where it should not
             raise RunError(f"{name}: {e}") from None
-        print(result.narrate())
+        print(wrap_narration(result.narrate(), shutil.get_terminal_size((100, 24)).columns))
         if args.out:
             written = result.save(args.out, dpi=args.dpi)
             print("wrote " + ", ".join(str(p) for p in written))
