@@ -31,6 +31,7 @@ OPTIONS = [
     ("train", "--momentum", 0, None, False),  # [0, 1)
     ("train", "--weight-decay", 0, 1, False),
     ("train", "--val-fraction", 0, None, False),  # [0, 1)
+    ("train", "--threads", 1, 1024, True),
     ("demo", "--seed", 0, SEED_MAX, True),
     ("demo", "--dpi", 20, 600, True),
 ]

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = _config_from_args(args)
         # say: a closed stdout (`| head -1`) drops the log lines, never the run.
-        train(config, args.out, resume=args.resume, force=args.force, log=say)
+        train(config, args.out, resume=args.resume, force=args.force, log=say, threads=args.threads)
     except (ConfigError, RunDirectoryError) as e:
         raise CLIError(str(e)) from None
     except (CheckpointError, TrainingError) as e:
@@ -176,6 +176,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--seed",
         type=integer(0, SEED_MAX),
         help=f"seeds the weights, the split and the batch order (default {d.seed})",
+    )
+    p.add_argument(
+        "--threads",
+        type=integer(1, 1024),
+        metavar="N",
+        help="BLAS threads for NumPy (default: 1 for models this small, which share a busy "
+        "machine best; see chainrule.set_num_threads)",
     )
     p.add_argument(
         "--out", metavar="DIR", help="run directory (default: a new runs/<date>_<time>-<dataset>)"

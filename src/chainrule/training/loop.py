@@ -41,8 +41,9 @@ from chainrule.data import DataLoader, IDXError, TensorDataset
 from chainrule.demos.diagnostics import count_correct
 from chainrule.random import generator as global_generator
 from chainrule.random import manual_seed
+from chainrule.threads import training_threads
 from chainrule.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from chainrule.training.datasets import DATASETS, TrainingData, load_training_data
+from chainrule.training.datasets import DATASETS, IMAGE_DATASETS, TrainingData, load_training_data
 from chainrule.training.metrics import count_parameters, evaluate, forward_flops
 from chainrule.training.models import build_mlp, load_weights
 from chainrule.training.run_dir import RunDirectoryError, claim_run_directory
@@ -419,6 +420,7 @@ def train(
     force: bool = False,
     progress: bool | None = None,
     log: Callable[[str], None] = print,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Train the MLP ``config`` describes; write metrics, checkpoints, curves and a summary to ``out_dir``.
 
@@ -427,6 +429,11 @@ def train(
     epoch (default: only when stderr is a terminal); ``log`` gets the line-oriented report.
     Seeds chainrule's global generator with ``config.seed`` (as a torch script calls
     ``torch.manual_seed``). Returns the summary also written to ``summary.json``.
+
+    ``threads`` is how many BLAS threads NumPy may use while training (default: what
+    ``chainrule.set_num_threads`` chose, else ``chainrule.threads.threads_for_training``'s
+    choice for the model's size: one thread for the lecture's MLP, which a busy neighbour then
+    slows 1.5x rather than 3.4x).
 
     ``out_dir`` must not hold any file a run writes unless ``resume`` (continue it) or
     ``force`` (replace them); another run writing into it at the same time is refused too.
@@ -442,7 +449,11 @@ def train(
     out = Path(out_dir) if out_dir is not None else default_run_dir(config.dataset)
     # Before the data is loaded: a directory that cannot take the run fails in a second, not
     # after an epoch, and only one run writes into it at a time.
-    with claim_run_directory(out, resume=resume, force=force):
+    widths = [784 if config.dataset in IMAGE_DATASETS else 2, *config.hidden, 10]
+    with (
+        claim_run_directory(out, resume=resume, force=force),
+        training_threads(config.batch_size, widths, threads),
+    ):
         return _train_into(out, config, resume, progress, log)
 
 
