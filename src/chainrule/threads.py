@@ -5,7 +5,8 @@ wheels) with a pool of one thread per core. For the course's layer sizes (a batc
 through 784x256) a product takes tens of microseconds, too short to share well: OpenBLAS's
 idle threads spin, waiting for work, and when another program wants the same cores the
 spinning threads and the program fight over them. On a 2-core laptop with one busy neighbour
-a ``chainrule train`` epoch took 3.4x its quiet time with two BLAS threads.
+a ``chainrule train`` epoch took 3.4x its quiet time with two BLAS threads. With one thread,
+the two cores are shared fairly between our thread and the neighbour's.
 
 ``chainrule train`` therefore picks its threads with :func:`threads_for_training` (one thread
 for layers this small, see there), and anyone may choose with :func:`set_num_threads`. The
@@ -33,9 +34,11 @@ __all__ = ["get_num_threads", "set_num_threads", "threads_for_training", "traini
 _controller: ThreadpoolController | None = None
 # What set_num_threads was last given: a choice the user made, which training keeps.
 _chosen: int | None = None
-# Multiply-adds per matrix product below which one BLAS thread is as fast as two (measured on
-# the course machine: 64x784x256 = 12.8 M runs 1.1x faster on two threads when quiet, 2-3x
-# slower when another process is busy); see benchmarks/bench_contention.py.
+# Multiply-adds per matrix product below which training uses one BLAS thread. The lecture's
+# largest product (64 x 784 x 256 = 12.8 M) is far below it. Measured with
+# benchmarks/bench_contention.py on the shared 2-core course machine (other jobs running, so
+# "quiet" was never idle): one thread ran the epoch 4.0x faster than two, and a busy NumPy
+# neighbour slowed it 3.05x instead of 11.0x.
 SMALL_PRODUCT = 64 * 1024 * 1024
 
 

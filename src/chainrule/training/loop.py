@@ -432,8 +432,8 @@ def train(
 
     ``threads`` is how many BLAS threads NumPy may use while training (default: what
     ``chainrule.set_num_threads`` chose, else ``chainrule.threads.threads_for_training``'s
-    choice for the model's size: one thread for the lecture's MLP, which a busy neighbour then
-    slows 1.5x rather than 3.4x).
+    choice for the model's size: one thread for the lecture's MLP, whose products are too
+    small to share between threads, and which then shares a busy machine fairly).
 
     ``out_dir`` must not hold any file a run writes unless ``resume`` (continue it) or
     ``force`` (replace them); another run writing into it at the same time is refused too.
