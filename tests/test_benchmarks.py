@@ -53,3 +53,16 @@ def test_train_epoch_benchmark_smoke_run():
 def test_dataloader_benchmark_smoke_run():
     out = run("bench_dataloader.py", "--epochs", "1", "--steps", "5")
     assert out.returncode == 0, out.stderr
+
+
+def test_mlp_benchmark_takes_a_thread_count():
+    pytest.importorskip("torch")
+    out = run("bench_mlp.py", "--smoke", "--threads", "1")
+    assert out.returncode == 0, out.stderr
+    assert "chainrule / numpy floor" in out.stdout
+
+
+def test_contention_benchmark_smoke_run():
+    out = run("bench_contention.py", "--images", "640", "--rounds", "1", "--threads", "1")
+    assert out.returncode == 0, out.stderr
+    assert "threads 1: contended / quiet = " in out.stdout
