@@ -248,3 +248,17 @@ def test_argtypes_reject_what_int_and_float_would_take():
     for text in ["٣.٥", "nan", "infinity"]:
         with pytest.raises(argparse.ArgumentTypeError):
             real(0.0, 10.0)(text)
+
+
+def test_a_ctrl_c_that_python_wrapped_is_still_an_interrupt(capsys, monkeypatch):
+    import chainrule.scalar.expr as expr
+
+    def wrapped(text, variables):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as e:  # as Python does around a class's __set_name__
+            raise RuntimeError("Error calling __set_name__ on 'x'") from e
+
+    monkeypatch.setattr(expr, "evaluate", wrapped)
+    code, out, err = run(capsys, "graph", "x", "--set", "x=1")
+    assert code == 130 and err == "chainrule graph: interrupted\n"

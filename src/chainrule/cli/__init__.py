@@ -99,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name}: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # noqa: BLE001 - the last line of defence: a bug, said in one line
+        if guard.caused_by_interrupt(e):
+            print(f"{name}: interrupted", file=sys.stderr)
+            return 130
         if debug:
             traceback.print_exc()
         else:

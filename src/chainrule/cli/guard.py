@@ -25,7 +25,9 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["MAX_MESSAGE", "describe_unexpected", "notes_for_warnings", "one_line", "say"]
+__all__ = [
+    "MAX_MESSAGE", "caused_by_interrupt", "describe_unexpected", "notes_for_warnings", "one_line", "say",
+]  # fmt: skip
 
 #: The longest error or note line printed, in characters.
 MAX_MESSAGE = 500
@@ -38,6 +40,18 @@ def one_line(message: object) -> str:
     if len(text) > MAX_MESSAGE:
         text = text[: MAX_MESSAGE - 1] + "…"
     return text
+
+
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Is a Ctrl-C behind ``error``? Python wraps one raised inside some machinery, e.g. a class's
+    ``__set_name__`` while a module imports, in a ``RuntimeError`` whose cause it is."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def describe_unexpected(error: BaseException) -> str:
