@@ -262,3 +262,20 @@ def test_a_ctrl_c_that_python_wrapped_is_still_an_interrupt(capsys, monkeypatch)
     monkeypatch.setattr(expr, "evaluate", wrapped)
     code, out, err = run(capsys, "graph", "x", "--set", "x=1")
     assert code == 130 and err == "chainrule graph: interrupted\n"
+
+
+def test_latest_is_the_newest_run_and_a_run_directory_stands_for_its_checkpoint(tmp_path):
+    import os
+
+    from chainrule.cli.checkpoint_path import resolve_checkpoint
+
+    for i, name in enumerate(["b-older", "a-newer"]):
+        (tmp_path / name).mkdir()
+        path = tmp_path / name / "checkpoint.npz"
+        path.write_bytes(b"")
+        os.utime(path, (1_000_000 + i, 1_000_000 + i))
+    assert resolve_checkpoint("latest", tmp_path) == tmp_path / "a-newer" / "checkpoint.npz"
+    assert resolve_checkpoint(None, tmp_path) == tmp_path / "a-newer" / "checkpoint.npz"
+    run_dir = tmp_path / "b-older"
+    assert resolve_checkpoint(str(run_dir), tmp_path) == run_dir / "checkpoint.npz"
+    assert resolve_checkpoint("x.npz", tmp_path).name == "x.npz"  # the loader names a missing one
