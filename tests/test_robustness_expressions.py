@@ -260,3 +260,15 @@ def test_code_is_refused_and_never_run(capsys, tmp_path, template):
     code, out, err = run(capsys, "graph", template.format(p=target), "--set", "x=1")
     assert_one_line_error(code, out, err)
     assert not target.exists()
+
+
+def test_a_square_root_at_zero_has_an_infinite_slope_as_in_torch(capsys):
+    torch = pytest.importorskip("torch")
+    leaves, result = evaluate("x**0.5", {"x": 0.0})
+    result.backward()
+    t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    (t**0.5).backward()
+    assert result.data == 0.0 and leaves["x"].grad == t.grad.item() == math.inf
+    code, out, err = run(capsys, "graph", "x**0.5", "--set", "x=0")
+    assert_one_line_error(code, out, err)
+    assert "dL/dx is inf" in err
