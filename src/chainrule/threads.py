@@ -36,9 +36,11 @@ _controller: ThreadpoolController | None = None
 _chosen: int | None = None
 # Multiply-adds per matrix product below which training uses one BLAS thread. The lecture's
 # largest product (64 x 784 x 256 = 12.8 M) is far below it. Measured with
-# benchmarks/bench_contention.py on the shared 2-core course machine (other jobs running, so
-# "quiet" was never idle): one thread ran the epoch 4.0x faster than two, and a busy NumPy
-# neighbour slowed it 3.05x instead of 11.0x.
+# benchmarks/bench_contention.py (10,000 Fashion-MNIST images) on the shared 2-core course
+# machine, where other jobs ran too: with little other load two threads were 1.32x faster than
+# one (0.155 s vs 0.205 s), but beside a busy NumPy process two threads took 51.8x their quiet
+# time and one thread 4.05x; at higher background load one thread was 4x faster even "quiet".
+# One thread gives up a quarter of the idle speed to stay usable on a busy laptop.
 SMALL_PRODUCT = 64 * 1024 * 1024
 
 
