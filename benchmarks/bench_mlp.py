@@ -15,6 +15,10 @@ batches:
   no autograd): the floor any NumPy engine can reach;
 - **torch**: PyTorch on the CPU with ``torch.set_num_threads(2)``.
 
+``--threads N`` gives all three N threads instead (``chainrule.set_num_threads`` for the two
+NumPy contenders, ``torch.set_num_threads`` for torch): ``--threads 1`` is what
+``chainrule train`` uses, and the fair comparison on a machine that is busy with other work.
+
 The contenders alternate within each round (the order rotates), and the medians over
 rounds are compared, so a change in machine load hits all three alike. Each timed epoch
 runs in a fresh worker process: PyTorch's OpenMP threads and NumPy's OpenBLAS threads
@@ -41,6 +45,7 @@ from collections.abc import Callable
 import numpy as np
 
 LR, MOMENTUM = 0.01, 0.9
+THREADS = 2  # for every contender; --threads changes it
 SIZES = (784, 256, 256, 10)
 
 
@@ -154,7 +159,7 @@ class TorchMLP:
     def __init__(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> None:
         import torch
 
-        torch.set_num_threads(2)
+        torch.set_num_threads(THREADS)
         self.torch = torch
         self.model = torch.nn.Sequential(
             torch.nn.Linear(784, 256),
@@ -182,8 +187,14 @@ class TorchMLP:
 
 
 # ---------------------------------------------------------------------- measuring
-def worker(name: str, batch: int, images: int, smoke: bool) -> float:
+def worker(name: str, batch: int, images: int, smoke: bool, threads: int = 2) -> float:
     """Time one epoch of one contender in this (fresh) process; see the module docstring."""
+    global THREADS
+    THREADS = threads
+    if name != "torch":
+        import chainrule
+
+        chainrule.set_num_threads(threads)
     x, y, _ = load_data(images, smoke)
     batches = make_batches(x, y, batch)
     trainer = {"chainrule": ChainruleMLP, "numpy": NumpyMLP, "torch": TorchMLP}[name](
@@ -203,6 +214,8 @@ def timed_epoch_in_subprocess(name: str, args: argparse.Namespace) -> float:
         str(args.batch),
         "--images",
         str(args.images),
+        "--threads",
+        str(args.threads),
     ] + (["--smoke"] if args.smoke else [])
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
@@ -242,6 +255,7 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--images", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2, help="BLAS/torch threads for all three")
     parser.add_argument(
         "--smoke", action="store_true", help="tiny run on random data: checks, no timing"
     )
@@ -250,7 +264,7 @@ def run(argv: list[str] | None = None) -> dict[str, float]:
     if args.smoke:
         args.images, args.rounds = 6 * args.batch, 1
     if args.worker:
-        print(worker(args.worker, args.batch, args.images, args.smoke))
+        print(worker(args.worker, args.batch, args.images, args.smoke, args.threads))
         return {}
 
     x, y, source = load_data(args.images, args.smoke)

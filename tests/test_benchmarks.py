@@ -82,3 +82,16 @@ def test_higher_order_benchmark_smoke_run_checks_against_torch():
     assert "max relative difference vs torch" in out.stdout
     for name in ("grad create_graph", "hvp", "jvp", "grad of grad norm"):
         assert name in out.stdout
+
+
+def test_mlp_benchmark_takes_a_thread_count():
+    pytest.importorskip("torch")
+    out = run("bench_mlp.py", "--smoke", "--threads", "1")
+    assert out.returncode == 0, out.stderr
+    assert "chainrule / numpy floor" in out.stdout
+
+
+def test_contention_benchmark_smoke_run():
+    out = run("bench_contention.py", "--images", "640", "--rounds", "1", "--threads", "1")
+    assert out.returncode == 0, out.stderr
+    assert "threads 1: contended / quiet = " in out.stdout

@@ -68,8 +68,8 @@ def test_functions_and_unary_minus(capsys):
         ("(lambda: 1)()", "not allowed"),
         ("x if x else x", "if-else"),
         ("x < 1", "comparison"),
-        ("x // 2", "operator FloorDiv"),
-        ("~x", "unary Invert"),
+        ("x // 2", "floor division"),
+        ("~x", "unary invert"),
         ("'a' + x", "only numbers"),
         ("x +", "cannot parse"),
         ("tanh(x, x)", "exactly one argument"),
@@ -113,3 +113,38 @@ def test_console_script_entry_point_runs():
     )
     assert result.returncode == 0, result.stderr
     assert "dL/dx = 6" in result.stdout
+
+
+def test_demo_all_runs_every_demo_in_order(capsys, monkeypatch, tmp_path):
+    import chainrule.demos as demos
+
+    # Two real demos stand for the thirteen (all of them take ~25 s; test_demos runs each).
+    chosen = {name: demos.DEMOS[name] for name in ("grad-accumulation", "zero-grad-bug")}
+    monkeypatch.setattr(demos, "DEMOS", chosen)
+    code, out, err = run(capsys, "demo", "all", "--quick", "--out", str(tmp_path))
+    assert code == 0, err
+    headers = [line for line in out.splitlines() if line.startswith("== ")]
+    assert headers == ["== grad-accumulation (1/2) ==", "== zero-grad-bug (2/2) =="]
+    assert (tmp_path / "grad-accumulation.json").is_file()
+    assert (tmp_path / "zero-grad-bug.json").is_file()
+
+
+def test_demo_narration_wraps_at_word_boundaries():
+    from chainrule.cli.demo import wrap_narration
+
+    text = "  verdict:  HOLDS. " + " ".join(f"word{i}" for i in range(60))
+    lines = wrap_narration(text, 100).splitlines()
+    assert len(lines) > 1 and all(len(line) < 100 for line in lines)
+    assert all(line.startswith(" " * 12) for line in lines[1:])
+    words = " ".join(line.strip() for line in lines).split()
+    assert words == text.split()  # no word broken or lost
+
+
+def test_default_train_note_is_short_information(capsys, monkeypatch, tmp_path):
+    from chainrule.training.datasets import load_training_data
+
+    monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path / "nothing-here"))
+    note = load_training_data("mnist", None, 0.1, 0).note
+    assert note.startswith("no MNIST IDX files in ") and "embedded" in note
+    assert len(note) - len(str(tmp_path / "nothing-here")) < 110  # the 330-character one is gone
+    assert "error" not in note.lower()

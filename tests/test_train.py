@@ -315,17 +315,17 @@ def test_optimizer_state_of_the_wrong_shape(capsys, trained):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--val-fraction", "1"], "--val-fraction must be in [0, 1)"),
-        (["--val-fraction", "-0.1"], "--val-fraction must be in [0, 1)"),
+        (["--val-fraction", "1"], "argument --val-fraction: must be < 1, got 1"),
+        (["--val-fraction", "-0.1"], "argument --val-fraction: must be >= 0, got -0.1"),
         (
             ["--optimizer", "adam", "--momentum", "0.5"],
             "--momentum applies to --optimizer sgd only",
         ),
         (["--resume"], "--resume needs --out"),
-        (["--epochs", "-1"], "epochs must be >= 0"),
-        (["--batch-size", "0"], "batch_size must be >= 1"),
-        (["--lr", "0"], "lr must be a positive number"),
-        (["--hidden", "0"], "hidden needs one or more positive widths"),
+        (["--epochs", "-1"], "argument --epochs: must be >= 0, got -1"),
+        (["--batch-size", "0"], "argument --batch-size: must be >= 1, got 0"),
+        (["--lr", "0"], "argument --lr: must be > 0, got 0"),
+        (["--hidden", "0"], "argument --hidden: must be >= 1, got 0"),
     ],
 )
 def test_usage_errors_exit_2(capsys, argv, message):
@@ -334,9 +334,7 @@ def test_usage_errors_exit_2(capsys, argv, message):
 
 
 def test_unknown_dataset_lists_the_choices(capsys):
-    with pytest.raises(SystemExit) as e:
-        main(["train", "--dataset", "cifar"])
-    assert e.value.code == 2
+    assert main(["train", "--dataset", "cifar"]) == 2
     assert "fashion-mnist" in capsys.readouterr().err
 
 

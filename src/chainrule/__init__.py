@@ -70,6 +70,7 @@ from chainrule.lab.compare import compare_gradients
 from chainrule.random import get_rng_state, initial_seed, seed, set_rng_state
 from chainrule.scalar import Value
 from chainrule.serialization import load, save
+from chainrule.threads import get_num_threads, set_num_threads
 from chainrule.viz.graph import draw_graph
 from chainrule.viz.trace import explain
 
@@ -118,6 +119,8 @@ __all__ = [
     "initial_seed",
     "get_rng_state",
     "set_rng_state",
+    "set_num_threads",
+    "get_num_threads",
     *_creation_names,
     *_function_names,
     # dtypes

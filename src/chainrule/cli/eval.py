@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from chainrule.cli.checkpoint_path import LATEST, resolve_checkpoint
 from chainrule.cli.errors import CLIError, RunError
 
 
@@ -17,8 +18,9 @@ def run(args: argparse.Namespace) -> int:
     from chainrule.training.models import load_model  # noqa: PLC0415
     from chainrule.viz.plots import plot_confusion  # noqa: PLC0415
 
+    checkpoint = resolve_checkpoint(args.checkpoint)
     try:
-        loaded = load_model(args.checkpoint)
+        loaded = load_model(checkpoint)
     except CheckpointError as e:
         raise RunError(str(e)) from None
     saved = loaded.meta["config"]
@@ -35,14 +37,14 @@ def run(args: argparse.Namespace) -> int:
     model = loaded.model
     if data.input_dim != model[0].in_features or len(data.classes) != model[-1].out_features:
         raise CLIError(
-            f"{args.checkpoint} takes {model[0].in_features} inputs and gives {model[-1].out_features} classes; "
+            f"{checkpoint} takes {model[0].in_features} inputs and gives {model[-1].out_features} classes; "
             f"{dataset} has {data.input_dim} and {len(data.classes)}"
         )
     result = evaluate(model, data.x_test, data.y_test)
     matrix = confusion_matrix(data.y_test, result.predictions, len(data.classes))
-    out = Path(args.out) if args.out else Path(args.checkpoint).parent
+    out = Path(args.out) if args.out else checkpoint.parent
     print(
-        f"checkpoint: {args.checkpoint} (epoch {loaded.meta.get('epoch')}, trained on {loaded.meta['data']['name']})"
+        f"checkpoint: {checkpoint} (epoch {loaded.meta.get('epoch')}, trained on {loaded.meta['data']['name']})"
     )
     print(f"data: {data.describe()}")
     right = int(matrix.trace())
@@ -72,7 +74,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "and draw it to OUT/confusion.png.",
     )
     p.add_argument(
-        "--checkpoint", required=True, metavar="FILE", help="e.g. runs/<run>/checkpoint.npz"
+        "--checkpoint",
+        default=LATEST,
+        metavar="FILE",
+        help="a checkpoint.npz, a run directory, or 'latest' (default: the newest run under runs/)",
     )
     p.add_argument(
         "--dataset", choices=DATASETS, help="test set to use (default: the one it was trained on)"

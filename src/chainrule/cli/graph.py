@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from chainrule.cli.errors import CLIError
+from chainrule.scalar.expr import shorten
 from chainrule.viz.naming import fmt
 
 
@@ -72,25 +74,62 @@ def _apply_names(items: Sequence[str], root: Any) -> None:
         by_label[key].label = name
 
 
+def protect_leading_minus(argv: list[str]) -> list[str]:
+    """``argv`` with a ``graph`` expression that starts with ``-`` (BCE's ``-log(...)``) kept an expression.
+
+    argparse reads any argument starting with ``-`` as an option, unless it holds a space;
+    so such an expression gets one leading space, which the expression's reader skips.
+
+    >>> protect_leading_minus(["graph", "-log(z)", "--set", "z=1"])
+    ['graph', ' -log(z)', '--set', 'z=1']
+    """
+    command = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
+    if command is None or argv[command] != "graph":
+        return argv
+    start = command + 1
+    options = (
+        "-h",
+        "--help",
+        "--set",
+        "--out",
+        "--explain",
+        "--symbolic",
+        "--names",
+        "--rankdir",
+        "--dpi",
+    )
+    return argv[:start] + [
+        f" {a}" if a.startswith("-") and not a.startswith("--") and a not in options else a
+        for a in argv[start:]
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
     """Evaluate an expression with Values, backpropagate, print every gradient."""
     from chainrule.scalar.expr import evaluate  # noqa: PLC0415
     from chainrule.viz.graph import draw_graph  # noqa: PLC0415
 
+    expression = args.expression.strip()  # see protect_leading_minus
     variables = _parse_assignments(args.set or [])
     try:
-        leaves, result = evaluate(args.expression, variables)
+        leaves, result = evaluate(expression, variables)
         result.label = "L"
         _apply_names(args.names or [], result)
         trace = result.backward(trace=args.explain)
     except (ValueError, ArithmeticError, TypeError) as e:  # bad expression or math domain
         raise CLIError(str(e)) from None
-    print(f"L = {args.expression} = {fmt(result.data)}")
+    overflowed = [name for name, v in leaves.items() if not math.isfinite(v.grad)]
+    if overflowed:
+        raise CLIError(
+            f"overflow in the backward pass: dL/d{overflowed[0]} is {leaves[overflowed[0]].grad} "
+            "(too large for a float)"
+        )
+    print(f"L = {shorten(expression, 200)} = {fmt(result.data)}")
     for name, v in leaves.items():
         print(f"dL/d{name} = {fmt(v.grad)}")
     if args.symbolic:
         print()
-        print(_three_ways_table(args.expression, variables))
+        print(_three_ways_table(expression, variables))
     if trace is not None:
         print()
         print(trace)

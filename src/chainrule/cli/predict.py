@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from chainrule.cli.checkpoint_path import LATEST, resolve_checkpoint
 from chainrule.cli.errors import CLIError, RunError
 
 
@@ -13,8 +14,11 @@ def run(args: argparse.Namespace) -> int:
     from chainrule.training.models import load_model  # noqa: PLC0415
     from chainrule.training.predict import ImageError, predict_images  # noqa: PLC0415
 
+    checkpoint = resolve_checkpoint(args.checkpoint)
+    if args.checkpoint in (None, LATEST):
+        print(f"checkpoint: {checkpoint} (the latest run)")
     try:
-        loaded = load_model(args.checkpoint)
+        loaded = load_model(checkpoint)
         predictions = predict_images(loaded, args.images, k=min(3, len(loaded.classes)))
     except (CheckpointError, ImageError) as e:
         raise RunError(str(e)) from None
@@ -41,13 +45,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "  - pasted into a black 28x28 frame with its centre of mass at the centre (MNIST's recipe);\n"
             "  - standardised with the training data's mean and std, as in training."
         ),
-        epilog="example:\n  chainrule predict --checkpoint runs/<run>/checkpoint.npz my_seven.png",
+        epilog="examples:\n  chainrule predict --checkpoint runs/<run>/checkpoint.npz my_seven.png\n"
+        "  chainrule predict my_seven.png          # with the newest run under runs/",
     )
     p.add_argument(
         "--checkpoint",
-        required=True,
+        default=LATEST,
         metavar="FILE",
-        help="from chainrule train (image data sets only)",
+        help="from chainrule train (image data sets only): a checkpoint.npz, a run directory, "
+        "or 'latest' (default: the newest run under runs/)",
     )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG or JPEG files")
     p.set_defaults(func=run)

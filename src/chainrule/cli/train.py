@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from dataclasses import fields
 from pathlib import Path
 
+from chainrule.cli.argtypes import SEED_MAX, at_most, integer, real
 from chainrule.cli.errors import CLIError, RunError
+from chainrule.cli.guard import say
+
+# The ranges each numeric flag accepts, checked as the command line is read (see argtypes).
+MAX_WIDTH = 4096  # a 4096x4096 float32 layer is 64 MB, with its gradient and momentum 192 MB
+MAX_LAYERS = 16
+MAX_EPOCHS = 1_000_000
+MAX_BATCH = 65_536
 
 # Flags whose value is a TrainConfig field of the same name (``--val-fraction`` → val_fraction).
 _CONFIG_FLAGS = (
@@ -56,15 +65,14 @@ def run(args: argparse.Namespace) -> int:
         train,
     )
 
-    if args.val_fraction is not None and not 0.0 <= args.val_fraction < 1.0:
-        raise CLIError(f"--val-fraction must be in [0, 1), got {args.val_fraction}")
     if args.momentum is not None and args.optimizer not in (None, "sgd"):
         raise CLIError(
             f"--momentum applies to --optimizer sgd only; {args.optimizer} keeps its own running averages"
         )
     try:
         config = _config_from_args(args)
-        train(config, args.out, resume=args.resume, force=args.force)
+        # say: a closed stdout (`| head -1`) drops the log lines, never the run.
+        train(config, args.out, resume=args.resume, force=args.force, log=say, threads=args.threads)
     except (ConfigError, RunDirectoryError) as e:
         raise CLIError(str(e)) from None
     except (CheckpointError, TrainingError) as e:
@@ -118,10 +126,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--hidden",
-        type=int,
+        type=integer(1, MAX_WIDTH),
         nargs="+",
+        action=at_most(MAX_LAYERS, "hidden layers"),
         metavar="WIDTH",
-        help=f"hidden layer widths (default {' '.join(map(str, d.hidden))})",
+        help=f"hidden layer widths, 1 to {MAX_WIDTH} each (default {' '.join(map(str, d.hidden))})",
     )
     p.add_argument(
         "--activation",
@@ -130,34 +139,50 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--epochs",
-        type=int,
+        type=integer(0, MAX_EPOCHS),
         metavar="N",
         help=f"total epochs; with --resume, train up to N (default {d.epochs})",
     )
     p.add_argument(
-        "--batch-size", type=int, metavar="B", help=f"examples per step (default {d.batch_size})"
+        "--batch-size",
+        type=integer(1, MAX_BATCH),
+        metavar="B",
+        help=f"examples per step, 1 to {MAX_BATCH:,} (default {d.batch_size})",
     )
-    p.add_argument("--lr", type=float, help=f"learning rate (default {d.lr})")
     p.add_argument(
-        "--momentum", type=float, help=f"SGD momentum, sgd only (default {d.sgd_momentum})"
+        "--lr",
+        type=real(0.0, math.inf, low_open=True),
+        help=f"learning rate, a positive number (default {d.lr})",
+    )
+    p.add_argument(
+        "--momentum",
+        type=real(0.0, 1.0, high_open=True),
+        help=f"SGD momentum in [0, 1), sgd only (default {d.sgd_momentum})",
     )
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default {d.optimizer})")
     p.add_argument(
         "--weight-decay",
-        type=float,
+        type=real(0.0, 1.0),
         metavar="L",
         help=f"L2 penalty, decoupled for adamw (default {d.weight_decay:g})",
     )
     p.add_argument(
         "--val-fraction",
-        type=float,
+        type=real(0.0, 1.0, high_open=True),
         metavar="F",
         help=f"share of the training set held out for validation, in [0, 1) (default {d.val_fraction})",
     )
     p.add_argument(
         "--seed",
-        type=int,
+        type=integer(0, SEED_MAX),
         help=f"seeds the weights, the split and the batch order (default {d.seed})",
+    )
+    p.add_argument(
+        "--threads",
+        type=integer(1, 1024),
+        metavar="N",
+        help="BLAS threads for NumPy (default: 1 for models this small, which share a busy "
+        "machine best; see chainrule.set_num_threads)",
     )
     p.add_argument(
         "--out", metavar="DIR", help="run directory (default: a new runs/<date>_<time>-<dataset>)"

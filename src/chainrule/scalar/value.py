@@ -190,8 +190,14 @@ class Value:
             raise ValueError(
                 f"a negative number to a fractional power is not real: {self!r} ** {n:g}"
             )
-        # d(x^n)/dx = n x^(n-1); x**(n-1) is skipped at n == 0 to avoid 0**-1.
-        local = n * x ** (n - 1) if n != 0.0 else 0.0
+        # d(x^n)/dx = n x^(n-1); x**(n-1) is skipped at n == 0 to avoid 0**-1. At x = 0 with
+        # 0 < n < 1 (a square root) the slope is infinite: inf, as torch gives, not 0**-0.5's error.
+        if n == 0.0:
+            local = 0.0
+        elif x == 0.0 and n < 1.0:
+            local = math.inf
+        else:
+            local = n * x ** (n - 1)
         out = Value(x**n, "", (self,), (local,), f"**{n:g}")
         out._exponent = n
         return out

@@ -26,6 +26,7 @@ from chainrule.data import (
     MNIST_STD,
     DatasetFallbackWarning,
     TensorDataset,
+    default_data_dir,
     load_fashion_mnist,
     load_mnist,
     make_circles,
@@ -107,8 +108,14 @@ def _load_images(dataset: str, data_dir: str | os.PathLike[str] | None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DatasetFallbackWarning)
         data = load_mnist(root=data_dir, download=False)
-    notes = [str(w.message) for w in caught if issubclass(w.category, DatasetFallbackWarning)]
-    return data, "; ".join(notes)
+    if not any(issubclass(w.category, DatasetFallbackWarning) for w in caught):
+        return data, ""
+    # The warning lists each missing file; as a run's note, where to look and what to do is enough.
+    where = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    return data, (
+        f"no MNIST IDX files in {where}, so the embedded 5,000-image sample is used; "
+        "--data-dir DIR trains on the full set"
+    )
 
 
 def load_training_data(

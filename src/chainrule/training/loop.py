@@ -41,8 +41,9 @@ from chainrule.data import DataLoader, IDXError, TensorDataset
 from chainrule.demos.diagnostics import count_correct
 from chainrule.random import generator as global_generator
 from chainrule.random import manual_seed
+from chainrule.threads import training_threads
 from chainrule.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from chainrule.training.datasets import DATASETS, TrainingData, load_training_data
+from chainrule.training.datasets import DATASETS, IMAGE_DATASETS, TrainingData, load_training_data
 from chainrule.training.metrics import count_parameters, evaluate, forward_flops
 from chainrule.training.models import build_mlp, load_weights
 from chainrule.training.run_dir import RunDirectoryError, claim_run_directory
@@ -146,20 +147,29 @@ class TrainConfig:
                 f"momentum applies to sgd only; {self.optimizer} keeps its own running averages (betas)"
             )
         checks = [
-            (self.epochs >= 0, "epochs must be >= 0"),
-            (self.batch_size >= 1, "batch_size must be >= 1"),
-            (self.lr > 0 and math.isfinite(self.lr), "lr must be a positive number"),
-            (self.sgd_momentum >= 0, "momentum must be >= 0"),
-            (self.weight_decay >= 0, "weight_decay must be >= 0"),
-            (0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)"),
+            (self.epochs >= 0, "epochs must be >= 0", self.epochs),
+            (self.batch_size >= 1, "batch_size must be >= 1", self.batch_size),
+            (self.lr > 0 and math.isfinite(self.lr), "lr must be a positive number", self.lr),
+            (
+                0 <= self.sgd_momentum and math.isfinite(self.sgd_momentum),
+                "momentum must be a number >= 0",
+                self.momentum,
+            ),
+            (
+                0 <= self.weight_decay and math.isfinite(self.weight_decay),
+                "weight_decay must be a number >= 0",
+                self.weight_decay,
+            ),
+            (0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)", self.val_fraction),
             (
                 len(self.hidden) > 0 and min(self.hidden) >= 1,
                 "hidden needs one or more positive widths",
+                list(self.hidden),
             ),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(f"{message}, got {self}")
+        for ok, message, value in checks:
+            if not ok:  # the one field, not the whole config: the line stays short
+                raise ConfigError(f"{message}, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-able dict (``hidden`` as a list)."""
@@ -227,11 +237,8 @@ class _StopOnInterrupt:
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested:
             raise KeyboardInterrupt
+        # Said once, when the run stops (TrainingInterrupted's message): a step takes milliseconds.
         self.requested = True
-        print(
-            "\nstopping after this step to save a checkpoint (Ctrl-C again to stop at once)",
-            file=sys.stderr,
-        )
 
     def __enter__(self) -> _StopOnInterrupt:
         if threading.current_thread() is threading.main_thread():
@@ -413,6 +420,7 @@ def train(
     force: bool = False,
     progress: bool | None = None,
     log: Callable[[str], None] = print,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Train the MLP ``config`` describes; write metrics, checkpoints, curves and a summary to ``out_dir``.
 
@@ -421,6 +429,11 @@ def train(
     epoch (default: only when stderr is a terminal); ``log`` gets the line-oriented report.
     Seeds chainrule's global generator with ``config.seed`` (as a torch script calls
     ``torch.manual_seed``). Returns the summary also written to ``summary.json``.
+
+    ``threads`` is how many BLAS threads NumPy may use while training (default: what
+    ``chainrule.set_num_threads`` chose, else ``chainrule.threads.threads_for_training``'s
+    choice for the model's size: one thread for the lecture's MLP, whose products are too
+    small to share between threads, and which then shares a busy machine fairly).
 
     ``out_dir`` must not hold any file a run writes unless ``resume`` (continue it) or
     ``force`` (replace them); another run writing into it at the same time is refused too.
@@ -436,7 +449,11 @@ def train(
     out = Path(out_dir) if out_dir is not None else default_run_dir(config.dataset)
     # Before the data is loaded: a directory that cannot take the run fails in a second, not
     # after an epoch, and only one run writes into it at a time.
-    with claim_run_directory(out, resume=resume, force=force):
+    widths = [784 if config.dataset in IMAGE_DATASETS else 2, *config.hidden, 10]
+    with (
+        claim_run_directory(out, resume=resume, force=force),
+        training_threads(config.batch_size, widths, threads),
+    ):
         return _train_into(out, config, resume, progress, log)
 
 
