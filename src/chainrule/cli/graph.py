@@ -48,12 +48,11 @@ def _three_ways_table(expression: str, variables: dict[str, float]) -> str:
 def _apply_names(items: Sequence[str], root: Any) -> None:
     """``--names z1="w*x"``: call the node computing that sub-expression ``z1`` in the drawing.
 
-    Every intermediate Value is labelled with the sub-expression it computes (written as
-    Python's ``ast.unparse`` writes it), so the user's text is normalised the same way and
-    matched against those labels.
+    Every intermediate Value is labelled with the sub-expression it computes, written the way
+    ``expr.evaluate`` writes it; the user's text goes through the same reader (with every name
+    set to 1), so its label is matched whatever its spacing and brackets.
     """
-    import ast  # noqa: PLC0415 (only when --names is given)
-
+    from chainrule.scalar.expr import FUNCTIONS, evaluate, tokenize  # noqa: PLC0415 (--names)
     from chainrule.scalar.graph import topological_order  # noqa: PLC0415
 
     by_label = {v.label: v for v in topological_order(root) if v.label}
@@ -63,9 +62,11 @@ def _apply_names(items: Sequence[str], root: Any) -> None:
         if not sep or not name or not text.strip():
             raise CLIError(f"--names expects name=sub-expression, e.g. z1='w*x', got {item!r}")
         try:
-            key = ast.unparse(ast.parse(text.strip(), mode="eval").body)
-        except SyntaxError:
-            raise CLIError(f"--names {name}: cannot parse {text!r}") from None
+            tokens = tokenize(text)
+            names = {t.text for t in tokens if t.kind == "name" and t.text not in FUNCTIONS}
+            key = evaluate(text.strip(), dict.fromkeys(names, 1.0))[1].label
+        except (ValueError, ArithmeticError):
+            raise CLIError(f"--names {name}: cannot read {text!r} as an expression") from None
         if key not in by_label:
             raise CLIError(
                 f"--names {name}: {text!r} is not a sub-expression of the graph; "

@@ -6,7 +6,7 @@
 2. **autograd**: ``Value.backward`` on the graph the expression builds;
 3. **numeric**: a central difference, (f(x + h) - f(x - h)) / 2h.
 
-The expression tree ``expr.parse`` checked is converted to SymPy here, node by node, with
+The postfix program ``expr.to_postfix`` checked is converted to SymPy here, token by token, with
 symbols made from the variable names: the user's text is never handed to SymPy (its
 ``sympify`` evaluates strings). relu becomes a ``Piecewise`` (x where x > 0, else 0), whose
 derivative is 0 at the kink, as autograd's is. SymPy is optional: ``pip install
@@ -19,12 +19,11 @@ derivative is 0 at the kink, as autograd's is. SymPy is optional: ``pip install
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chainrule.scalar.expr import evaluate, parse
+from chainrule.scalar.expr import Token, evaluate, to_postfix, tokenize
 
 #: What to install when SymPy is missing: the extra that brings it.
 MISSING_SYMPY = "--symbolic needs SymPy: pip install 'chainrule[symbolic]' (or sympy>=1.12)"
@@ -45,10 +44,11 @@ def _number(sp: Any, value: float | int) -> Any:
     return sp.Rational(repr(float(value)))
 
 
-def to_sympy(tree: ast.expr, symbols: Mapping[str, Any]) -> Any:
-    """Convert a tree from ``expr.parse`` to a SymPy expression over ``symbols``.
+def to_sympy(program: Sequence[Token], symbols: Mapping[str, Any]) -> Any:
+    """Convert the postfix program ``expr.to_postfix`` checked to a SymPy expression.
 
-    Iterative (a stack, children before parents), so depth is no recursion limit here.
+    The same stack machine as ``expr.evaluate``, building SymPy objects instead of Values:
+    operands are pushed, each operator pops its operands and pushes its result.
     """
     sp = _sympy()
     functions = {
@@ -59,42 +59,29 @@ def to_sympy(tree: ast.expr, symbols: Mapping[str, Any]) -> Any:
         "log": sp.log,
     }
     binary = {
-        ast.Add: lambda a, b: a + b,
-        ast.Sub: lambda a, b: a - b,
-        ast.Mult: lambda a, b: a * b,
-        ast.Div: lambda a, b: a / b,
-        ast.Pow: lambda a, b: a**b,
+        "+": lambda a, b: a + b,
+        "-": lambda a, b: a - b,
+        "*": lambda a, b: a * b,
+        "/": lambda a, b: a / b,
+        "**": lambda a, b: a**b,
     }
-    done: dict[int, Any] = {}  # id(node) -> its SymPy form
-    stack: list[tuple[ast.expr, bool]] = [(tree, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if isinstance(node, ast.Constant):
-            done[id(node)] = _number(sp, node.value)
-            continue
-        if isinstance(node, ast.Name):
-            done[id(node)] = symbols[node.id]
-            continue
-        if isinstance(node, ast.UnaryOp):
-            children = [node.operand]
-        elif isinstance(node, ast.BinOp):
-            children = [node.left, node.right]
-        elif isinstance(node, ast.Call):
-            children = [node.args[0]]
-        else:  # expr.parse admits nothing else
-            raise TypeError(f"to_sympy: unexpected node {type(node).__name__}")
-        if not children_done:
-            stack.append((node, True))
-            stack.extend((c, False) for c in children)
-            continue
-        args = [done[id(c)] for c in children]
-        if isinstance(node, ast.UnaryOp):
-            done[id(node)] = -args[0] if isinstance(node.op, ast.USub) else args[0]
-        elif isinstance(node, ast.BinOp):
-            done[id(node)] = binary[type(node.op)](*args)
+    stack: list[Any] = []
+    for tok in program:
+        if tok.kind == "number":
+            stack.append(_number(sp, float(tok.text)))
+        elif tok.kind == "name":
+            stack.append(symbols[tok.text])
+        elif tok.kind == "call":
+            stack.append(functions[tok.text](stack.pop()))
+        elif tok.text == "neg":
+            stack.append(-stack.pop())
+        elif tok.text == "pos":
+            pass  # +a is a
         else:
-            done[id(node)] = functions[node.func.id](*args)
-    return done[id(tree)]
+            right, left = stack.pop(), stack.pop()
+            stack.append(binary[tok.text](left, right))
+    (result,) = stack
+    return result
 
 
 @dataclass(frozen=True)
@@ -114,11 +101,11 @@ def three_ways(text: str, variables: Mapping[str, float], h: float = 1e-6) -> li
     ``h`` is the central difference's step.
     """
     sp = _sympy()
-    tree = parse(text)
+    program = to_postfix(tokenize(text), text)
     leaves, result = evaluate(text, variables)  # also checks every variable is used
     result.backward()
     symbols = {name: sp.Symbol(name) for name in leaves}
-    formula = to_sympy(tree, symbols)
+    formula = to_sympy(program, symbols)
     point = {symbols[name]: _number(sp, v.data) for name, v in leaves.items()}
     rows = []
     for name, leaf in leaves.items():
