@@ -99,6 +99,19 @@ def test_old_module_paths_still_import_the_moved_module(old, new):
     assert importlib.import_module(old) is importlib.import_module(new)
 
 
+def test_importing_an_old_demo_path_leaves_the_demo_function_in_place():
+    import chainrule  # noqa: PLC0415
+    import chainrule.demos  # noqa: PLC0415
+
+    importlib.import_module("chainrule.demos.xor")  # the old module path
+    from chainrule.demos import xor  # noqa: PLC0415
+
+    assert callable(xor) and not isinstance(xor, type(chainrule.demos))
+    assert chainrule.demos.xor is xor
+    importlib.import_module("chainrule.gradcheck")  # the same for the top-level package
+    assert callable(chainrule.gradcheck)
+
+
 def test_public_names_of_the_old_layout_are_still_there():
     for name in (
         "Tensor",

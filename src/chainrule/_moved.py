@@ -63,10 +63,27 @@ class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.machinery.ModuleSpec(fullname, self, is_package=False)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        parent_name, _, child = spec.name.rpartition(".")
+        parent = sys.modules.get(parent_name)
+        if parent is not None and callable(parent.__dict__.get(child)):
+            # The old module's name is now a function's (``chainrule.demos.xor``,
+            # ``chainrule.gradcheck``). After this import the import system sets
+            # ``parent.child`` to the module; the guard keeps the function there instead.
+            if not isinstance(parent, _KeepsFunctions):
+                parent.__class__ = _KeepsFunctions
         return importlib.import_module(MOVED[spec.name])
 
     def exec_module(self, module: ModuleType) -> None:
         pass  # already executed under its new name
+
+
+class _KeepsFunctions(ModuleType):
+    """A package whose functions are never replaced by a module of the same name."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, ModuleType) and callable(self.__dict__.get(name)):
+            return
+        super().__setattr__(name, value)
 
 
 def install() -> None:
