@@ -829,3 +829,38 @@ def test_detect_anomaly_as_a_decorator_and_nesting():
             pass
         assert autograd.grad_mode.state.anomaly_enabled is True
     assert autograd.grad_mode.state.anomaly_enabled is False
+
+
+# ---- grad_fn.register_hook / register_prehook --------------------------------------------------
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_node_hooks_see_and_replace_gradients_as_in_torch(create_graph):
+    torch = pytest.importorskip("torch")
+    results = {}
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64)  # needs no gradient
+        y = (x * w).exp()
+        seen = []
+        y.grad_fn.register_prehook(lambda go: (go[0] * 2,))
+        mul = y.grad_fn.next_functions[0][0]
+        handle = mul.register_hook(
+            lambda gi, go: seen.append([None if g is None else g.tolist() for g in gi])
+        )
+        mul.register_hook(lambda gi, go: (gi[0] + 1, gi[1]))
+        y.sum().backward(create_graph=create_graph)
+        first = x.grad.detach().clone()
+        handle.remove()
+        x.grad = None
+        (x * w).exp().sum().backward()  # a new graph: no hooks on it
+        results[lib.__name__] = (first.tolist(), seen, x.grad.tolist())
+    assert results["chainrule"] == results["torch"]
+
+
+def test_a_node_hook_returning_the_wrong_number_of_gradients_is_named():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.grad_fn.register_hook(lambda gi, go: (gi[0], gi[0], gi[0]))
+    with pytest.raises(RuntimeError, match="hook returned 3 gradients, expected 2"):
+        y.sum().backward()
+    with pytest.raises(TypeError, match="expects a function"):
+        y.grad_fn.register_prehook(3)

@@ -169,7 +169,10 @@ def _run(
         _store(tensor, g, owned, capture)  # into .grad at a leaf (or for grad()'s caller)
         if node is None:
             continue  # a leaf: the gradient comes to rest here
-        sent = _send_to_inputs(node, g, pending)  # dL/d(input) = VJP(g): upstream × local
+        if node.hooks is None:
+            sent = _send_to_inputs(node, g, pending)  # dL/d(input) = VJP(g): upstream × local
+        else:
+            sent = _send_with_node_hooks(tensor, node, g, pending)
         if on_step is not None:
             on_step(tensor, node, g, sent)
         if not retain_graph:
@@ -193,6 +196,49 @@ def _send_to_inputs(node: Node, g: np.ndarray, pending: "_PendingGradients") -> 
         pending.add(inp, gi, fresh=_is_fresh(gi, g, input_grads[:i]))
         sent.append(gi)
     return tuple(sent)
+
+
+def _send_with_node_hooks(
+    tensor: Tensor, node: Node, g: np.ndarray, pending: "_PendingGradients"
+) -> tuple:
+    """``_send_to_inputs`` with ``grad_fn.register_prehook`` / ``register_hook`` around the VJP."""
+    (g_out,) = _call_node_hooks(node.hooks["pre"], (tensor._wrap(g),), None)
+    g = g_out._data if _is_tensor(g_out) else np.asarray(g_out)
+    rule = node.rule
+    if rule.vjp is None:
+        raise NotImplementedError(f"{rule.name}: no VJP rule is registered for this op")
+    raw = rule.vjp(g, node.saved, node.needs)
+    grads = tuple(
+        None if not needed else tensor._wrap(_to_input_shape(rule, raw[i], inp._data.shape))
+        for i, (inp, needed) in enumerate(zip(node.inputs, node.needs))
+    )
+    grads = _call_node_hooks(node.hooks["post"], grads, (tensor._wrap(g),))
+    sent = []
+    for inp, needed, gi in zip(node.inputs, node.needs, grads):
+        if not needed or gi is None:
+            sent.append(None)
+            continue
+        arr = gi._data if _is_tensor(gi) else np.asarray(gi)
+        if arr.shape != inp._data.shape:
+            raise RuntimeError(
+                f"hook: {node.name()} gave a gradient of shape {arr.shape} for an input of "
+                f"shape {inp._data.shape}"
+            )
+        pending.add(inp, arr, fresh=False)  # a hook may hold on to it
+        sent.append(arr)
+    return tuple(sent)
+
+
+def _call_node_hooks(hooks: dict, grads: tuple, grad_outputs: tuple | None) -> tuple:
+    """Run each hook in order; one that returns a tuple replaces ``grads`` for the next."""
+    for hook in list(hooks.values()):
+        out = hook(grads) if grad_outputs is None else hook(grads, grad_outputs)
+        if out is not None:
+            out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+            if len(out) != len(grads):
+                raise RuntimeError(f"hook returned {len(out)} gradients, expected {len(grads)}")
+            grads = out
+    return grads
 
 
 # ------------------------------------------------------------------------------------------------

@@ -68,6 +68,20 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
+class NodeHookHandle:
+    """What ``grad_fn.register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, table: dict[int, Any]) -> None:
+        NodeHookHandle._next_id += 1
+        self.id = NodeHookHandle._next_id
+        self._table = table
+
+    def remove(self) -> None:
+        self._table.pop(self.id, None)
+
+
 class Node:
     """One recorded op: its rule, what its forward saved, and the tensors it read.
 
@@ -76,7 +90,7 @@ class Node:
     ``label`` is PyTorch's name for this node when the op alone does not decide it.
     """
 
-    __slots__ = ("rule", "saved", "inputs", "needs", "freed", "label")
+    __slots__ = ("rule", "saved", "inputs", "needs", "freed", "label", "hooks")
 
     def __init__(self, rule: Rule, saved: Any, inputs: tuple, needs: tuple) -> None:
         self.rule = rule
@@ -85,6 +99,30 @@ class Node:
         self.needs = needs
         self.freed = False
         self.label: str | None = None
+        # {"pre": {id: fn}, "post": {id: fn}} once a hook is registered; None keeps the
+        # backward loop's check to one attribute read for the (usual) node without hooks.
+        self.hooks: dict[str, dict[int, Any]] | None = None
+
+    def register_prehook(self, hook: Any) -> "NodeHookHandle":
+        """Call ``hook(grad_outputs)`` before this node's VJP; a returned tuple replaces them.
+
+        ``grad_outputs`` is a 1-tuple: dL/d(this node's output), as in PyTorch.
+        """
+        return self._add_hook("pre", hook)
+
+    def register_hook(self, hook: Any) -> "NodeHookHandle":
+        """Call ``hook(grad_inputs, grad_outputs)`` after this node's VJP; a returned tuple
+        replaces ``grad_inputs`` (one entry per input, None where none is needed)."""
+        return self._add_hook("post", hook)
+
+    def _add_hook(self, kind: str, hook: Any) -> "NodeHookHandle":
+        if not callable(hook):
+            raise TypeError(f"register_hook expects a function, got {type(hook).__name__}")
+        if self.hooks is None:
+            self.hooks = {"pre": {}, "post": {}}
+        handle = NodeHookHandle(self.hooks[kind])
+        self.hooks[kind][handle.id] = hook
+        return handle
 
     @property
     def op(self) -> str:
