@@ -844,7 +844,7 @@ def test_node_hooks_see_and_replace_gradients_as_in_torch(create_graph):
         y.grad_fn.register_prehook(lambda go: (go[0] * 2,))
         mul = y.grad_fn.next_functions[0][0]
         handle = mul.register_hook(
-            lambda gi, go: seen.append([None if g is None else g.tolist() for g in gi])
+            lambda gi, go, seen=seen: seen.append([None if g is None else g.tolist() for g in gi])
         )
         mul.register_hook(lambda gi, go: (gi[0] + 1, gi[1]))
         y.sum().backward(create_graph=create_graph)
