@@ -29,13 +29,13 @@ def test_readme_quickstart_has_exactly_two_commands():
     block = section.split("```bash", 1)[1].split("```", 1)[0]
     commands = [line for line in block.strip().splitlines() if line.strip()]
     assert len(commands) == 2
-    assert commands[0].startswith("pip install chainrule")  # the documented first line
-    assert commands[1] == 'pip install -e ".[test]" && pytest'
+    assert commands[0] == "pip install -e . && chainrule train"  # works in a fresh checkout
+    assert commands[1] == 'pip install -e ".[test]" && pytest -n auto'
 
 
 def test_ci_runs_the_readme_test_command():
     ci = (DOCS.parent / ".ci" / "run").read_text(encoding="utf-8")
-    assert 'pip install -e ".[test]" && pytest' in ci
+    assert 'pip install -e ".[test]" && pytest -n auto' in ci
 
 
 # ------------------------------------------------------ every snippet runs as printed
