@@ -97,3 +97,22 @@ def test_freed_graph_is_refused_by_name():
             RuntimeError, match=f"{what}: the graph was freed by backward.*retain_graph=True"
         ):
             inspect(y)
+
+
+def test_tensors_carry_the_names_the_course_uses_via_label():
+    from chainrule.viz.tensor_view import tensor_graph  # noqa: PLC0415
+
+    x = tensor([[1.0, 2.0]])
+    w = tensor([[0.5], [-1.0]], requires_grad=True)
+    z1 = x @ w
+    z1.label = "z1"  # the slides' name, as Value(..., label=) has
+    z2 = z1.sigmoid()
+    z2.label = "z2"
+    loss = (z2 - 1.0).pow(2).sum()
+    text = " ".join(str(node) for node in tensor_graph(loss, names={"w1": w}).nodes)
+    for name in ("z1", "z2", "w1", "L"):
+        assert name in text, name
+    trace = str(explain(loss, names={"w1": w}))
+    assert "z1" in trace and "z2" in trace
+    z2.label = ""  # an empty label is no name: the default comes back
+    assert "z2" not in " ".join(str(n) for n in tensor_graph(loss).nodes)

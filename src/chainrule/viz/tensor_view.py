@@ -72,9 +72,14 @@ def walk(root: Any, what: str = "draw_graph") -> list[Any]:
 
 
 def tensor_names(order: list[Any], names: Mapping[str, Any] | None) -> dict[int, str]:
-    """Display names: the caller's, else ``L`` for the root, ``input`` for data,
-    ``t<k>`` for other leaves and ``<op><k>`` for results (k = position in the walk)."""
+    """Display names: the caller's, else a ``label`` set on the tensor (``z1.label = "z1"``, as
+    a ``Value`` has), else ``L`` for the root, ``input`` for data, ``t<k>`` for other leaves and
+    ``<op><k>`` for results (k = position in the walk)."""
     given = {id(t): n for n, t in (names or {}).items()}
+    for t in order:
+        label = getattr(t, "__dict__", {}).get("label")
+        if isinstance(label, str) and label and id(t) not in given:
+            given[id(t)] = label
     if order and id(order[-1]) not in given:
         given[id(order[-1])] = "L"  # the root: usually the loss
     out: dict[int, str] = {}
