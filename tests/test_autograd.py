@@ -864,3 +864,58 @@ def test_a_node_hook_returning_the_wrong_number_of_gradients_is_named():
         y.sum().backward()
     with pytest.raises(TypeError, match="expects a function"):
         y.grad_fn.register_prehook(3)
+
+
+# ---- in-place writes into what a node saved (version counting) -------------------------------
+def _exp_then_add(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.exp()  # saves its output for the VJP: d eˣ = eˣ
+    with lib.no_grad():
+        y.add_(1)
+    return x, y.sum()
+
+
+def _tanh_then_setitem(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x * 0.5).tanh()
+    with lib.no_grad():
+        y[0] = 5.0  # a write through an index: the same memory
+    return x, y.sum()
+
+
+def _through_a_view(lib):
+    x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x.sigmoid()
+    row = y[1]  # a view of y's memory
+    with lib.no_grad():
+        row.mul_(0)
+    return x, y.sum()
+
+
+@pytest.mark.parametrize("make", [_exp_then_add, _tanh_then_setitem, _through_a_view])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_saved_array_written_in_place_is_refused_at_backward_as_in_torch(make, create_graph):
+    torch = pytest.importorskip("torch")
+    for lib in (chainrule, torch):
+        _, out = make(lib)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.backward(create_graph=create_graph)
+
+
+def test_writes_that_no_saved_array_sees_are_allowed_and_exact():
+    torch = pytest.importorskip("torch")
+    grads = {}
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = lib.tensor([0.5, -1.0, 2.0])
+        y = (x + b).sum()  # add saves nothing of b
+        b.add_(1)
+        y.backward()
+        z = x.exp()
+        z.sum().backward()  # after backward, the graph is done with z's memory
+        with lib.no_grad():
+            z.add_(1)
+        x.grad.zero_()  # .grad is never saved by a node
+        (x * x).sum().backward()
+        grads[lib.__name__] = x.grad.tolist()
+    assert grads["chainrule"] == grads["torch"]

@@ -16,6 +16,7 @@ from chainrule import random as _random
 from chainrule._tensor.base import TensorBase
 from chainrule._tensor.dispatch import Operand, Scalar, apply, array_of, index_arg, operand
 from chainrule.autograd.grad_mode import state as _mode
+from chainrule.autograd.versions import mark_written
 
 if TYPE_CHECKING:
     from chainrule._tensor.tensor import Tensor
@@ -56,6 +57,7 @@ class InplaceMethods:
     __slots__ = ()
 
     def _check_inplace(self, op: str, args: tuple = (), kwargs: dict | None = None) -> None:
+        mark_written(self._data)  # a node that saved this memory will notice at backward
         if not _mode.grad_enabled:
             return
         if self._requires_grad:
@@ -198,6 +200,7 @@ class InplaceMethods:
                 )
             # Differs from PyTorch: on a graph tensor, x += y builds a new tensor instead.
             return apply(name, self, o)
+        mark_written(self._data)
         ufunc(self._data, array_of(o), out=self._data)
         return self
 
@@ -219,4 +222,5 @@ class InplaceMethods:
                 "setitem: cannot assign into a tensor that requires grad (in-place ops on a "
                 "graph are not supported); build a new tensor with where() or cat() instead"
             )
+        mark_written(self._data)
         self._data[index_arg(index)] = array_of(value)

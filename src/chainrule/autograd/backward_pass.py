@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from chainrule.autograd import versions
 from chainrule.autograd.grad_mode import check_backward, state
 from chainrule.autograd.graph import FREED_MESSAGE, Node, topological_order
 from chainrule.autograd.higher_order import run_graph
@@ -169,6 +170,8 @@ def _run(
         _store(tensor, g, owned, capture)  # into .grad at a leaf (or for grad()'s caller)
         if node is None:
             continue  # a leaf: the gradient comes to rest here
+        if node.clock != versions.clock.now:  # something was written in place since
+            versions.check_unchanged(node)
         if node.hooks is None:
             sent = _send_to_inputs(node, g, pending)  # dL/d(input) = VJP(g): upstream × local
         else:

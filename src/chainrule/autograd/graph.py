@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.autograd.registry import Rule
+from chainrule.autograd.versions import clock as _versions
 
 __all__ = ["AccumulateGrad", "Node", "topological_order", "torch_name", "FREED_MESSAGE"]
 
@@ -90,7 +91,7 @@ class Node:
     ``label`` is PyTorch's name for this node when the op alone does not decide it.
     """
 
-    __slots__ = ("rule", "saved", "inputs", "needs", "freed", "label", "hooks")
+    __slots__ = ("rule", "saved", "inputs", "needs", "freed", "label", "hooks", "clock")
 
     def __init__(self, rule: Rule, saved: Any, inputs: tuple, needs: tuple) -> None:
         self.rule = rule
@@ -102,6 +103,8 @@ class Node:
         # {"pre": {id: fn}, "post": {id: fn}} once a hook is registered; None keeps the
         # backward loop's check to one attribute read for the (usual) node without hooks.
         self.hooks: dict[str, dict[int, Any]] | None = None
+        # The in-place clock when recorded: backward checks saved arrays only if it moved.
+        self.clock = _versions.now
 
     def register_prehook(self, hook: Any) -> "NodeHookHandle":
         """Call ``hook(grad_outputs)`` before this node's VJP; a returned tuple replaces them.

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import versions
 from chainrule.autograd.grad_mode import state
 from chainrule.autograd.graph import FREED_MESSAGE, topological_order
 
@@ -62,6 +63,8 @@ def _send(node: Any, g: Tensor) -> list[tuple[Tensor, Tensor]]:
     rule = node.rule
     if rule.graph_vjp is None:
         raise RuntimeError(f"{rule.name}: second derivative not implemented")
+    if node.clock != versions.clock.now:  # something was written in place since
+        versions.check_unchanged(node, read_inputs=True)
     if node.hooks is not None:  # grad_fn.register_prehook: may replace dL/d(output)
         (g,) = _call_hooks(node.hooks["pre"], (g,), None)
     grads = rule.graph_vjp(g, node.inputs, node.saved, node.needs)
