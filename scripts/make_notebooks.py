@@ -18,6 +18,8 @@ from pathlib import Path
 
 import jupytext
 
+from chainrule.lab.build import student_notebook
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -27,9 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "notebooks"
 OUT = ROOT / "src" / "chainrule" / "notebooks"
 README = SOURCES / "README.md"
+LAB_STUDENT = ROOT / "src" / "chainrule" / "lab" / "notebooks" / "mlp_lab.ipynb"
 START, END = "<!-- colab-links:start -->", "<!-- colab-links:end -->"
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
-#: The notebooks shipped as .ipynb, in the course's order (the lab has its own builder).
+#: The notebooks shipped as .ipynb, in the course's order (the lab's student copy comes from
+#: its own builder, see expected()).
 NAMES = ["lecture_demo", "practice"]
 
 
@@ -67,6 +71,8 @@ def with_links(readme: str) -> str:
 def expected() -> dict[Path, str]:
     """Every generated file and the text it should hold."""
     files = {OUT / f"{name}.ipynb": to_ipynb(SOURCES / f"{name}.py") for name in NAMES}
+    # The lab's student copy, as `chainrule lab build` writes it (no solutions, locked tests).
+    files[LAB_STUDENT] = student_notebook()
     files[README] = with_links(README.read_text(encoding="utf-8"))
     return files
 

@@ -22,6 +22,7 @@ from chainrule.cli import eval as eval_command
 from chainrule.cli import graph as graph_command
 from chainrule.cli import guard
 from chainrule.cli import lab as lab_command
+from chainrule.cli import notebooks as notebooks_command
 from chainrule.cli import playground as playground_command
 from chainrule.cli import predict as predict_command
 from chainrule.cli import train as train_command
@@ -36,6 +37,7 @@ COMMANDS = [
     predict_command,
     lab_command,
     demo_command,
+    notebooks_command,
     playground_command,
 ]
 

@@ -253,6 +253,52 @@ def _write_bytes(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+# The first code cell of every notebook a student opens: Colab's fresh runtime lacks chainrule.
+# Plain Python (pip run as a module, not the %pip magic), so the grader's kernel runs it too.
+INSTALL_CELL = """\
+# Install chainrule where it is missing (a fresh Colab runtime); a no-op where it is installed.
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("chainrule") is None:
+    print("chainrule is not installed in this runtime: installing it from PyPI ...")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", "chainrule"])
+else:
+    import chainrule
+
+    print(f"chainrule {chainrule.__version__} is already installed: nothing to install.")"""
+
+
+def _to_notebook(text: str, bundle: dict | None) -> str:
+    """A jupytext percent text as .ipynb JSON, the install cell first; test cells locked when
+    ``bundle`` (the grader bundle of a student copy) is given. The same bytes on every run."""
+    import jupytext  # noqa: PLC0415 - the caller checked that it is installed
+
+    notebook = json.loads(jupytext.writes(jupytext.reads(text, fmt="py:percent"), "ipynb"))
+    install = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": []}
+    install["source"] = INSTALL_CELL.splitlines(keepends=True)
+    notebook["cells"].insert(0, install)
+    for i, cell in enumerate(notebook["cells"]):
+        cell["id"] = f"lab-{i:02d}"  # stable ids: jupytext's are random
+    if bundle is not None:
+        _mark_cells(notebook, bundle)
+    return json.dumps(notebook, indent=1) + "\n"
+
+
+def student_notebook(source: str | os.PathLike[str] = LAB_SOURCE) -> str:
+    """The lab's student copy as .ipynb text: what ``build_lab`` writes to ``student/``.
+
+    ``scripts/make_notebooks.py`` ships it beside the lab source, so ``chainrule notebooks``
+    can hand it out without jupytext.
+    """
+    source = Path(source)
+    source_text = source.read_text(encoding="utf-8")
+    versions = split_solutions(source_text, name=source.name)
+    student = strip_hidden_tests(versions.student)
+    return _to_notebook(student, grader_bundle(source_text, student, source.name))
+
+
 def build_lab(
     out_dir: str | os.PathLike[str],
     formats: tuple[str, ...] = ("ipynb", "py"),
@@ -307,10 +353,8 @@ def build_lab(
             planned[f"{kind}/{source.name}"] = text
             written[kind].append(out / kind / source.name)
         if jupytext is not None:
-            notebook = json.loads(jupytext.writes(jupytext.reads(text, fmt="py:percent"), "ipynb"))
-            if kind == "student":
-                _mark_cells(notebook, bundle)
-            planned[f"{kind}/{source.stem}.ipynb"] = json.dumps(notebook, indent=1) + "\n"
+            notebook = _to_notebook(text, bundle if kind == "student" else None)
+            planned[f"{kind}/{source.stem}.ipynb"] = notebook
             written[kind].append(out / kind / f"{source.stem}.ipynb")
     planned[f"grader/{GRADER_FILE}"] = json.dumps(bundle, indent=1) + "\n"
     written["grader"] = [out / "grader" / GRADER_FILE]
