@@ -377,3 +377,15 @@ def test_deepcopy_gives_an_independent_model() -> None:
     np.testing.assert_array_equal(clone[0].weight.numpy(), model[0].weight.numpy())
     clone[0].weight.data += 1
     assert not np.array_equal(clone[0].weight.numpy(), model[0].weight.numpy())
+
+
+def test_a_module_shows_its_parameters_in_a_notebook():
+    from chainrule import nn  # noqa: PLC0415
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2, bias=False))
+    shown = model._repr_html_()
+    assert "<pre>Sequential(" in shown  # the repr, as printed
+    for name, shape in [("0.weight", "(4, 3)"), ("0.bias", "(4,)"), ("2.weight", "(2, 4)")]:
+        assert f"<code>{name}</code></td><td>{shape}" in shown
+    assert "<b>24</b>" in shown  # 12 + 4 + 8 parameters in all
+    assert "no parameters" in nn.ReLU()._repr_html_()

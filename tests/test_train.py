@@ -132,6 +132,14 @@ def test_python_api_returns_the_summary(tmp_path):
     )
     assert summary["epochs"] == 2 and summary["params"] == 2 * 8 + 8 + 8 * 2 + 2
     assert any(line.startswith("epoch 2/2") for line in lines)
+    # The same dict as summary.json, which a notebook shows as a table with the curves.
+    on_disk = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert json.loads(json.dumps(summary)) == on_disk
+    shown = summary._repr_html_()
+    assert "test accuracy" in shown and f"{summary['test_accuracy']:.4f}" in shown
+    assert shown.count("data:image/png;base64,") == 1
+    (tmp_path / "curves.png").unlink()  # a folder changed since: the table alone
+    assert "data:image/png" not in summary._repr_html_()
 
 
 @pytest.mark.parametrize(

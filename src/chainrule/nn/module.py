@@ -652,6 +652,32 @@ class Module:
             return f"{self._get_name()}({extra_lines[0]})"
         return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the repr, then one row per parameter (shape, count, dtype) and the total."""
+        import html  # noqa: PLC0415 - only notebooks ask for HTML
+
+        rows = []
+        total = 0
+        for name, p in self.named_parameters():
+            n = int(p.numel())
+            total += n
+            rows.append(
+                f"<tr><td><code>{html.escape(name)}</code></td><td>{tuple(p.shape)}</td>"
+                f"<td style='text-align:right'>{n:,}</td><td>{str(p.dtype).split('.')[-1]}</td>"
+                f"<td>{'yes' if p.requires_grad else 'no'}</td></tr>"
+            )
+        head = (
+            "<tr><th>parameter</th><th>shape</th><th>count</th><th>dtype</th>"
+            "<th>requires grad</th></tr>"
+        )
+        table = (
+            f"<table>{head}{''.join(rows)}<tr><td><b>total</b></td><td></td>"
+            f"<td style='text-align:right'><b>{total:,}</b></td><td></td><td></td></tr></table>"
+            if rows
+            else "<p>no parameters</p>"
+        )
+        return f"<pre>{html.escape(repr(self))}</pre>{table}"
+
 
 def _castable(source: np.dtype, target: np.dtype) -> bool:
     """Whether ``load_state_dict`` copies ``source`` values into a ``target`` array: real numbers

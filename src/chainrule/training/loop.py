@@ -47,6 +47,7 @@ from chainrule.training.datasets import DATASETS, IMAGE_DATASETS, TrainingData, 
 from chainrule.training.metrics import count_parameters, evaluate, forward_flops
 from chainrule.training.models import build_mlp, load_weights
 from chainrule.training.run_dir import RunDirectoryError, claim_run_directory
+from chainrule.training.summary import TrainingSummary
 
 __all__ = [
     "TrainConfig",
@@ -421,14 +422,15 @@ def train(
     progress: bool | None = None,
     log: Callable[[str], None] = print,
     threads: int | None = None,
-) -> dict[str, Any]:
+) -> TrainingSummary:
     """Train the MLP ``config`` describes; write metrics, checkpoints, curves and a summary to ``out_dir``.
 
     ``out_dir`` defaults to a fresh ``runs/<time>-<dataset>``. With ``resume`` it continues from
     ``out_dir/checkpoint.npz`` up to ``config.epochs`` in total. ``progress`` shows a tqdm bar per
     epoch (default: only when stderr is a terminal); ``log`` gets the line-oriented report.
     Seeds chainrule's global generator with ``config.seed`` (as a torch script calls
-    ``torch.manual_seed``). Returns the summary also written to ``summary.json``.
+    ``torch.manual_seed``). Returns the summary also written to ``summary.json`` (a dict that
+    shows itself, with the curves, in a notebook).
 
     ``threads`` is how many BLAS threads NumPy may use while training (default: what
     ``chainrule.set_num_threads`` chose, else ``chainrule.threads.threads_for_training``'s
@@ -558,7 +560,7 @@ def _train_into(
     log(
         f"wrote {out / 'summary.json'}, {out / 'metrics.jsonl'}, {out / 'curves.png'}, {run.checkpoint_path}"
     )
-    return summary
+    return TrainingSummary(summary, out)
 
 
 def _position(run: _Run) -> str:
