@@ -190,7 +190,9 @@ def _send_to_inputs(node: Node, g: np.ndarray, pending: "_PendingGradients") -> 
         if not needed:
             sent.append(None)
             continue
-        gi = _to_input_shape(rule, input_grads[i], inp._data.shape)
+        gi = input_grads[i]
+        if gi.shape != inp._data.shape:  # (checked here: a call per gradient is measurable)
+            gi = _to_input_shape(rule, gi, inp._data.shape)
         pending.add(inp, gi, fresh=_is_fresh(gi, g, input_grads[:i]))
         sent.append(gi)
     return tuple(sent)
