@@ -87,14 +87,25 @@ class NumpyMLP:
     def __init__(self, weights: list[tuple[np.ndarray, np.ndarray]]) -> None:
         self.params = [p.copy() for pair in weights for p in pair]  # W1 b1 W2 b2 W3 b3
         self.bufs: list[np.ndarray | None] = [None] * len(self.params)
+        self.activations: tuple[np.ndarray, ...] | None = None
 
     def step(self, x: np.ndarray, y: np.ndarray) -> None:
+        logits = self.forward(x)
+        d3 = self.loss_and_delta(logits, y)
+        self.update(self.backward(x, d3))
+
+    # The step in its four phases (bench_mlp_phases.py times each one against chainrule's).
+    def forward(self, x: np.ndarray) -> np.ndarray:
         W1, b1, W2, b2, W3, b3 = self.params
         z1 = x @ W1.T + b1  # (B, 256)
         h1 = np.maximum(z1, 0)
         z2 = h1 @ W2.T + b2  # (B, 256)
         h2 = np.maximum(z2, 0)
-        logits = h2 @ W3.T + b3  # (B, 10)
+        self.activations = (z1, h1, z2, h2)  # for backward, which drops them (as locals were)
+        return h2 @ W3.T + b3  # (B, 10)
+
+    def loss_and_delta(self, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Set ``self.loss``; return dL/dlogits = (softmax − onehot)/B."""
         shifted = logits - logits.max(axis=1, keepdims=True)
         probs = np.exp(shifted)
         total = probs.sum(axis=1, keepdims=True)
@@ -106,12 +117,20 @@ class NumpyMLP:
         d3 = probs
         d3[rows, y] -= 1  # ŷ − y
         d3 /= len(y)  # mean over the batch
+        return d3
+
+    def backward(self, x: np.ndarray, d3: np.ndarray) -> list[np.ndarray]:
+        W1, b1, W2, b2, W3, b3 = self.params
+        (z1, h1, z2, h2), self.activations = self.activations, None
         grads = [None] * 6
         grads[4], grads[5] = d3.T @ h2, d3.sum(axis=0)
         d2 = (d3 @ W3) * (z2 > 0)
         grads[2], grads[3] = d2.T @ h1, d2.sum(axis=0)
         d1 = (d2 @ W2) * (z1 > 0)
         grads[0], grads[1] = d1.T @ x, d1.sum(axis=0)
+        return grads
+
+    def update(self, grads: list[np.ndarray]) -> None:
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if self.bufs[i] is None:
                 self.bufs[i] = g.copy()  # torch: the first buffer is the gradient

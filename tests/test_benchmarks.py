@@ -95,3 +95,11 @@ def test_contention_benchmark_smoke_run():
     out = run("bench_contention.py", "--images", "640", "--rounds", "1", "--threads", "1")
     assert out.returncode == 0, out.stderr
     assert "threads 1: contended / quiet = " in out.stdout
+
+
+def test_mlp_phase_benchmark_smoke_run_reports_every_phase():
+    out = run("bench_mlp_phases.py", "--smoke")
+    assert out.returncode == 0, out.stderr
+    for phase in ("forward", "loss", "backward", "step", "total"):
+        assert out.stdout.count(f"{phase:>10} ") == 2, phase  # the MLP and the fixed cost
+    assert "fixed cost of a step" in out.stdout

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chainrule
 from chainrule import tensor
@@ -446,3 +448,39 @@ def test_cross_entropy_options_together_match_torch(reduction, use_weight, smoot
     (theirs.sum() if reduction == "none" else theirs).backward()
     np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    targets=st.lists(st.integers(-3, 6), min_size=1, max_size=6),
+    ignore_index=st.sampled_from([-100, -1, 0, 2, 5]),
+    dtype=st.sampled_from([np.int64, np.int32, np.uint8]),
+    reduction=st.sampled_from(["mean", "sum", "none"]),
+)
+def test_cross_entropy_target_checks_match_torch(targets, ignore_index, dtype, reduction):
+    # The fused rule checks the usual case (every target a class) with one max over an unsigned
+    # view; every other mix of out-of-range, negative and ignored targets takes the full path.
+    # Either both libraries reject the targets, or values and gradients agree.
+    n_classes = 4
+    y = np.array(targets)
+    if dtype is np.uint8:
+        y = y[y >= 0]
+        if y.size == 0:
+            return
+    y = y.astype(dtype)
+    z, tz = pair(RNG.standard_normal((y.size, n_classes)))
+    kept = y[y.astype(np.int64) != ignore_index].astype(np.int64)
+    if kept.size and (kept.min() < 0 or kept.max() >= n_classes):
+        with pytest.raises(IndexError, match=f"out of bounds for {n_classes} classes"):
+            F.cross_entropy(z, tensor(y), ignore_index=ignore_index, reduction=reduction)
+        with pytest.raises((IndexError, RuntimeError)):
+            TF.cross_entropy(tz, torch.tensor(y.astype(np.int64)), ignore_index=ignore_index)
+        return
+    ours = F.cross_entropy(z, tensor(y), ignore_index=ignore_index, reduction=reduction)
+    theirs = TF.cross_entropy(
+        tz, torch.tensor(y.astype(np.int64)), ignore_index=ignore_index, reduction=reduction
+    )
+    if reduction == "mean" and kept.size == 0:
+        assert np.isnan(ours.item()) and np.isnan(theirs.item())  # 0/0, as in torch
+        return
+    check(ours, theirs, [(z, tz)])

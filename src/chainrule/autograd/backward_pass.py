@@ -159,9 +159,10 @@ def _run(
     """Push ``seed`` = dL/d(root) down the graph, one node at a time."""
     pending = _PendingGradients(root, seed, seed_owned)
     for tensor in reversed(topological_order(root)):  # outputs before inputs
-        if tensor not in pending:
+        slot = pending.take(tensor)  # [dL/d(tensor) summed over every path, owned?], or None
+        if slot is None:
             continue  # no gradient reached it (a path that only leads to other targets)
-        g, owned = pending.take(tensor)  # dL/d(tensor), summed over every path
+        g, owned = slot
         if tensor._hooks:
             g, owned = _run_hooks(tensor, g), False  # a hook may keep a reference to g
         node = tensor._node
@@ -195,7 +196,9 @@ def _send_to_inputs(node: Node, g: np.ndarray, pending: "_PendingGradients") -> 
         if not needed:
             sent.append(None)
             continue
-        gi = _to_input_shape(rule, input_grads[i], inp._data.shape)
+        gi = input_grads[i]
+        if gi.shape != inp._data.shape:  # (checked here: a call per gradient is measurable)
+            gi = _to_input_shape(rule, gi, inp._data.shape)
         pending.add(inp, gi, fresh=_is_fresh(gi, g, input_grads[:i]))
         sent.append(gi)
     return tuple(sent)
@@ -260,12 +263,9 @@ class _PendingGradients:
     def __init__(self, root: Tensor, seed: np.ndarray, owned: bool) -> None:
         self._slots: dict[int, list] = {id(root): [seed, owned]}
 
-    def __contains__(self, tensor: Tensor) -> bool:
-        return id(tensor) in self._slots
-
-    def take(self, tensor: Tensor) -> tuple[np.ndarray, bool]:
-        g, owned = self._slots.pop(id(tensor))
-        return g, owned
+    def take(self, tensor: Tensor) -> list | None:
+        """Remove and return ``[g, owned]`` for ``tensor``, or None if no gradient reached it."""
+        return self._slots.pop(id(tensor), None)
 
     def add(self, tensor: Tensor, g: np.ndarray, fresh: bool) -> None:
         slot = self._slots.get(id(tensor))
@@ -288,7 +288,10 @@ def _is_fresh(g: np.ndarray, upstream: np.ndarray, earlier: Sequence[Any]) -> bo
     """
     if g is upstream or g.base is not None or type(g) is not np.ndarray:
         return False  # (NumPy hands back scalars, not 0-d arrays, from ops on 0-d arrays)
-    return not any(g is e for e in earlier)
+    for e in earlier:  # a loop, not any(...): this runs for every gradient of every step
+        if g is e:
+            return False
+    return True
 
 
 def _to_input_shape(rule: Rule, g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -1362,17 +1362,24 @@ class CrossEntropy:
                 f"(expected logits (N, C) with target (N,))"
             )
         n_classes = logits.shape[-1]
-        valid = target != ignore_index
-        # The usual case (nothing ignored) skips every mask: valid=None in what we save.
-        if valid.all():
+        # The usual case (every target a class, none of them ignore_index) skips every mask:
+        # valid=None in what we save. Viewed as unsigned, a negative index wraps to a huge
+        # number, so one max checks 0 <= target < C (this runs every training step).
+        unsigned = target.view(f"u{target.itemsize}") if target.dtype.kind == "i" else target
+        usual = target.size and unsigned.max() < n_classes and not 0 <= ignore_index < n_classes
+        if usual:
             safe, valid = target, None
         else:
-            safe = np.where(valid, target, 0)
-        if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
-            bad = safe[(safe < 0) | (safe >= n_classes)].flat[0]
-            raise IndexError(
-                f"cross_entropy: target {bad} is out of bounds for {n_classes} classes"
-            )
+            valid = target != ignore_index
+            if valid.all():
+                safe, valid = target, None
+            else:
+                safe = np.where(valid, target, 0)
+            if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
+                bad = safe[(safe < 0) | (safe >= n_classes)].flat[0]
+                raise IndexError(
+                    f"cross_entropy: target {bad} is out of bounds for {n_classes} classes"
+                )
         logp = _log_softmax(logits, -1)  # (N, C)
         rows = np.arange(safe.size)
         picked = logp.reshape(-1, n_classes)[rows, safe.reshape(-1)].reshape(safe.shape)  # (N,)

@@ -205,7 +205,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(Tensor([[1.0, 2.0]]), Tensor([[1.0, 1.0]]), Tensor([0.5]))
     tensor([[3.5000]])
     """
-    x_dtype, w_dtype = getattr(input, "dtype", None), getattr(weight, "dtype", None)
+    x_dtype, w_dtype = _array_dtype(input), _array_dtype(weight)
     if x_dtype is not None and w_dtype is not None and x_dtype != w_dtype:
         # PyTorch does not promote here: a float64 batch into a float32 layer is an error
         raise DTypeError(
@@ -217,6 +217,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 _TORCH_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long"}
+
+
+def _array_dtype(x: Any) -> np.dtype | None:
+    # The NumPy dtype, read straight off the array: ``Tensor.dtype`` looks up a chainrule dtype
+    # on every call, and linear runs once per layer per step.
+    return x._data.dtype if isinstance(x, Tensor) else getattr(x, "dtype", None)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

@@ -159,6 +159,8 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # The idea is just forward(*args); the rest runs the hooks torch runs around it.
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
+            return self.forward(*args, **kwargs)  # no hooks (the usual case): nothing to run
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:

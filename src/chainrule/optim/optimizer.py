@@ -103,9 +103,10 @@ class Optimizer:
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                grad = p._grad  # the slot itself: parameters are leaves, so .grad never warns
+                if grad is None:
                     continue
-                self._update(p.numpy(), p.grad.numpy(), self.state[p], group)
+                self._update(p._data, grad._data, self.state[p], group)
         return loss
 
     def zero_grad(self, set_to_none: bool = True) -> None:
