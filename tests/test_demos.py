@@ -300,3 +300,22 @@ def test_curvature_power_iteration_finds_the_full_hessians_top_eigenvalue(result
     assert m["course_lambda_max"] == pytest.approx(m["course_hessian_eigenvalues"][-1], rel=1e-6)
     assert m["mlp_lambda_max"] == pytest.approx(m["mlp_lambda_max_exact"], rel=1e-4)
     assert m["loss_above"][-1] > m["loss_above"][0] > m["loss_below"][-1]
+
+
+def test_gradient_check_says_which_sources_it_compared_without_torch(monkeypatch):
+    import builtins  # noqa: PLC0415
+
+    from chainrule.demos import gradient_check  # noqa: PLC0415
+
+    real_import = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("torch is not installed here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    result = gradient_check(quick=True)
+    verdict = result.verdict.text
+    assert "all 3 sources agree (hand, autograd, numeric" in verdict
+    assert "PyTorch is not installed" in verdict

@@ -108,19 +108,22 @@ def gradient_check(seed: int = 0, quick: bool = False) -> DemoResult:
         ax.set_ylim(lowest / 10, max(r32.tolerance, *worst32.values()) * 30)
         ax.set_xticks(k, [p.replace(" vs ", "\nvs ") for p in pairs])
         ax.set_ylabel("max relative difference")
-        panel_title(ax, "four gradient sources, pairwise (0: exactly equal)")
+        panel_title(ax, f"{len(r64.sources)} gradient sources, pairwise (0: exactly equal)")
         # Beside the plot, not on it: inside, a legend would cover a tolerance line.
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         return fig
 
     flagged = {k: v for k, v in measured["buggy_verdicts"].items() if v != "OK"}
+    # Without PyTorch installed there are three sources, and the verdict says so.
+    without_torch = "" if "torch" in r64.sources else "; PyTorch is not installed, so not compared"
     return DemoResult(
         "gradient-check",
         CLAIM,
         measured,
         Verdict(
             holds,
-            f"correct network: all {len(r64.sources)} sources agree (float64 worst "
+            f"correct network: all {len(r64.sources)} sources agree "
+            f"({', '.join(r64.sources)}{without_torch}; float64 worst "
             f"{max(worst64.values()):.1e}, float32 worst {max(worst32.values()):.1e}); the buggy one is "
             f"flagged: " + "; ".join(f"{k}: {v}" for k, v in flagged.items()),
         ),
