@@ -208,7 +208,7 @@ def _send_with_node_hooks(
     tensor: Tensor, node: Node, g: np.ndarray, pending: "_PendingGradients"
 ) -> tuple:
     """``_send_to_inputs`` with ``grad_fn.register_prehook`` / ``register_hook`` around the VJP."""
-    (g_out,) = _call_node_hooks(node.hooks["pre"], (tensor._wrap(g),), None)
+    g_out = node.run_prehooks(tensor._wrap(g))
     g = g_out._data if _is_tensor(g_out) else np.asarray(g_out)
     rule = node.rule
     if rule.vjp is None:
@@ -218,7 +218,7 @@ def _send_with_node_hooks(
         None if not needed else tensor._wrap(_to_input_shape(rule, raw[i], inp._data.shape))
         for i, (inp, needed) in enumerate(zip(node.inputs, node.needs))
     )
-    grads = _call_node_hooks(node.hooks["post"], grads, (tensor._wrap(g),))
+    grads = node.run_posthooks(grads, tensor._wrap(g))
     sent = []
     for inp, needed, gi in zip(node.inputs, node.needs, grads):
         if not needed or gi is None:
@@ -233,18 +233,6 @@ def _send_with_node_hooks(
         pending.add(inp, arr, fresh=False)  # a hook may hold on to it
         sent.append(arr)
     return tuple(sent)
-
-
-def _call_node_hooks(hooks: dict, grads: tuple, grad_outputs: tuple | None) -> tuple:
-    """Run each hook in order; one that returns a tuple replaces ``grads`` for the next."""
-    for hook in list(hooks.values()):
-        out = hook(grads) if grad_outputs is None else hook(grads, grad_outputs)
-        if out is not None:
-            out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-            if len(out) != len(grads):
-                raise RuntimeError(f"hook returned {len(out)} gradients, expected {len(grads)}")
-            grads = out
-    return grads
 
 
 # ------------------------------------------------------------------------------------------------

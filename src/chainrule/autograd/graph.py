@@ -118,6 +118,25 @@ class Node:
         replaces ``grad_inputs`` (one entry per input, None where none is needed)."""
         return self._add_hook("post", hook)
 
+    def run_prehooks(self, grad_output: Any) -> Any:
+        """dL/d(output) after every prehook (each may replace it): both backward passes call this."""
+        (grad_output,) = self._run_hooks("pre", (grad_output,), None)
+        return grad_output
+
+    def run_posthooks(self, grad_inputs: tuple, grad_output: Any) -> tuple:
+        """The inputs' gradients after every ``register_hook`` hook (each may replace them)."""
+        return self._run_hooks("post", tuple(grad_inputs), (grad_output,))
+
+    def _run_hooks(self, kind: str, grads: tuple, grad_outputs: tuple | None) -> tuple:
+        for hook in list(self.hooks[kind].values()) if self.hooks else ():
+            out = hook(grads) if grad_outputs is None else hook(grads, grad_outputs)
+            if out is not None:
+                out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+                if len(out) != len(grads):
+                    raise RuntimeError(f"hook returned {len(out)} gradients, expected {len(grads)}")
+                grads = out
+        return grads
+
     def _add_hook(self, kind: str, hook: Any) -> "NodeHookHandle":
         if not callable(hook):
             raise TypeError(f"register_hook expects a function, got {type(hook).__name__}")

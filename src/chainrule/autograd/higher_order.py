@@ -66,10 +66,10 @@ def _send(node: Any, g: Tensor) -> list[tuple[Tensor, Tensor]]:
     if node.clock != versions.clock.now:  # something was written in place since
         versions.check_unchanged(node, read_inputs=True)
     if node.hooks is not None:  # grad_fn.register_prehook: may replace dL/d(output)
-        (g,) = _call_hooks(node.hooks["pre"], (g,), None)
+        g = node.run_prehooks(g)
     grads = rule.graph_vjp(g, node.inputs, node.saved, node.needs)
     if node.hooks is not None:  # grad_fn.register_hook: may replace the inputs' gradients
-        grads = _call_hooks(node.hooks["post"], tuple(grads), (g,))
+        grads = node.run_posthooks(grads, g)
     sent = []
     for inp, needed, gi in zip(node.inputs, node.needs, grads):
         if not needed or gi is None:
@@ -85,14 +85,6 @@ def _send(node: Any, g: Tensor) -> list[tuple[Tensor, Tensor]]:
             gi = sum_to_shape(gi, inp._data.shape)
         sent.append((inp, gi))
     return sent
-
-
-def _call_hooks(hooks: dict, grads: tuple, grad_outputs: tuple | None) -> tuple:
-    for hook in list(hooks.values()):
-        out = hook(grads) if grad_outputs is None else hook(grads, grad_outputs)
-        if out is not None:
-            grads = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-    return grads
 
 
 def sum_to_shape(g: Tensor, shape: tuple[int, ...]) -> Tensor:
