@@ -20,11 +20,11 @@ the same derivative, so the two modes are checked against each other on one grap
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from chainrule.viz.naming import fmt
+from chainrule.viz.trace_table import StepSequence
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class ForwardStep:
     tangent: Any
 
 
-class ForwardTrace(Sequence):
+class ForwardTrace(StepSequence):
     """The forward-mode pass, step by step, in topological order (leaves first, root last)."""
 
     def __init__(
@@ -62,15 +62,6 @@ class ForwardTrace(Sequence):
         self.tangent = tangent
         #: The same derivative by reverse mode on the same graph.
         self.reverse = reverse
-
-    def __getitem__(self, i):  # type: ignore[override]
-        return self.steps[i]
-
-    def __len__(self) -> int:
-        return len(self.steps)
-
-    def __iter__(self) -> Iterator[ForwardStep]:
-        return iter(self.steps)
 
     def rows(self) -> list[dict[str, Any]]:
         """One flat dict per (step, input) pair."""

@@ -84,7 +84,22 @@ class TraceStep:
     inputs: tuple[TraceEdge, ...]
 
 
-class Trace(Sequence):
+class StepSequence(Sequence):
+    """A trace behaves like the list of its ``steps`` (the backward and the forward trace alike)."""
+
+    steps: list
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self.steps[i]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.steps)
+
+
+class Trace(StepSequence):
     """The backward pass, step by step, in reverse topological order (root first)."""
 
     def __init__(
@@ -106,16 +121,6 @@ class Trace(Sequence):
         self.notes = list(notes)
         #: Draws the traced graph as SVG text for the notebook view; None shows the table alone.
         self.graph_svg: Callable[[], str] | None = None
-
-    # Sequence protocol: a trace behaves like the list of its steps.
-    def __getitem__(self, i):  # type: ignore[override]
-        return self.steps[i]
-
-    def __len__(self) -> int:
-        return len(self.steps)
-
-    def __iter__(self) -> Iterator[TraceStep]:
-        return iter(self.steps)
 
     def rows(self) -> list[dict[str, Any]]:
         """One flat dict per (step, input) pair: easy to load into a DataFrame."""
