@@ -151,20 +151,24 @@ def forward_vs_reverse(seed: int = 0, quick: bool = False) -> DemoResult:
 
     def draw():
         fig, axes = figure(ncols=2, width=4.2)
-        n = [r["n"] for r in rows]
-        axes[0].loglog(n, [r["forward_s"] for r in rows], "o-", label="forward mode (n passes)")
-        axes[0].loglog(n, [r["reverse_s"] for r in rows], "s-", label="reverse mode (1 pass)")
-        axes[0].set_xlabel("n parameters")
-        axes[0].set_ylabel("seconds for the full gradient")
-        axes[0].set_title("scalar loss: gradient")
-        axes[0].legend()
-        m = [r["m"] for r in jac]
-        axes[1].loglog(m, [r["forward_s"] for r in jac], "o-", label="forward mode (4 passes)")
-        axes[1].loglog(m, [r["reverse_s"] for r in jac], "s-", label="reverse mode (m passes)")
-        axes[1].set_xlabel("m outputs (4 inputs)")
-        axes[1].set_ylabel("seconds for the full Jacobian")
-        axes[1].set_title("many outputs: Jacobian")
-        axes[1].legend()
+        _cost_panel(
+            axes[0],
+            [r["n"] for r in rows],
+            rows,
+            "n parameters",
+            "gradient",
+            "scalar loss: gradient",
+            ("n passes", "1 pass"),
+        )
+        _cost_panel(
+            axes[1],
+            [r["m"] for r in jac],
+            jac,
+            "m outputs (4 inputs)",
+            "Jacobian",
+            "many outputs: Jacobian",
+            ("4 passes", "m passes"),
+        )
         return fig
 
     return DemoResult(
@@ -186,3 +190,13 @@ def forward_vs_reverse(seed: int = 0, quick: bool = False) -> DemoResult:
         ],
         figures={"cost": draw},
     )
+
+
+def _cost_panel(ax, sizes, rows, xlabel: str, what: str, title: str, passes) -> None:
+    """Seconds against size on log axes, forward mode beside reverse mode (``passes`` say how many)."""
+    ax.loglog(sizes, [r["forward_s"] for r in rows], "o-", label=f"forward mode ({passes[0]})")
+    ax.loglog(sizes, [r["reverse_s"] for r in rows], "s-", label=f"reverse mode ({passes[1]})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"seconds for the full {what}")
+    ax.set_title(title)
+    ax.legend()
