@@ -35,7 +35,9 @@ def test_four_sources_agree_on_random_functions(program):
     assert report.ok, str(report)
     for p in report.params:  # the three AD results agree to rounding, not just to 1e-6
         for pair in [("reverse", "forward"), ("reverse", "dual"), ("forward", "dual")]:
-            assert p.rel_err[pair] < 1e-12, (p.name, pair, p.rel_err[pair])
+            # Relative 1e-12; or absolute, where the gradient is a cancellation near 0
+            # (-x² - 2x at x = -0.99999 sums 2 and -2 to -2e-5: rounding is relative to 2).
+            assert p.rel_err[pair] < 1e-12 or p.abs_err[pair] < 1e-12, (p.name, pair, p.rel_err)
 
 
 def test_the_course_example_by_name():

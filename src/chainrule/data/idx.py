@@ -210,6 +210,14 @@ def _check_claim(
         len(shape) != len(want) or any(w is not None and w != d for w, d in zip(want, shape))
     ):
         raise IDXError(f"{path}: header says shape {shape}; expected shape {_shape_text(want)}")
+    # An empty shape with absurd other sizes (0 x 88305 x 732966) holds no data, but NumPy
+    # cannot even describe it: its sizes are bounded as if the zero were not there.
+    nonzero = math.prod(d for d in shape if d) * dtype.itemsize
+    if nonzero > limits.max_bytes and expected == 0:
+        raise IDXError(
+            f"{path}: header says shape {shape}: no data, but sizes too large to describe "
+            f"({nonzero} bytes without the 0; at most {limits.max_bytes}, max_bytes)"
+        )
     if expected > limits.max_bytes:
         raise IDXError(
             f"{path}: header says shape {shape}, {expected} bytes of data; more than the "
